@@ -1,0 +1,17 @@
+"""Settings shared by every check module."""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+# Property checks run a real CLI per example: few examples, no deadline, no
+# database written into the user's directory, and the same examples in CI.
+settings.register_profile(
+    "conformance",
+    max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "12")),
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("conformance")

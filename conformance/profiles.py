@@ -1,0 +1,300 @@
+"""CLI profiles: how to drive one Convox-compatible CLI.
+
+A profile is data (TOML) so that a CLI author can plug in their own binary
+without writing Python. This module is the only place that knows the file
+format; everything else sees a validated, immutable :class:`Profile`.
+
+Validation is strict on purpose: a typo in a profile would otherwise turn
+into dozens of confusing check failures, so every problem is reported as one
+line naming the file, the field and what is wrong.
+"""
+
+from __future__ import annotations
+
+import shlex
+import string
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+PROFILE_DIR = "profiles"
+
+#: Operations every CLI must offer; without them no check can run.
+REQUIRED_OPERATIONS = ("login", "switch", "current_rack", "racks", "apps", "rack_info")
+
+#: Each operation and the placeholders its argv (and env) may use.
+OPERATION_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "version": frozenset(),
+    "login": frozenset({"host", "key"}),
+    "login_env": frozenset({"host", "key"}),
+    "login_prompt": frozenset({"host"}),
+    "login_default": frozenset({"key"}),
+    "switch": frozenset({"rack"}),
+    "current_rack": frozenset(),
+    "racks": frozenset(),
+    "apps": frozenset(),
+    "rack_info": frozenset(),
+    "rack_set_password": frozenset({"password"}),
+    "logout": frozenset(),
+}
+
+#: Capabilities that are not operations but properties of the profile.
+EXTRA_CAPABILITIES = frozenset({"trust", "resolve"})
+CAPABILITIES = frozenset(OPERATION_PLACEHOLDERS) | EXTRA_CAPABILITIES
+
+SELECTION_FORMATS = ("rack", "racks", "current")
+LAYOUT_PLACEHOLDERS = frozenset({"home", "config_dir", "xdg_config_home"})
+HOST_FORM_PLACEHOLDERS = frozenset({"port"})
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used; ``str()`` is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One CLI operation: argv after the command, extra env, optional prompt."""
+
+    name: str
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the CLI keeps its files, relative to the isolated HOME."""
+
+    config_dir: str
+    target_file: str
+    auth_file: str
+    selection: str
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Trust:
+    """How the suite can give the CLI its CA and its host-name map."""
+
+    ca_env: str | None = None
+    resolve_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    source: str
+    command: tuple[str, ...]
+    host_form: str
+    layout: Layout
+    trust: Trust
+    operations: Mapping[str, Operation]
+
+    def has(self, capability: str) -> bool:
+        """True when the profile can do what a rule ``needs``."""
+        if capability == "trust":
+            return self.trust.ca_env is not None
+        if capability == "resolve":
+            return self.trust.resolve_env is not None
+        return capability in self.operations
+
+    def missing(self, needs: tuple[str, ...] | list[str]) -> list[str]:
+        return [need for need in needs if not self.has(need)]
+
+    def command_argv(self) -> list[str]:
+        """The command with ``{python}`` replaced by this interpreter."""
+        return [part.replace("{python}", sys.executable) for part in self.command]
+
+    def with_command(self, cli: str) -> Profile:
+        """The same profile driving another binary (``--cli``).
+
+        A path that exists is taken whole, so paths with spaces work; anything
+        else is split like a shell would, so ``--cli "python -m mycli"`` works.
+        """
+        command = (cli,) if Path(cli).exists() else tuple(shlex.split(cli))
+        if not command:
+            raise ProfileError("--cli: empty command")
+        return replace(self, command=command)
+
+
+def shipped_profiles() -> dict[str, Path]:
+    """Name -> path of every profile that ships with the suite."""
+    root = resources.files("conformance") / PROFILE_DIR
+    found = {}
+    for entry in root.iterdir():
+        if entry.name.endswith(".toml"):
+            found[entry.name[: -len(".toml")]] = Path(str(entry))
+    return dict(sorted(found.items()))
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """Load a shipped profile by name, or a user's profile by path."""
+    text = str(name_or_path)
+    path = Path(text)
+    if not (text.endswith(".toml") or path.exists()):
+        shipped = shipped_profiles()
+        if text not in shipped:
+            raise ProfileError(
+                f"unknown profile {text!r}; shipped profiles: {', '.join(shipped)}"
+                " (or give a path to a .toml file)"
+            )
+        path = shipped[text]
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProfileError(f"profile {path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"profile {path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"profile {path}: not valid TOML: {exc}") from None
+    return _Parser(str(path)).profile(raw)
+
+
+class _Parser:
+    """Turns raw TOML into a Profile, naming the field of every problem."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, problem: str) -> ProfileError:
+        return ProfileError(f"profile {self.source}: {where}: {problem}")
+
+    def table(self, raw: Any, where: str, allowed: set[str], required: set[str]) -> dict:
+        if not isinstance(raw, dict):
+            raise self.fail(where, f"must be a table, got {type(raw).__name__}")
+        for key in raw:
+            if key not in allowed:
+                raise self.fail(
+                    f"{where}.{key}" if where else key,
+                    f"unknown field (allowed: {', '.join(sorted(allowed))})",
+                )
+        for key in sorted(required):
+            if key not in raw:
+                raise self.fail(f"{where}.{key}" if where else key, "required field is missing")
+        return raw
+
+    def text(self, raw: Any, where: str) -> str:
+        if not isinstance(raw, str) or not raw:
+            raise self.fail(where, "must be a non-empty string")
+        return raw
+
+    def strings(self, raw: Any, where: str, *, allow_empty: bool = True) -> tuple[str, ...]:
+        if not isinstance(raw, list) or not all(isinstance(part, str) for part in raw):
+            raise self.fail(where, "must be a list of strings")
+        if not raw and not allow_empty:
+            raise self.fail(where, "must not be empty")
+        return tuple(raw)
+
+    def env(self, raw: Any, where: str, placeholders: frozenset[str]) -> dict[str, str]:
+        if not isinstance(raw, dict):
+            raise self.fail(where, "must be a table of NAME = value")
+        env = {}
+        for name, value in raw.items():
+            if not isinstance(value, str):
+                raise self.fail(f"{where}.{name}", "must be a string")
+            self.placeholders(value, f"{where}.{name}", placeholders)
+            env[name] = value
+        return env
+
+    def placeholders(self, template: str, where: str, allowed: frozenset[str]) -> None:
+        try:
+            fields = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+        except ValueError as exc:
+            raise self.fail(where, f"bad template {template!r}: {exc}") from None
+        for name in fields:
+            if name not in allowed:
+                known = ", ".join(sorted(allowed)) or "none"
+                raise self.fail(where, f"unknown placeholder {{{name}}} (allowed here: {known})")
+
+    def profile(self, raw: dict) -> Profile:
+        top = self.table(
+            raw,
+            "",
+            {"name", "description", "command", "host_form", "layout", "trust", "operations"},
+            {"name", "command", "host_form", "layout", "operations"},
+        )
+        command = self.strings(top["command"], "command", allow_empty=False)
+        host_form = self.text(top["host_form"], "host_form")
+        self.placeholders(host_form, "host_form", HOST_FORM_PLACEHOLDERS)
+        if "{port}" not in host_form:
+            raise self.fail("host_form", "must contain {port}")
+        return Profile(
+            name=self.text(top["name"], "name"),
+            description=str(top.get("description", "")),
+            source=self.source,
+            command=command,
+            host_form=host_form,
+            layout=self.layout(top["layout"]),
+            trust=self.trust(top.get("trust", {})),
+            operations=self.operations(top["operations"]),
+        )
+
+    def layout(self, raw: Any) -> Layout:
+        table = self.table(
+            raw,
+            "layout",
+            {"config_dir", "target_file", "auth_file", "selection", "env"},
+            {"config_dir", "target_file", "auth_file", "selection"},
+        )
+        config_dir = self.text(table["config_dir"], "layout.config_dir")
+        if Path(config_dir).is_absolute() or ".." in Path(config_dir).parts:
+            raise self.fail("layout.config_dir", "must be a path inside the isolated home")
+        selection = self.text(table["selection"], "layout.selection")
+        if selection not in SELECTION_FORMATS:
+            raise self.fail(
+                "layout.selection",
+                f"must be one of {', '.join(SELECTION_FORMATS)}, got {selection!r}",
+            )
+        return Layout(
+            config_dir=config_dir,
+            target_file=self.text(table["target_file"], "layout.target_file"),
+            auth_file=self.text(table["auth_file"], "layout.auth_file"),
+            selection=selection,
+            env=self.env(table.get("env", {}), "layout.env", LAYOUT_PLACEHOLDERS),
+        )
+
+    def trust(self, raw: Any) -> Trust:
+        table = self.table(raw, "trust", {"ca_env", "resolve_env"}, set())
+        return Trust(
+            ca_env=self.text(table["ca_env"], "trust.ca_env") if "ca_env" in table else None,
+            resolve_env=(
+                self.text(table["resolve_env"], "trust.resolve_env")
+                if "resolve_env" in table
+                else None
+            ),
+        )
+
+    def operations(self, raw: Any) -> dict[str, Operation]:
+        table = self.table(raw, "operations", set(OPERATION_PLACEHOLDERS), set(REQUIRED_OPERATIONS))
+        return {name: self.operation(name, value) for name, value in table.items()}
+
+    def operation(self, name: str, raw: Any) -> Operation:
+        where = f"operations.{name}"
+        allowed = OPERATION_PLACEHOLDERS[name]
+        if isinstance(raw, list):
+            argv, env, prompt = self.strings(raw, where), {}, None
+        else:
+            table = self.table(raw, where, {"argv", "env", "prompt"}, {"argv"})
+            argv = self.strings(table["argv"], f"{where}.argv")
+            env = self.env(table.get("env", {}), f"{where}.env", allowed)
+            prompt = self.text(table["prompt"], f"{where}.prompt") if "prompt" in table else None
+        for index, part in enumerate(argv):
+            self.placeholders(part, f"{where}[{index}]", allowed)
+        used = {
+            field_name
+            for template in (*argv, *env.values())
+            for _, field_name, _, _ in string.Formatter().parse(template)
+            if field_name
+        }
+        missing = allowed - used
+        if missing:
+            names = ", ".join(f"{{{m}}}" for m in sorted(missing))
+            raise self.fail(where, f"never uses {names}, so the suite cannot pass it")
+        if name == "login_prompt" and prompt is None:
+            raise self.fail(where, "needs prompt = the text the CLI shows before reading the key")
+        return Operation(name=name, argv=argv, env=env, prompt=prompt)

@@ -1,0 +1,385 @@
+"""Run one CLI operation safely: isolated home, scrubbed environment, timeout.
+
+Why so careful: the suite runs somebody else's binary that manages real
+credentials. It must never see the caller's ``~/.convox``, ``CONVOX_*``
+variables or proxy settings (a leaked ``CONVOX_PASSWORD`` would make a broken
+CLI look conformant, and a real key could be sent to our fakes), and a CLI
+that hangs must not hang the suite. Every invocation of one test shares one
+home so state carries from ``login`` to ``switch``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conformance.profiles import Operation, Profile
+from conformance.state import CliState, FileSnapshot, snapshot_tree
+
+DEFAULT_TIMEOUT = 20.0
+
+#: The only variables taken from the caller; everything else is dropped.
+PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "SYSTEMROOT")
+
+#: Dropped even if a profile's own environment is built on top of the caller's.
+NEVER_PASSED = ("CONVOX_", "RACK_URL", "SSL_", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def is_forbidden(name: str) -> bool:
+    upper = name.upper()
+    return upper.startswith(NEVER_PASSED) or upper.endswith("_PROXY")
+
+
+def scrubbed_environ(source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The caller's environment reduced to what a CLI needs to start."""
+    source = os.environ if source is None else source
+    return {
+        name: source[name]
+        for name in PASSED_THROUGH
+        if name in source and not is_forbidden(name)
+    }
+
+
+class CliNotRunnable(Exception):
+    """The CLI binary is missing or not executable; ``str()`` is one line."""
+
+
+def check_runnable(profile: Profile) -> None:
+    """Fail early, once, instead of failing every check the same way."""
+    argv = profile.command_argv()
+    program = argv[0]
+    if os.sep in program:
+        path = Path(program)
+        if not path.exists():
+            raise CliNotRunnable(f"CLI not found: {program} (profile {profile.name})")
+        if not path.is_file() or not os.access(path, os.X_OK):
+            raise CliNotRunnable(f"CLI is not an executable file: {program}")
+    elif shutil.which(program, path=scrubbed_environ().get("PATH")) is None:
+        raise CliNotRunnable(
+            f"CLI {program!r} is not on PATH (profile {profile.name}); give --cli /path/to/it"
+        )
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    before: FileSnapshot | None
+    after: FileSnapshot | None
+
+    @property
+    def kind(self) -> str:
+        if self.before is None:
+            return "added"
+        if self.after is None:
+            return "removed"
+        return "modified"
+
+
+@dataclass
+class Invocation:
+    """What one CLI process did, as a user could observe it."""
+
+    operation: str
+    argv: list[str]
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    duration: float
+    timed_out: bool = False
+    changes: list[FileChange] = field(default_factory=list)
+    #: Prompt mode only: whether terminal echo was off when the key was typed.
+    echo_off: bool | None = None
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def describe(self) -> str:
+        """A short account for assertion messages (keys are never in argv here)."""
+        code = "timed out" if self.timed_out else f"exit {self.exit_code}"
+        lines = [f"$ {' '.join(self.argv)}  -> {code} in {self.duration:.2f}s"]
+        for name, text in (("stdout", self.stdout), ("stderr", self.stderr)):
+            if text.strip():
+                lines.append(f"  {name}: {text.strip()[:500]}")
+        return "\n".join(lines)
+
+
+class CliTimeout(AssertionError):
+    """A CLI that did not finish in time: a check failure, not a harness error."""
+
+
+class CliSession:
+    """One isolated home and the invocations made in it."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        root: Path,
+        *,
+        extra_env: Mapping[str, str] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.profile = profile
+        self.root = root
+        self.home = root / "home"
+        self.xdg_config_home = self.home / ".config"
+        self.config_dir = self.home / profile.layout.config_dir
+        self.workdir = self.home / "work"
+        for directory in (self.home, self.xdg_config_home, self.workdir):
+            directory.mkdir(parents=True, exist_ok=True)
+        self.extra_env = dict(extra_env or {})
+        self.timeout = timeout
+        self.state = CliState(profile.layout, self.config_dir)
+        self.invocations: list[Invocation] = []
+        #: Every secret this session passed to the CLI, for redaction.
+        self.secrets: set[str] = set()
+
+    # environment -----------------------------------------------------------
+    def environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = scrubbed_environ()
+        places = {
+            "home": str(self.home),
+            "config_dir": str(self.config_dir),
+            "xdg_config_home": str(self.xdg_config_home),
+        }
+        env.update(
+            HOME=str(self.home),
+            XDG_CONFIG_HOME=str(self.xdg_config_home),
+            TMPDIR=str(self.root),
+            LANG=env.get("LANG", "C.UTF-8"),
+            NO_COLOR="1",
+        )
+        env.update({k: v.format(**places) for k, v in self.profile.layout.env.items()})
+        env.update(self.extra_env)
+        env.update(extra or {})
+        return env
+
+    # running ---------------------------------------------------------------
+    def run(
+        self,
+        operation: str,
+        *,
+        host: str | None = None,
+        key: str | None = None,
+        rack: str | None = None,
+        password: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Invocation:
+        """Run a profile operation; placeholders come from the keywords."""
+        op = self.profile.operations.get(operation)
+        if op is None:
+            raise KeyError(f"profile {self.profile.name} has no operation {operation!r}")
+        values = {"host": host, "key": key, "rack": rack, "password": password}
+        for secret in (key, password):
+            if secret:
+                self.secrets.add(secret)
+        args = [self._fill(op, part, values) for part in op.argv]
+        op_env = {name: self._fill(op, value, values) for name, value in op.env.items()}
+        op_env.update(env or {})
+        if op.prompt is not None:
+            return self._run_prompt(op, args, op_env, key or "", timeout)
+        return self._run(op.name, args, op_env, timeout)
+
+    def run_args(
+        self,
+        args: Iterable[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Invocation:
+        """Run the CLI with raw arguments (for checks outside the operations)."""
+        return self._run("raw", list(args), dict(env or {}), timeout)
+
+    def _fill(self, op: Operation, template: str, values: Mapping[str, str | None]) -> str:
+        def value(name: str) -> str:
+            got = values[name]
+            if got is None:
+                raise ValueError(f"operation {op.name} needs {name}=")
+            return got
+
+        names = {name: value(name) for name in ("host", "key", "rack", "password")
+                 if "{" + name + "}" in template}
+        return template.format(**names)
+
+    def _display(self, args: list[str]) -> list[str]:
+        shown = []
+        for part in self.profile.command_argv() + args:
+            for secret in sorted(self.secrets, key=len, reverse=True):
+                part = part.replace(secret, "<redacted>")
+            shown.append(part)
+        return shown
+
+    def _run(
+        self, name: str, args: list[str], op_env: Mapping[str, str], timeout: float | None
+    ) -> Invocation:
+        argv = self.profile.command_argv() + args
+        limit = timeout or self.timeout
+        before = snapshot_tree(self.home)
+        started = time.monotonic()
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=self.workdir,
+                env=self.environment(op_env),
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise CliNotRunnable(f"cannot start CLI {argv[0]}: {exc.strerror}") from None
+        timed_out = False
+        try:
+            out, err = process.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(process.pid)
+            out, err = process.communicate()
+        invocation = Invocation(
+            operation=name,
+            argv=self._display(args),
+            exit_code=None if timed_out else process.returncode,
+            stdout=out.decode("utf-8", "replace"),
+            stderr=err.decode("utf-8", "replace"),
+            duration=time.monotonic() - started,
+            timed_out=timed_out,
+            changes=_diff(before, snapshot_tree(self.home)),
+        )
+        self._record(invocation, limit)
+        return invocation
+
+    def _run_prompt(
+        self,
+        op: Operation,
+        args: list[str],
+        op_env: Mapping[str, str],
+        key: str,
+        timeout: float | None,
+    ) -> Invocation:
+        """Drive a no-echo prompt through a real pseudo-terminal.
+
+        The CLI gets the pty as its controlling terminal, so getpass-style
+        code that opens /dev/tty works; after the prompt appears we wait for
+        echo to be turned off (Go CLIs print the prompt first) before typing.
+        """
+        import pty
+        import termios
+
+        argv = self.profile.command_argv() + args
+        limit = timeout or self.timeout
+        before = snapshot_tree(self.home)
+        started = time.monotonic()
+        master, slave = pty.openpty()
+
+        def controlling_tty() -> None:
+            import fcntl
+
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                cwd=self.workdir,
+                env={**self.environment(op_env), "TERM": "dumb"},
+                start_new_session=True,
+                preexec_fn=controlling_tty,
+            )
+        except OSError as exc:
+            os.close(master)
+            os.close(slave)
+            raise CliNotRunnable(f"cannot start CLI {argv[0]}: {exc.strerror}") from None
+        os.close(slave)
+        deadline = started + limit
+        transcript = bytearray()
+        prompt = (op.prompt or "").encode()
+        echo_off: bool | None = None
+        typed = False
+        timed_out = False
+        while True:
+            if not typed and prompt in transcript:
+                echo_off = _wait_echo_off(master, min(deadline, time.monotonic() + 2.0))
+                os.write(master, key.encode() + b"\n")
+                typed = True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([master], [], [], min(remaining, 0.5))
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                transcript += chunk
+            elif process.poll() is not None:
+                break
+        if timed_out:
+            _kill_group(process.pid)
+        try:
+            code = process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            _kill_group(process.pid)
+            code = process.wait()
+        os.close(master)
+        invocation = Invocation(
+            operation=op.name,
+            argv=self._display(args),
+            exit_code=None if timed_out else code,
+            stdout=transcript.decode("utf-8", "replace").replace("\r\n", "\n"),
+            stderr="",
+            duration=time.monotonic() - started,
+            timed_out=timed_out,
+            changes=_diff(before, snapshot_tree(self.home)),
+            echo_off=echo_off if typed else None,
+        )
+        self._record(invocation, limit)
+        return invocation
+
+    def _record(self, invocation: Invocation, limit: float) -> None:
+        self.invocations.append(invocation)
+        if invocation.timed_out:
+            raise CliTimeout(
+                f"CLI timed out after {limit:g}s and was killed: {' '.join(invocation.argv)}"
+            )
+
+
+def _wait_echo_off(fd: int, deadline: float) -> bool:
+    import termios
+
+    while True:
+        with contextlib.suppress(termios.error):
+            if not termios.tcgetattr(fd)[3] & termios.ECHO:
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+
+
+def _kill_group(pid: int) -> None:
+    """Kill the CLI and everything it started (its own session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _diff(before: dict[str, FileSnapshot], after: dict[str, FileSnapshot]) -> list[FileChange]:
+    changes = []
+    for path in sorted(set(before) | set(after)):
+        old, new = before.get(path), after.get(path)
+        if old != new:
+            changes.append(FileChange(path, old, new))
+    return changes
+

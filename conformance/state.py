@@ -1,0 +1,152 @@
+"""Read and edit a CLI's files through its profile's layout.
+
+Checks speak of "the login target", "the stored keys" and "the selected
+rack"; each CLI generation keeps those in differently named and formatted
+files. This module is the one translation, so a check reads the same against
+``host`` + ``rack`` (classic), ``host`` + ``racks`` (v2) or ``console`` +
+``current`` (v3).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from conformance.profiles import Layout
+
+
+class StateError(Exception):
+    """A CLI file exists but cannot be understood; ``str()`` is one line."""
+
+
+@dataclass(frozen=True)
+class FileSnapshot:
+    mode: int
+    data: bytes
+
+
+def snapshot_tree(root: Path) -> dict[str, FileSnapshot]:
+    """Every file under ``root`` (relative path -> mode and bytes).
+
+    Used before and after each CLI invocation to show exactly what it
+    changed; small trees (a CLI's config) make this cheap.
+    """
+    found: dict[str, FileSnapshot] = {}
+    if not root.exists():
+        return found
+    for dirpath, _dirnames, filenames in os.walk(root):
+        for name in filenames:
+            path = Path(dirpath, name)
+            try:
+                stat = path.lstat()
+                data = path.read_bytes() if path.is_file() else b""
+            except OSError:
+                continue
+            found[str(path.relative_to(root))] = FileSnapshot(stat.st_mode & 0o7777, data)
+    return found
+
+
+class CliState:
+    """The observable login state of one CLI home."""
+
+    def __init__(self, layout: Layout, config_dir: Path) -> None:
+        self.layout = layout
+        self.config_dir = config_dir
+
+    # paths -----------------------------------------------------------------
+    @property
+    def target_path(self) -> Path:
+        return self.config_dir / self.layout.target_file
+
+    @property
+    def auth_path(self) -> Path:
+        return self.config_dir / self.layout.auth_file
+
+    @property
+    def selection_path(self) -> Path:
+        return self.config_dir / self.layout.selection
+
+    def mode(self, path: Path) -> int | None:
+        try:
+            return path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            return None
+
+    # reading ---------------------------------------------------------------
+    def target(self) -> str | None:
+        """The host the CLI sends requests to, or None when there is none."""
+        text = self._read_text(self.target_path)
+        return text.strip() or None if text is not None else None
+
+    def auth(self) -> dict[str, str] | None:
+        """host -> key, or None when the auth file does not exist."""
+        text = self._read_text(self.auth_path)
+        if text is None:
+            return None
+        if not text.strip():
+            return {}
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StateError(f"{self.auth_path}: not valid JSON: {exc}") from None
+        if not isinstance(data, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+        ):
+            raise StateError(f"{self.auth_path}: must be a JSON object of host -> key")
+        return data
+
+    def keys(self) -> dict[str, str]:
+        """Like :meth:`auth` but empty when there is no file."""
+        return self.auth() or {}
+
+    def selection(self, host: str | None = None) -> str | None:
+        """The selected rack (``org/name``) for ``host`` (default: the target)."""
+        text = self._read_text(self.selection_path)
+        if text is None or not text.strip():
+            return None
+        if self.layout.selection == "rack":
+            return text.strip()
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StateError(f"{self.selection_path}: not valid JSON: {exc}") from None
+        if self.layout.selection == "racks":
+            host = host if host is not None else self.target()
+            value = data.get(host) if isinstance(data, dict) and host else None
+        else:
+            value = data.get("name") if isinstance(data, dict) else None
+        return value if isinstance(value, str) and value else None
+
+    def logged_in_host(self) -> str | None:
+        """The FAQ's definition: host names a host that auth has a key for."""
+        host = self.target()
+        if host is None:
+            return None
+        return host if self.keys().get(host) else None
+
+    # editing by hand (what a user does to log out, per the FAQ) ------------
+    def write_auth(self, entries: dict[str, str]) -> None:
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        self.auth_path.write_text(json.dumps(entries, indent=2) + "\n", encoding="utf-8")
+
+    def remove_key(self, host: str) -> None:
+        entries = self.keys()
+        entries.pop(host, None)
+        self.write_auth(entries)
+
+    def remove_target(self) -> None:
+        self.target_path.unlink(missing_ok=True)
+
+    def write_target(self, host: str) -> None:
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        self.target_path.write_text(host + "\n", encoding="utf-8")
+
+    def _read_text(self, path: Path) -> str | None:
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StateError(f"{path}: cannot read: {exc}") from None

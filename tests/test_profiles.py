@@ -1,0 +1,124 @@
+"""Every shipped profile validates; every class of bad profile gives one clear line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.profiles import (
+    REQUIRED_OPERATIONS,
+    ProfileError,
+    load_profile,
+    shipped_profiles,
+)
+
+GOOD = """
+name = "mine"
+command = ["mycli"]
+host_form = "127.0.0.1:{port}"
+[layout]
+config_dir = ".convox"
+target_file = "host"
+auth_file = "auth"
+selection = "rack"
+[operations]
+login = ["login", "{host}", "--password", "{key}"]
+switch = ["switch", "{rack}"]
+current_rack = ["switch"]
+racks = ["racks"]
+apps = ["apps"]
+rack_info = ["rack"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mine.toml"
+    path.write_text(text)
+    return path
+
+
+def test_four_profiles_ship_and_validate() -> None:
+    names = set(shipped_profiles())
+    assert {"reference", "convox-classic", "convox-rack", "convox-v3"} <= names
+    for name in names:
+        profile = load_profile(name)
+        assert profile.name == name
+        for op in REQUIRED_OPERATIONS:
+            assert profile.has(op)
+
+
+def test_profiles_follow_the_real_cli_generations() -> None:
+    classic, rack, v3 = (load_profile(n) for n in ("convox-classic", "convox-rack", "convox-v3"))
+    assert classic.host_form.startswith("localhost:")
+    assert (classic.layout.selection, rack.layout.selection, v3.layout.selection) == (
+        "rack", "racks", "current")
+    assert v3.layout.target_file == "console"
+    assert "--token" in v3.operations["login"].argv
+    assert v3.operations["login_prompt"].prompt == "CLI Token: "
+    assert not any(p.has("logout") for p in (classic, rack, v3))
+
+
+def test_reference_profile_has_every_capability() -> None:
+    from conformance.profiles import CAPABILITIES
+
+    reference = load_profile("reference")
+    assert reference.missing(sorted(CAPABILITIES)) == []
+
+
+def test_a_good_user_profile_loads(tmp_path: Path) -> None:
+    profile = load_profile(write(tmp_path, GOOD))
+    assert profile.name == "mine"
+    assert not profile.has("logout")
+    assert not profile.has("trust")
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        (lambda t: "colour = 'red'\n" + t, "colour", "unknown field"),
+        (lambda t: t.replace('rack_info = ["rack"]\n', ""), "operations.rack_info",
+         "required field is missing"),
+        (lambda t: t.replace('"{rack}"', '"{rak}"'), "operations.switch[1]",
+         "unknown placeholder {rak}"),
+        (lambda t: t.replace('selection = "rack"', 'selection = "stack"'), "layout.selection",
+         "must be one of"),
+        (lambda t: t.replace("127.0.0.1:{port}", "127.0.0.1:1234"), "host_form",
+         "must contain {port}"),
+        (lambda t: t.replace('["mycli"]', "[]"), "command", "must not be empty"),
+        (lambda t: t.replace('"--password", "{key}"', '"--password"'), "operations.login",
+         "never uses {key}"),
+        (lambda t: t.replace('config_dir = ".convox"', 'config_dir = "/etc"'),
+         "layout.config_dir", "inside the isolated home"),
+        (lambda t: t + "[trust]\nca = 'X'\n", "trust.ca", "unknown field"),
+    ],
+)
+def test_bad_profiles_fail_with_one_line(tmp_path: Path, change, field: str, problem: str) -> None:
+    path = write(tmp_path, change(GOOD))
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert str(path) in message
+    assert f": {field}:" in message
+    assert problem in message
+
+
+def test_unknown_profile_name_lists_the_shipped_ones() -> None:
+    with pytest.raises(ProfileError, match="shipped profiles: .*reference"):
+        load_profile("no-such-profile")
+
+
+def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="not valid TOML"):
+        load_profile(write(tmp_path, "name = "))
+    with pytest.raises(ProfileError, match="file not found"):
+        load_profile(tmp_path / "absent.toml")
+
+
+def test_cli_override_keeps_paths_whole_and_splits_commands(tmp_path: Path) -> None:
+    spaced = tmp_path / "my cli"
+    spaced.write_text("")
+    profile = load_profile("reference")
+    assert profile.with_command(str(spaced)).command == (str(spaced),)
+    assert profile.with_command("python -m mycli").command == ("python", "-m", "mycli")
