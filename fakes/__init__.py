@@ -1,0 +1,1 @@
+"""Fake Convox Console and Rack servers: a pure world model plus thin HTTP layers."""
