@@ -105,7 +105,7 @@ def test_bad_profiles_fail_with_one_line(tmp_path: Path, change, field: str, pro
 
 
 def test_unknown_profile_name_lists_the_shipped_ones() -> None:
-    with pytest.raises(ProfileError, match="shipped profiles: .*reference"):
+    with pytest.raises(ProfileError, match=r"shipped profiles: .*reference"):
         load_profile("no-such-profile")
 
 

@@ -1,0 +1,152 @@
+"""The ``convox-conformance`` command.
+
+Exit codes (the contract CI pipelines rely on):
+
+  0  conformant (every applicable check passed, or no regression)
+  1  conformance failures
+  2  usage or configuration error (bad profile, missing CLI, empty selection)
+  3  harness error (fakes failed to start, the run was interrupted)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+
+EXIT_CODES_HELP = """exit codes:
+  0  conformant (every applicable check passed, or no regression)
+  1  conformance failures
+  2  usage or configuration error (bad profile, missing CLI, nothing selected)
+  3  harness error (fakes failed to start, run interrupted)"""
+
+
+def _plugin_args() -> list[str]:
+    """``-p conformance.plugin`` unless the installed entry point loads it."""
+    from importlib.metadata import entry_points
+
+    registered = any(ep.value == "conformance.plugin" for ep in entry_points(group="pytest11"))
+    return [] if registered else ["-p", "conformance.plugin"]
+
+
+def pytest_exit_to_ours(code: int) -> int:
+    """Map pytest's exit codes onto the documented ones."""
+    return {0: EXIT_OK, 1: EXIT_FAILURES, 4: EXIT_USAGE, 5: EXIT_USAGE}.get(code, EXIT_HARNESS)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import pytest
+
+    argv = ["--pyargs", "conformance.checks", *_plugin_args(), "-p", "no:cacheprovider",
+            "--profile", args.profile, "--cli-timeout", str(args.cli_timeout),
+            "--backend", args.backend]
+    if args.cli:
+        argv += ["--cli", args.cli]
+    for rule in args.rule:
+        argv += ["--rule", rule]
+    extra = list(args.pytest_args)
+    if extra and extra[0] == "--":
+        extra = extra[1:]
+    code = int(pytest.main(argv + extra))
+    if code == 5:
+        print("convox-conformance: no conformance checks were selected; nothing was verified",
+              file=sys.stderr)
+    return pytest_exit_to_ours(code)
+
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    from conformance.profiles import ProfileError, load_profile, shipped_profiles
+
+    for name, path in shipped_profiles().items():
+        try:
+            profile = load_profile(path)
+        except ProfileError as exc:
+            print(f"{name:16} INVALID: {exc}")
+            continue
+        print(f"{name:16} {profile.description}")
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from conformance.catalogue import CatalogueError, check_links, format_rules, load_catalogue
+
+    try:
+        catalogue = load_catalogue()
+    except CatalogueError as exc:
+        print(f"convox-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.check:
+        problems = check_links(catalogue)
+        for problem in problems:
+            print(problem)
+        if problems:
+            return EXIT_FAILURES
+        print(f"{len(catalogue.rules)} rules, every one linked to a check")
+        return EXIT_OK
+    try:
+        print(format_rules(catalogue, area=args.area, level=args.level))
+    except ValueError as exc:
+        print(f"convox-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from fakes.serve import main as serve_main
+
+    return serve_main(list(args.serve_args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="convox-conformance",
+        description="Conformance suite for Convox command-line clients.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the conformance checks against a CLI",
+                         epilog=EXIT_CODES_HELP,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("--cli", help="path or command of the CLI (default: the profile's)")
+    run.add_argument("--profile", default="reference", help="profile name or .toml path")
+    run.add_argument("--cli-timeout", type=float, default=20.0, help="seconds per invocation")
+    run.add_argument("--backend", default="inprocess", help="fakes backend")
+    run.add_argument("--rule", action="append", default=[], help="only this rule id")
+    run.add_argument("pytest_args", nargs=argparse.REMAINDER,
+                     help="after --: extra pytest arguments (e.g. -n 2)")
+    run.set_defaults(func=cmd_run)
+
+    profiles = sub.add_parser("profiles", help="list the shipped CLI profiles")
+    profiles.set_defaults(func=cmd_profiles)
+
+    rules = sub.add_parser("rules", help="list the rule catalogue")
+    rules.add_argument("--area", help="only this area (e.g. LOGIN)")
+    rules.add_argument("--level", choices=["MUST", "SHOULD"], help="only this level")
+    rules.add_argument("--check", action="store_true",
+                       help="fail unless every rule has a check and every check a known rule")
+    rules.set_defaults(func=cmd_rules)
+
+    serve = sub.add_parser("serve", help="run the fake Console and racks standalone",
+                           add_help=False)
+    serve.add_argument("serve_args", nargs=argparse.REMAINDER)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("convox-conformance: interrupted", file=sys.stderr)
+        return EXIT_HARNESS
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""The pytest plugin: options, the ``spec`` marker, fixtures, not-applicable.
+
+Registered through the ``pytest11`` entry point, so ``pytest --pyargs
+conformance.checks --cli ... --profile ...`` works from any directory. The
+fakes start once per pytest process (each xdist worker has its own) and every
+check gets a fresh world and a fresh CLI home.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.evidence import EVIDENCE_PROPERTY, Redactor, evidence_data
+from conformance.harness import NOT_APPLICABLE, Convox, not_applicable
+from conformance.profiles import Profile, ProfileError, load_profile
+from conformance.runner import DEFAULT_TIMEOUT, CliNotRunnable, CliSession, check_runnable
+
+if TYPE_CHECKING:
+    from fakes.backend import Backend, WorldHandle
+
+PROFILE_KEY = pytest.StashKey[Profile]()
+DEFAULT_WORLD = "standard"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("convox-conformance")
+    group.addoption("--cli", default=None,
+                    help="CLI to test: a path or a command line (default: the profile's command)")
+    group.addoption("--profile", default="reference",
+                    help="profile name or path to a profile .toml (default: reference)")
+    group.addoption("--cli-timeout", type=float, default=DEFAULT_TIMEOUT,
+                    help="seconds before one CLI invocation is killed "
+                         f"(default {DEFAULT_TIMEOUT:g})")
+    group.addoption("--backend", default="inprocess",
+                    help="fakes backend (entry point group convox_conformance.backends)")
+    group.addoption("--rule", action="append", default=[],
+                    help="run only the checks of this rule id (repeatable)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "spec(*rule_ids): the catalogue rules a check verifies")
+    config.addinivalue_line("markers", "world(name): the world file a check starts from")
+    try:
+        profile = load_profile(config.getoption("profile"))
+        if config.getoption("cli"):
+            profile = profile.with_command(config.getoption("cli"))
+        check_runnable(profile)
+    except (ProfileError, CliNotRunnable) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[PROFILE_KEY] = profile
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    profile = config.stash.get(PROFILE_KEY, None)
+    if profile is None:
+        return []
+    lines = [f"convox-conformance: CLI {' '.join(profile.command)}, profile {profile.name}"
+             f" ({profile.source})"]
+    version = cli_version(profile)
+    if version:
+        lines.append(f"convox-conformance: CLI version: {version}")
+    return lines
+
+
+def cli_version(profile: Profile) -> str | None:
+    """The CLI's version output, run in a throwaway isolated home."""
+    if not profile.has("version"):
+        return None
+    with tempfile.TemporaryDirectory(prefix="convox-version-") as root:
+        session = CliSession(profile, Path(root), timeout=10)
+        try:
+            result = session.run("version")
+        except (AssertionError, CliNotRunnable, OSError) as exc:
+            return f"(version failed: {exc})"
+    text = (result.stdout or result.stderr).strip().splitlines()
+    return text[0][:200] if text else f"(no output, exit {result.exit_code})"
+
+
+def spec_ids(item: pytest.Item) -> list[str]:
+    return [rule for mark in item.iter_markers("spec") for rule in mark.args]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("rule"))
+    if not wanted:
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        (keep if wanted & set(spec_ids(item)) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A check whose rule needs what the profile lacks is not applicable."""
+    ids = spec_ids(item)
+    if not ids:
+        return
+    profile = item.config.stash[PROFILE_KEY]
+    from conformance.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    for rule_id in ids:
+        rule = catalogue.rules.get(rule_id)
+        if rule is None:
+            continue
+        missing = profile.missing(list(rule.needs))
+        if missing:
+            not_applicable(
+                f"{rule_id} needs {', '.join(missing)}, which profile {profile.name} lacks"
+            )
+
+
+@pytest.fixture(scope="session")
+def conformance_profile(pytestconfig: pytest.Config) -> Profile:
+    """The validated profile of the CLI under test."""
+    return pytestconfig.stash[PROFILE_KEY]
+
+
+@pytest.fixture(scope="session")
+def backend(pytestconfig: pytest.Config) -> Iterator[Backend]:
+    """The fakes, started once per process (per xdist worker)."""
+    from fakes.backend import get_backend
+
+    try:
+        chosen = get_backend(pytestconfig.getoption("backend"))
+    except (LookupError, ValueError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    chosen.start()
+    try:
+        yield chosen
+    finally:
+        chosen.stop()
+
+
+@pytest.fixture
+def world(request: pytest.FixtureRequest, backend: Backend) -> Iterator[WorldHandle]:
+    """A fresh world for this check (``@pytest.mark.world("name")`` picks one)."""
+    marker = request.node.get_closest_marker("world")
+    handle = backend.new_world(marker.args[0] if marker else DEFAULT_WORLD)
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+@pytest.fixture
+def cli_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh directory holding the CLI's HOME for one check."""
+    return tmp_path_factory.mktemp("cli")
+
+
+def make_session(
+    profile: Profile, backend: Backend, world: WorldHandle, root: Path, timeout: float
+) -> CliSession:
+    """A CLI session isolated in ``root``, wired to trust and resolve the world."""
+    extra: dict[str, str] = {}
+    if profile.trust.ca_env:
+        extra[profile.trust.ca_env] = str(backend.ca_bundle())
+    if profile.trust.resolve_env:
+        extra[profile.trust.resolve_env] = world.resolve_map()
+    return CliSession(profile, root, extra_env=extra, timeout=timeout)
+
+
+@pytest.fixture
+def cli(
+    conformance_profile: Profile,
+    backend: Backend,
+    world: WorldHandle,
+    cli_home: Path,
+    pytestconfig: pytest.Config,
+) -> CliSession:
+    """The CLI under test, isolated, wired to trust and resolve the world."""
+    return make_session(conformance_profile, backend, world, cli_home,
+                        pytestconfig.getoption("cli_timeout"))
+
+
+@pytest.fixture
+def convox(
+    request: pytest.FixtureRequest,
+    conformance_profile: Profile,
+    backend: Backend,
+    world: WorldHandle,
+    cli: CliSession,
+    tmp_path_factory: pytest.TempPathFactory,
+    pytestconfig: pytest.Config,
+) -> Iterator[Convox]:
+    """The harness a check talks to; its evidence is kept for the reports."""
+    sessions = [cli]
+
+    def new_session() -> CliSession:
+        session = make_session(conformance_profile, backend, world,
+                               tmp_path_factory.mktemp("cli"),
+                               pytestconfig.getoption("cli_timeout"))
+        sessions.append(session)
+        return session
+
+    mark = world.journal.mark()
+    yield Convox(world, cli, new_session)
+    secrets = [*world.secrets(), *(s for session in sessions for s in session.secrets)]
+    redact = Redactor(secrets, label=_safe_identity(world))
+    journal = [entry_data(e) for e in world.journal.since(mark)]
+    invocations = [inv for session in sessions for inv in session.invocations]
+    request.node.user_properties.append(
+        (EVIDENCE_PROPERTY, evidence_data(invocations, journal, redact))
+    )
+
+
+def _safe_identity(world: WorldHandle) -> Any:
+    def label(secret: str) -> str:
+        try:
+            return world.key_identity(secret)
+        except Exception:
+            return "key"
+
+    return label
+
+
+def entry_data(entry: Any) -> dict[str, Any]:
+    fields = ("seq", "request_id", "server", "address", "host_header", "hop", "method", "path",
+              "query", "key_identity", "rack_header", "status")
+    return {name: getattr(entry, name, None) for name in fields}
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    """Show not-applicable apart from ordinary skips in the terminal."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = str(report.longrepr[2])
+        if NOT_APPLICABLE in reason:
+            return "not-applicable", "n", ("N/A", {"yellow": True})
+    return None

@@ -1,0 +1,65 @@
+"""The mutant zoo: deliberately broken reference CLIs, each breaking one rule.
+
+A mutant overrides one attribute of ``fakes.reference_cli.cli`` and then runs
+its ``main()``; nothing is copied, so a mutant stays one small function. Each
+names the rule it breaks, and the kill test proves the suite fails that very
+rule against it. Mutants live in ``zoo_<area>.py`` modules next to this file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import shlex
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+RUNNER = Path(__file__).with_name("run.py")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    rule: str
+    description: str
+    apply: Callable[[ModuleType], None]
+
+    def command(self) -> str:
+        """The ``--cli`` value that runs this mutant."""
+        return shlex.join([sys.executable, str(RUNNER), self.name])
+
+
+class Zoo:
+    """Collects the mutants a zoo module declares with :meth:`mutant`."""
+
+    def __init__(self) -> None:
+        self.mutants: dict[str, Mutant] = {}
+
+    def mutant(
+        self, rule: str, description: str
+    ) -> Callable[[Callable[[ModuleType], None]], Callable[[ModuleType], None]]:
+        def register(apply: Callable[[ModuleType], None]) -> Callable[[ModuleType], None]:
+            name = apply.__name__.replace("_", "-")
+            if name in self.mutants:
+                raise ValueError(f"duplicate mutant {name}")
+            self.mutants[name] = Mutant(name, rule, description, apply)
+            return apply
+
+        return register
+
+
+def all_mutants() -> dict[str, Mutant]:
+    """Every mutant of every ``zoo_*`` module, by name."""
+    found: dict[str, Mutant] = {}
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if not info.name.startswith("zoo_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for name, mutant in module.zoo.mutants.items():
+            if name in found:
+                raise ValueError(f"mutant {name} is declared twice")
+            found[name] = mutant
+    return dict(sorted(found.items()))
