@@ -1,0 +1,114 @@
+"""The fake Rack's HTTP layer: request -> world model call -> JSON answer.
+
+A rack guards every route with basic auth (`convox:<rack key>`); which key
+it accepts at any moment, including during a key roll's update window, is
+the model's decision (`World.rack_accepts`). Setting the `Password`
+parameter through the rack's own API changes the key behind Console's back,
+exactly as the FAQ warns.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from fakes.faults import FaultPlan, apply_faults, hop_for_sni
+from fakes.https import (
+    App,
+    Connection,
+    HttpRequest,
+    HttpResponse,
+    basic_auth_password,
+    error_response,
+    json_response,
+)
+from fakes.journal import Journal
+from fakes.recording import incoming_request_id, new_request_id, record
+from fakes.world import World, WorldError
+
+
+class RackApp(App):
+    """One rack (`ref` = "org/name") of one world."""
+
+    def __init__(self, world: World, ref: str, journal: Journal, faults: FaultPlan) -> None:
+        self.world = world
+        self.ref = ref
+        self.journal = journal
+        self.faults = faults
+
+    def accept_tls(self, conn: Connection) -> bool:
+        return self.faults.match_tls(self.ref, hop_for_sni(conn.sni)) is None
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = incoming_request_id(request)
+        hop = "proxy" if incoming else "cli"
+        request_id = incoming or new_request_id()
+        response, _ = apply_faults(
+            self.faults, self.ref, request.method, request.path, hop, lambda: self._answer(request)
+        )
+        record(
+            self.journal,
+            self.world,
+            request,
+            server=self.ref,
+            hop=hop,
+            request_id=request_id,
+            status=response.status,
+        )
+        return response
+
+    def _answer(self, request: HttpRequest) -> HttpResponse:
+        try:
+            key = basic_auth_password(request.headers)
+            if not self.world.rack_accepts(self.ref, key):
+                return error_response(401, "invalid authentication")
+            return self._route(request)
+        except WorldError as exc:
+            return error_response(exc.status, exc.message)
+
+    def _route(self, request: HttpRequest) -> HttpResponse:
+        method, path = request.method, request.path
+        if method == "GET" and path == "/auth":
+            return json_response(200, {})
+        if method == "GET" and path == "/system":
+            return json_response(200, self.world.rack_system(self.ref))
+        if method == "GET" and path == "/apps":
+            return json_response(200, self.world.rack_apps(self.ref))
+        if method == "PUT" and path == "/system":
+            return self._update_system(request)
+        segments = path.split("/")
+        if (
+            method == "PUT"
+            and len(segments) == 4
+            and segments[1] == "apps"
+            and segments[3] == "parameters"
+        ):
+            return self._update_app_parameters(urllib.parse.unquote(segments[2]), request)
+        return error_response(404, f"not found: {method} {path}")
+
+    def _update_system(self, request: HttpRequest) -> HttpResponse:
+        """`convox rack params set`: `parameters` holds a form-encoded `Name=value` list."""
+        encoded = _form(request).get("parameters", "")
+        parameters = dict(urllib.parse.parse_qsl(encoded, keep_blank_values=True))
+        if "Password" in parameters:
+            self.world.set_rack_password(self.ref, parameters["Password"])
+        return json_response(200, self.world.rack_system(self.ref))
+
+    def _update_app_parameters(self, app: str, request: HttpRequest) -> HttpResponse:
+        """The classic CLI sets rack parameters on the app named after the rack."""
+        if app == self.ref.split("/", 1)[1]:
+            password = _form(request).get("Password")
+            if password is not None:
+                self.world.set_rack_password(self.ref, password)
+            return json_response(200, {})
+        if app in {entry["name"] for entry in self.world.rack_apps(self.ref)}:
+            return json_response(200, {})
+        return error_response(404, f"no such app: {app}")
+
+
+def _form(request: HttpRequest) -> dict[str, str]:
+    """The first value of each field of a form-encoded body."""
+    text = request.body.decode("utf-8", errors="replace")
+    fields: dict[str, str] = {}
+    for key, value in urllib.parse.parse_qsl(text, keep_blank_values=True):
+        fields.setdefault(key, value)
+    return fields

@@ -1,0 +1,381 @@
+"""`convox-conformance serve`: the fakes standalone, for humans and other tools.
+
+Someone writing a CLI wants to point it at a Console and a few racks without
+writing a test first. `serve` builds a world (a shipped name or a TOML
+file), prints login commands that work as pasted, and exposes a small JSON
+admin API on its own loopback port so the world can be changed from outside
+(regenerate a key, roll a rack key, change plans, inject faults) through the
+same model the Python API drives. Rack keys Console holds are never printed
+or served: only the keys a user would really know (their Console key, the key
+of a rack they installed themselves, deploy keys) appear.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import sys
+import threading
+import urllib.parse
+from collections.abc import Callable, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from fakes.backend import DEFAULT_FORM, InProcessBackend, LocalWorld
+from fakes.faults import Fault
+from fakes.world import WorldError
+
+DEFAULT_WORLD = "standard"
+PROG = "convox-conformance serve"
+DESCRIPTION = "Run the fake Console and racks on loopback, with a JSON admin API."
+
+
+class AdminError(Exception):
+    """A refused admin request, answered as `{"error": ...}` with `status`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Admin:
+    """The admin API's routes over one world (no HTTP in here, so it is easy to test)."""
+
+    def __init__(self, world: LocalWorld, name: str, form: str, ca: str) -> None:
+        self.world = world
+        self.name = name
+        self.form = form
+        self.ca = ca
+
+    def handle(self, method: str, path: str, query: str, body: Any) -> tuple[int, Any]:
+        """Route one request; returns (status, JSON-ready answer)."""
+        parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/") if p]
+        routes: list[tuple[str, list[str], Callable[..., Any]]] = [
+            ("GET", ["world"], self.snapshot),
+            ("GET", ["journal"], lambda: self.journal(query)),
+            ("GET", ["faults"], self.faults),
+            ("POST", ["faults"], lambda: self.add_fault(body)),
+            ("DELETE", ["faults"], self.clear_faults),
+            ("DELETE", ["faults", "*"], self.remove_fault),
+            ("POST", ["users", "*", "regenerate-key"], self.regenerate),
+            ("POST", ["racks", "*", "*", "roll"], self.roll),
+            ("POST", ["racks", "*", "*", "password"], lambda o, n: self.password(o, n, body)),
+            ("POST", ["racks", "*", "*", "console"], lambda o, n: self.add_to_console(o, n, body)),
+            ("DELETE", ["racks", "*", "*", "console"], self.remove_from_console),
+            ("POST", ["advance"], lambda: self.advance(body)),
+            ("POST", ["finish-rack-updates"], self.finish),
+            ("POST", ["orgs", "*", "plan"], lambda o: self.plan(o, body)),
+            ("POST", ["orgs", "*", "members"], lambda o: self.add_member(o, body)),
+            ("DELETE", ["orgs", "*", "members"], lambda o: self.remove_member(o, body)),
+            ("DELETE", ["orgs", "*", "members", "*"], self.remove_member_by_path),
+        ]
+        path_matched = False
+        for route_method, pattern, action in routes:
+            if len(pattern) != len(parts):
+                continue
+            if any(p != "*" and p != part for p, part in zip(pattern, parts, strict=True)):
+                continue
+            path_matched = True
+            if route_method != method:
+                continue
+            args = [part for p, part in zip(pattern, parts, strict=True) if p == "*"]
+            try:
+                return 200, action(*args)
+            except WorldError as exc:
+                return exc.status, {"error": exc.message}
+            except AdminError as exc:
+                return exc.status, {"error": exc.message}
+            except (ValueError, TypeError, KeyError) as exc:
+                return 400, {"error": str(exc).strip("'\"")}
+        if path_matched:
+            return 405, {"error": f"{method} is not allowed on {path}"}
+        return 404, {"error": f"no admin route {method} {path}"}
+
+    # -- reading ---------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The world as an operator may see it: never a key Console holds for a rack."""
+        model = self.world.world
+        racks = []
+        for rack in model.racks():
+            entry: dict[str, Any] = {
+                "ref": rack.ref,
+                "host": self.world.host(rack.ref, self.form),
+                "console": rack.console,
+                "status": model.rack_status(rack.ref),
+                "apps": list(rack.apps),
+            }
+            if rack.console == "none":
+                entry["key"] = model.rack_key(rack.ref)  # installed by CLI: the user has it
+            else:
+                entry["console_key"] = model.console_key_masked(rack.ref)
+            racks.append(entry)
+        return {
+            "world": self.name,
+            "console": self.world.host("console", self.form),
+            "guard": self.world.host("guard", self.form),
+            "resolve_map": self.world.resolve_map(),
+            "ca": self.ca,
+            "clock_offset": model.clock.offset,
+            "rack_update_seconds": model.rack_update_seconds,
+            "users": [
+                {"email": u.email, "id": u.id, "key": u.key, "personal_org": u.personal_org}
+                for u in model.users()
+            ],
+            "organizations": [
+                {
+                    "name": o.name,
+                    "plan": o.plan,
+                    "owner": o.owner,
+                    "personal": o.personal,
+                    "members": dict(o.members),
+                }
+                for o in model.organizations()
+            ],
+            "racks": racks,
+            "deploy_keys": [{"ref": d.ref, "key": d.key} for d in model.deploy_keys()],
+        }
+
+    def journal(self, query: str) -> list[dict[str, Any]]:
+        since = urllib.parse.parse_qs(query).get("since", ["0"])[0]
+        if not since.isdigit():
+            raise AdminError(400, "since must be a journal position (a number)")
+        return [e for e in self.world.journal.to_dicts() if e["seq"] > int(since)]
+
+    def faults(self) -> list[dict[str, Any]]:
+        return [
+            {"id": h.id, "fired": h.fired, "active": h.active, **_fault_json(h.fault)}
+            for h in self.world.faults.handles()
+        ]
+
+    # -- changing --------------------------------------------------------
+
+    def add_fault(self, body: Any) -> dict[str, Any]:
+        handle = self.world.inject(Fault.from_dict(_object(body)))
+        return {"id": handle.id, **_fault_json(handle.fault)}
+
+    def clear_faults(self) -> dict[str, Any]:
+        self.world.clear_faults()
+        return {}
+
+    def remove_fault(self, ident: str) -> dict[str, Any]:
+        handle = self.world.faults.handle(int(ident)) if ident.isdigit() else None
+        if handle is None:
+            raise AdminError(404, f"no fault {ident}")
+        handle.remove()
+        return {}
+
+    def regenerate(self, email: str) -> dict[str, Any]:
+        return {"email": email, "key": self.world.regenerate_user_key(email)}
+
+    def roll(self, org: str, name: str) -> dict[str, Any]:
+        ref = f"{org}/{name}"
+        self.world.roll_rack_key(ref)
+        model = self.world.world
+        return {
+            "ref": ref,
+            "status": model.rack_status(ref),
+            "update_seconds": model.rack_update_seconds,
+        }
+
+    def password(self, org: str, name: str, body: Any) -> dict[str, Any]:
+        self.world.set_rack_password(f"{org}/{name}", _field(body, "password"))
+        return {"ref": f"{org}/{name}"}
+
+    def add_to_console(self, org: str, name: str, body: Any) -> dict[str, Any]:
+        self.world.add_rack_to_console(f"{org}/{name}", _field(body, "key"))
+        return {"ref": f"{org}/{name}"}
+
+    def remove_from_console(self, org: str, name: str) -> dict[str, Any]:
+        self.world.remove_rack_from_console(f"{org}/{name}")
+        return {"ref": f"{org}/{name}"}
+
+    def advance(self, body: Any) -> dict[str, Any]:
+        seconds = _object(body).get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise AdminError(400, 'advance needs {"seconds": <number>}')
+        self.world.advance(float(seconds))
+        return {"clock_offset": self.world.world.clock.offset}
+
+    def finish(self) -> dict[str, Any]:
+        self.world.finish_rack_updates()
+        return {"clock_offset": self.world.world.clock.offset}
+
+    def plan(self, org: str, body: Any) -> dict[str, Any]:
+        plan = _field(body, "plan")
+        self.world.set_plan(org, plan)
+        return {"organization": org, "plan": plan}
+
+    def add_member(self, org: str, body: Any) -> dict[str, Any]:
+        email, role = _field(body, "email"), _field(body, "role")
+        self.world.add_member(org, email, role)
+        return {"organization": org, "email": email, "role": role}
+
+    def remove_member(self, org: str, body: Any) -> dict[str, Any]:
+        return self.remove_member_by_path(org, _field(body, "email"))
+
+    def remove_member_by_path(self, org: str, email: str) -> dict[str, Any]:
+        self.world.remove_member(org, email)
+        return {"organization": org, "email": email}
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise AdminError(400, "the request body must be a JSON object")
+    return body
+
+
+def _field(body: Any, name: str) -> str:
+    value = _object(body).get(name)
+    if not isinstance(value, str) or not value:
+        raise AdminError(400, f"missing string field {name!r}")
+    return value
+
+
+def _fault_json(fault: Fault) -> dict[str, Any]:
+    data = fault.to_dict()
+    if isinstance(data.get("body"), bytes):
+        data["body"] = data["body"].decode("utf-8", errors="replace")
+    return data
+
+
+def _admin_handler(admin: Admin) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        """Plain HTTP on loopback: JSON in, JSON out, nothing logged."""
+
+        server_version = "convox-conformance-admin"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _serve(self) -> None:
+            path, _, query = self.path.partition("?")
+            length = self.headers.get("Content-Length", "0")
+            raw = self.rfile.read(int(length)) if length.isdigit() else b""
+            status: int
+            answer: Any
+            try:
+                body = json.loads(raw) if raw.strip() else None
+            except ValueError:
+                status, answer = 400, {"error": "the request body is not valid JSON"}
+            else:
+                status, answer = admin.handle(self.command, path, query, body)
+            data = json.dumps(answer, indent=2).encode() + b"\n"
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_DELETE = do_PUT = _serve
+
+    return Handler
+
+
+def _login_lines(world: LocalWorld, form: str) -> list[str]:
+    model = world.world
+    console = world.host("console", form)
+    lines = ["", "# Console users (then `convox switch <org>/<rack>`):"]
+    for user in model.users():
+        lines.append(f"convox login {console} --password {user.key}   # {user.email}")
+    direct = [r for r in model.racks() if r.console == "none"]
+    if direct:
+        lines += ["", "# Racks not in Console (installed by CLI; log in to the rack itself):"]
+        for rack in direct:
+            host = world.host(rack.ref, form)
+            key = model.rack_key(rack.ref)
+            lines.append(f"convox login {host} --password {key}   # {rack.ref}")
+    held = [r for r in model.racks() if r.console != "none"]
+    if held:
+        lines += ["", "# Racks in Console (their keys stay with Console):"]
+        for rack in held:
+            lines.append(f"#   {rack.ref} at {world.host(rack.ref, form)} ({rack.console})")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run until SIGINT/SIGTERM; 0 on a clean stop, 2 on a bad world or usage."""
+    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION)
+    parser.add_argument(
+        "--world", default=DEFAULT_WORLD, help="a shipped world name or a TOML file"
+    )
+    parser.add_argument("--form", default=DEFAULT_FORM, help="host form, e.g. localhost:{port}")
+    parser.add_argument("--admin-port", type=int, default=0, help="admin API port (0: any free)")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if "{port}" not in args.form:
+        print(f"{PROG}: --form must contain {{port}}, e.g. 127.0.0.1:{{port}}", file=sys.stderr)
+        return 2
+
+    # Handlers first, so a Ctrl-C during start-up still ends in a clean stop.
+    stop = threading.Event()
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():  # signals only reach main
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+    try:
+        return _serve(args, stop)
+    finally:
+        for number, handler in previous.items():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(number, handler)
+
+
+def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
+    backend = InProcessBackend()
+    try:
+        backend.start()
+        world = backend.new_world(args.world)
+    except (ValueError, OSError) as exc:  # WorldFileError and WorldError are ValueErrors
+        backend.stop()
+        message = exc.message if isinstance(exc, WorldError) else str(exc)
+        print(f"{PROG}: {message}", file=sys.stderr)
+        return 2
+
+    ca = str(backend.ca_bundle())
+    admin = Admin(world, str(args.world), args.form, ca)
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", args.admin_port), _admin_handler(admin))
+    except OSError as exc:
+        world.close()
+        backend.stop()
+        print(f"{PROG}: cannot open the admin port: {exc.strerror}", file=sys.stderr)
+        return 2
+    server.daemon_threads = True
+    admin_thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="admin", daemon=True
+    )
+    admin_thread.start()
+    try:
+        lines = [
+            f"{PROG}: world {args.world!r} is up; Ctrl-C stops it.",
+            f"Console:     https://{world.host('console', args.form)}",
+            f"CA file:     {ca}   (e.g. SSL_CERT_FILE={ca})",
+            f"Resolve map: {world.resolve_map()}",
+            f"Admin API:   http://127.0.0.1:{server.server_address[1]}   (GET /world)",
+            *_login_lines(world, args.form),
+            "",
+            "Ready.",
+        ]
+        print("\n".join(lines), flush=True)
+        while not stop.wait(0.2):
+            pass
+    finally:
+        server.shutdown()
+        server.server_close()
+        admin_thread.join(5)
+        world.close()
+        backend.stop()
+    print(f"{PROG}: stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

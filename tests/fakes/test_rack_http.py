@@ -1,0 +1,191 @@
+"""The fake Rack over real HTTPS: every route, auth, and the Password parameter."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator
+
+import pytest
+from freezegun import freeze_time
+
+from fakes.backend import InProcessBackend, LocalWorld
+from tests.fakes.http_support import Reply, basic, request
+
+REF = "acme/production"
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[InProcessBackend]:
+    with InProcessBackend(proxy_timeout=3.0) as running:
+        yield running
+
+
+@pytest.fixture
+def world(backend: InProcessBackend) -> Iterator[LocalWorld]:
+    handle = backend.new_world("standard")
+    yield handle
+    handle.close()
+
+
+def rack(world: LocalWorld, backend: InProcessBackend, method: str, path: str, **kw) -> Reply:
+    ref = kw.pop("ref", REF)
+    return request(backend.client_context(), world.host(ref), method, path, **kw)
+
+
+def test_auth_with_the_rack_key(world, backend) -> None:
+    reply = rack(world, backend, "GET", "/auth", key=world.rack_key(REF))
+    assert reply.status == 200 and reply.json() == {}
+    assert reply.headers["content-type"] == "application/json"
+
+
+def test_auth_query_string_is_ignored(world, backend) -> None:
+    assert rack(world, backend, "GET", "/auth?", key=world.rack_key(REF)).status == 200
+
+
+@pytest.mark.parametrize("path", ["/auth", "/system", "/apps", "/racks", "/nowhere"])
+@pytest.mark.parametrize(
+    "credentials",
+    ["missing", "wrong", "console-key", "other-rack", "empty", "not-basic"],
+)
+def test_every_route_needs_the_rack_key(world, backend, path, credentials) -> None:
+    headers: dict[str, str] = {}
+    if credentials == "wrong":
+        headers["Authorization"] = basic("x" * 40)
+    elif credentials == "console-key":
+        headers["Authorization"] = basic(world.user_key("alice@example.com"))
+    elif credentials == "other-rack":
+        headers["Authorization"] = basic(world.rack_key("acme/staging"))
+    elif credentials == "empty":
+        headers["Authorization"] = basic("")
+    elif credentials == "not-basic":
+        headers["Authorization"] = f"Bearer {world.rack_key(REF)}"
+    reply = rack(world, backend, "GET", path, headers=headers)
+    assert reply.status == 401
+    assert reply.error == "invalid authentication"
+    assert "www-authenticate" not in reply.headers
+
+
+def test_any_user_name_with_the_right_password_is_accepted(world, backend) -> None:
+    # The real rack compares only the password; the journal tells checks what was sent.
+    reply = rack(
+        world, backend, "GET", "/auth", headers={"Authorization": basic(world.rack_key(REF), "x")}
+    )
+    assert reply.status == 200
+
+
+def test_system(world, backend) -> None:
+    reply = rack(world, backend, "GET", "/system", key=world.rack_key(REF))
+    data = reply.json()
+    assert reply.status == 200
+    assert {"name", "status", "version", "region", "count", "type", "parameters"} <= set(data)
+    assert data["name"] == "production" and data["status"] == "running"
+    assert "Password" not in data["parameters"]
+
+
+def test_apps(world, backend) -> None:
+    reply = rack(world, backend, "GET", "/apps", key=world.rack_key(REF))
+    assert reply.status == 200
+    assert [app["name"] for app in reply.json()] == ["web", "worker"]
+    assert {"name", "status", "release", "generation"} <= set(reply.json()[0])
+
+
+def test_racks_is_not_a_rack_route(world, backend) -> None:
+    reply = rack(world, backend, "GET", "/racks", key=world.rack_key(REF))
+    assert reply.status == 404 and reply.error
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/nope"), ("DELETE", "/system"), ("POST", "/auth")]
+)
+def test_unknown_routes_are_json_404(world, backend, method, path) -> None:
+    reply = rack(world, backend, method, path, key=world.rack_key(REF))
+    assert reply.status == 404 and reply.error
+
+
+def test_put_system_password_rolls_the_key(world, backend) -> None:
+    old = world.rack_key(REF)
+    new = "N3wRackPassw0rdN3wRackPassw0rdN3wRackPass"
+    body = "parameters=" + urllib.parse.quote("Password=" + new, safe="")
+    reply = rack(world, backend, "PUT", "/system", key=old, body=body)
+    assert reply.status == 200 and reply.json()["name"] == "production"
+    assert new not in reply.body.decode()
+    assert rack(world, backend, "GET", "/auth", key=old).status == 401
+    assert rack(world, backend, "GET", "/auth", key=new).status == 200
+    assert world.rack_key(REF) == new
+    entry = world.journal.expect_one(server=REF, method="PUT", path="/system")
+    assert new not in entry.body and old not in entry.body
+    assert entry.key_identity == "rack:acme/production#1"
+
+
+def test_put_system_without_password_changes_nothing(world, backend) -> None:
+    key = world.rack_key(REF)
+    reply = rack(world, backend, "PUT", "/system", key=key, body="parameters=Autoscale%3DNo")
+    assert reply.status == 200
+    assert world.rack_key(REF) == key
+
+
+def test_put_system_empty_password_is_refused(world, backend) -> None:
+    key = world.rack_key(REF)
+    reply = rack(world, backend, "PUT", "/system", key=key, body="parameters=Password%3D")
+    assert reply.status == 400 and "Password" in reply.error
+    assert world.rack_key(REF) == key
+
+
+def test_classic_app_parameters_form_rolls_the_key(world, backend) -> None:
+    old = world.rack_key(REF)
+    new = "Cl4ssicN3wKeyCl4ssicN3wKeyCl4ssicN3wKey1"
+    reply = rack(
+        world, backend, "PUT", "/apps/production/parameters", key=old, body=f"Password={new}"
+    )
+    assert reply.status == 200 and reply.json() == {}
+    assert rack(world, backend, "GET", "/auth", key=new).status == 200
+    assert rack(world, backend, "GET", "/auth", key=old).status == 401
+
+
+def test_app_parameters_of_an_ordinary_app_leave_the_key(world, backend) -> None:
+    key = world.rack_key(REF)
+    reply = rack(world, backend, "PUT", "/apps/web/parameters", key=key, body="Password=whatever1")
+    assert reply.status == 200
+    assert world.rack_key(REF) == key
+    missing = rack(world, backend, "PUT", "/apps/ghost/parameters", key=key, body="X=1")
+    assert missing.status == 404 and "ghost" in missing.error
+
+
+def test_a_rack_not_in_console_is_served_too(world, backend) -> None:
+    reply = rack(
+        world, backend, "GET", "/apps", ref="acme/legacy", key=world.rack_key("acme/legacy")
+    )
+    assert reply.status == 200 and reply.json()[0]["name"] == "billing"
+
+
+def test_journal_records_a_direct_request(world, backend) -> None:
+    mark = world.journal.mark()
+    rack(world, backend, "GET", "/apps?x=1", key=world.rack_key(REF), headers={"Rack": REF})
+    entry = world.journal.expect_one(since=mark)
+    assert entry.server == REF
+    assert entry.hop == "cli"
+    assert entry.address == world.host(REF)
+    assert entry.host_header == world.host(REF)
+    assert (entry.method, entry.path, entry.query) == ("GET", "/apps", "x=1")
+    assert entry.key_identity == "rack:acme/production#1"
+    assert entry.rack_header == REF
+    assert entry.status == 200
+    assert entry.request_id
+
+
+def test_keyroll_window_is_honoured_by_the_rack(backend) -> None:
+    with freeze_time("2024-05-01 12:00:00") as frozen:
+        world = backend.new_world("standard")
+        try:
+            old = world.rack_key(REF)
+            world.roll_rack_key(REF)
+            assert rack(world, backend, "GET", "/auth", key=old).status == 200
+            frozen.tick(299)
+            assert rack(world, backend, "GET", "/auth", key=old).status == 200
+            frozen.tick(2)
+            assert rack(world, backend, "GET", "/auth", key=old).status == 401
+            new = world.rack_key(REF)
+            assert new != old
+            assert rack(world, backend, "GET", "/auth", key=new).status == 200
+        finally:
+            world.close()
