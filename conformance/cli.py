@@ -14,6 +14,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from conformance.report.commands import add_commands, add_run_options, run_option_args
+
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
 
 EXIT_CODES_HELP = """exit codes:
@@ -46,6 +48,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         argv += ["--cli", args.cli]
     for rule in args.rule:
         argv += ["--rule", rule]
+    argv += run_option_args(args)
     extra = list(args.pytest_args)
     if extra and extra[0] == "--":
         extra = extra[1:]
@@ -93,12 +96,6 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from fakes.serve import main as serve_main
-
-    return serve_main(list(args.serve_args))
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="convox-conformance",
@@ -116,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cli-timeout", type=float, default=20.0, help="seconds per invocation")
     run.add_argument("--backend", default="inprocess", help="fakes backend")
     run.add_argument("--rule", action="append", default=[], help="only this rule id")
+    add_run_options(run)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER,
                      help="after --: extra pytest arguments (e.g. -n 2)")
     run.set_defaults(func=cmd_run)
@@ -130,14 +128,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fail unless every rule has a check and every check a known rule")
     rules.set_defaults(func=cmd_rules)
 
-    serve = sub.add_parser("serve", help="run the fake Console and racks standalone",
-                           add_help=False)
-    serve.add_argument("serve_args", nargs=argparse.REMAINDER)
-    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("serve", help="run the fake Console and racks standalone "
+                   "(see convox-conformance serve --help)")
+
+    add_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        # serve owns its options; argparse's REMAINDER would swallow "--world" wrongly.
+        from fakes.serve import main as serve_main
+
+        return serve_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.func
