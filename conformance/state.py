@@ -143,6 +143,30 @@ class CliState:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         self.target_path.write_text(host + "\n", encoding="utf-8")
 
+    def write_selection(self, rack: str, host: str | None = None) -> None:
+        """Select ``rack`` by hand, as the docs say overwriting the file may.
+
+        ``racks`` layouts keep one selection per host, so the entry is written
+        for ``host`` (default: the current target) and other hosts' are kept.
+        """
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        if self.layout.selection == "rack":
+            text = rack + "\n"
+        elif self.layout.selection == "racks":
+            host = host if host is not None else self.target()
+            if host is None:
+                raise StateError("a racks selection needs a host: no target is recorded")
+            try:
+                current = json.loads(self._read_text(self.selection_path) or "{}")
+            except json.JSONDecodeError:
+                current = {}
+            entries = current if isinstance(current, dict) else {}
+            entries[host] = rack
+            text = json.dumps(entries, indent=2) + "\n"
+        else:
+            text = json.dumps({"name": rack, "type": "console"}) + "\n"
+        self.selection_path.write_text(text, encoding="utf-8")
+
     def _read_text(self, path: Path) -> str | None:
         try:
             return path.read_text(encoding="utf-8")
