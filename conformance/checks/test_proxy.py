@@ -1,0 +1,237 @@
+"""PROXY: which host gets which key and Rack header.
+
+Logged in to Console, rack commands go to Console with the user's own Console
+key and a ``Rack: org/name`` header, and Console makes the hop to the rack
+with the rack key it keeps. Logged in to a rack, commands go straight to that
+rack with its key. The journal of the fakes shows both hops, so every check
+here asserts on where each request went and which key identity it carried.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.harness import Convox
+from fakes.journal import JournalEntry
+
+ALICE = "alice@example.com"
+PRODUCTION = "acme/production"  # installed via Console: its key was never shown
+STAGING = "acme/staging"  # installed by CLI, added to Console by hand with its key
+LEGACY = "acme/legacy"  # installed by CLI, never added to Console
+
+
+def _cli_hops(convox: Convox, since: int) -> list[JournalEntry]:
+    return convox.journal.since(since, hop="cli")
+
+
+def _switched(convox: Convox, rack: str) -> None:
+    convox.ok(convox.switch(rack))
+
+
+def _files_under(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.spec("PROXY-001")
+def test_rack_command_goes_to_console_with_console_key_and_rack_header(convox: Convox) -> None:
+    """Alice logged in to Console with acme/production selected runs apps."""
+    convox.login_console(ALICE)
+    _switched(convox, PRODUCTION)
+    alice = convox.identity(convox.user_key(ALICE))
+    mark = convox.journal.mark()
+    convox.ok(convox.run("apps"))
+
+    convox.journal.expect_some(
+        since=mark, hop="cli", server="console", key=alice, rack_header=PRODUCTION
+    )
+    convox.journal.expect_none(since=mark, hop="cli", server=PRODUCTION)
+    strays = [e for e in _cli_hops(convox, mark) if e.server != "console"]
+    assert not strays, "rack commands went somewhere besides Console:\n" + "\n".join(
+        e.describe() for e in strays
+    )
+
+
+@pytest.mark.spec("PROXY-002")
+def test_proxied_commands_show_the_selected_racks_answer(convox: Convox) -> None:
+    """Alice logged in to Console with acme/production selected runs apps and rack_info."""
+    convox.login_console(ALICE)
+    _switched(convox, PRODUCTION)
+
+    mark = convox.journal.mark()
+    apps = convox.ok(convox.run("apps"))
+    for app in ("web", "worker"):  # acme/production's apps
+        assert app in apps.stdout, f"apps does not show {app!r}:\n{apps.describe()}"
+    assert "billing" not in apps.stdout, "apps shows another rack's app:\n" + apps.describe()
+    convox.journal.expect_some(since=mark, hop="proxy", server=PRODUCTION)
+
+    mark = convox.journal.mark()
+    info = convox.ok(convox.run("rack_info"))
+    assert "production" in info.stdout, "rack_info does not name the rack:\n" + info.describe()
+    convox.journal.expect_some(since=mark, hop="proxy", server=PRODUCTION)
+
+
+@pytest.mark.spec("PROXY-003")
+def test_proxied_command_leaves_console_installed_rack_key_to_console(convox: Convox) -> None:
+    """One proxied apps to acme/production, a rack whose key only Console holds."""
+    convox.login_console(ALICE)
+    _switched(convox, PRODUCTION)
+    alice = convox.identity(convox.user_key(ALICE))
+    rack_key = convox.rack_key(PRODUCTION)
+    rack = convox.identity(rack_key)
+    session_start = 0
+
+    mark = convox.journal.mark()
+    convox.ok(convox.run("apps"))
+    hop = convox.journal.expect_one(
+        since=mark, hop="cli", server="console", key=alice, rack_header=PRODUCTION
+    )
+    convox.journal.expect_one(
+        since=mark, hop="proxy", server=PRODUCTION, request_id=hop.request_id, key=rack
+    )
+    convox.journal.expect_none(since=session_start, hop="cli", key=rack)
+    holders = [
+        str(path.relative_to(convox.cli.root))
+        for path, data in _files_under(convox.cli.root).items()
+        if rack_key.encode() in data
+    ]
+    assert not holders, f"the rack key of {PRODUCTION} is stored in {holders}"
+
+
+@pytest.mark.spec("PROXY-003")
+def test_proxied_command_does_not_use_a_directly_known_rack_key(convox: Convox) -> None:
+    """Alice holds acme/staging's key from a direct login, then runs apps on it via Console."""
+    convox.login_rack(STAGING)
+    convox.login_console(ALICE)
+    _switched(convox, STAGING)
+    alice = convox.identity(convox.user_key(ALICE))
+    rack = convox.identity(convox.rack_key(STAGING))
+
+    mark = convox.journal.mark()
+    convox.ok(convox.run("apps"))
+    hop = convox.journal.expect_one(
+        since=mark, hop="cli", server="console", key=alice, rack_header=STAGING
+    )
+    convox.journal.expect_one(
+        since=mark, hop="proxy", server=STAGING, request_id=hop.request_id, key=rack
+    )
+    convox.journal.expect_none(since=mark, hop="cli", key=rack)
+    convox.journal.expect_none(since=mark, hop="cli", server=STAGING)
+
+
+@pytest.mark.spec("PROXY-004")
+def test_cli_never_sends_a_rack_key_to_console(convox: Convox) -> None:
+    """Auth holds keys of two directly logged-in racks; then Console, racks, switch, apps."""
+    convox.login_rack(LEGACY)
+    convox.login_rack(STAGING)
+    mark = convox.journal.mark()
+    convox.login_console(ALICE)
+    convox.ok(convox.run("racks"))
+    _switched(convox, PRODUCTION)
+    convox.ok(convox.run("apps"))
+
+    alice = convox.identity(convox.user_key(ALICE))
+    at_console = convox.journal.expect_some(since=mark, hop="cli", server="console")
+    wrong = [e for e in at_console if e.key_identity != alice]
+    assert not wrong, "requests at Console without the user's Console key:\n" + "\n".join(
+        e.describe() for e in wrong
+    )
+    convox.journal.expect_none(since=mark, hop="cli", key=lambda k: k.startswith("rack:"))
+
+
+@pytest.mark.spec("PROXY-005")
+def test_cli_never_sends_the_console_key_to_a_rack(convox: Convox) -> None:
+    """Alice logs in to Console, then directly to acme/legacy, and runs apps there."""
+    convox.login_console(ALICE)
+    mark = convox.journal.mark()
+    convox.login_rack(LEGACY)
+    convox.ok(convox.run("apps"))
+
+    rack = convox.identity(convox.rack_key(LEGACY))
+    at_rack = convox.journal.expect_some(since=mark, hop="cli", server=LEGACY)
+    wrong = [e for e in at_rack if e.key_identity != rack]
+    assert not wrong, f"requests at {LEGACY} without its own key:\n" + "\n".join(
+        e.describe() for e in wrong
+    )
+    convox.journal.expect_none(hop="cli", server=lambda s: s != "console",
+                               key=lambda k: k.startswith("user:"))
+
+
+@pytest.mark.spec("PROXY-006")
+def test_direct_rack_login_sends_commands_straight_to_the_rack(convox: Convox) -> None:
+    """Logged in to Console first, alice then logs in directly to acme/legacy (not in Console)."""
+    convox.login_console(ALICE)
+    convox.login_rack(LEGACY)
+    rack = convox.identity(convox.rack_key(LEGACY))
+
+    mark = convox.journal.mark()
+    apps = convox.ok(convox.run("apps"))
+    assert "billing" in apps.stdout, "apps does not show acme/legacy's app:\n" + apps.describe()
+    info = convox.ok(convox.run("rack_info"))
+    assert "legacy" in info.stdout, "rack_info does not name acme/legacy:\n" + info.describe()
+
+    at_rack = convox.journal.expect_some(since=mark, hop="cli", server=LEGACY, key=rack)
+    assert at_rack
+    convox.journal.expect_none(since=mark, server="console")
+    strays = [e for e in _cli_hops(convox, mark) if e.server != LEGACY]
+    assert not strays, "direct rack commands went elsewhere:\n" + "\n".join(
+        e.describe() for e in strays
+    )
+
+
+@pytest.mark.spec("PROXY-007")
+def test_switch_retargets_the_very_next_command(convox: Convox) -> None:
+    """Apps on acme/production, switch to acme/staging, apps again."""
+    convox.login_console(ALICE)
+    _switched(convox, PRODUCTION)
+    convox.ok(convox.run("apps"))
+    _switched(convox, STAGING)
+
+    mark = convox.journal.mark()
+    apps = convox.ok(convox.run("apps"))
+    convox.journal.expect_some(since=mark, hop="cli", server="console", rack_header=STAGING)
+    convox.journal.expect_none(since=mark, hop="cli", rack_header=PRODUCTION)
+    convox.journal.expect_some(since=mark, hop="proxy", server=STAGING)
+    convox.journal.expect_none(since=mark, hop="proxy", server=PRODUCTION)
+    assert "web" in apps.stdout, "apps does not show acme/staging's app:\n" + apps.describe()
+    assert "worker" not in apps.stdout, (
+        "apps still shows acme/production's apps after the switch:\n" + apps.describe()
+    )
+
+
+@pytest.mark.spec("PROXY-008")
+def test_rack_console_no_longer_brokers_is_not_reached_around_console(convox: Convox) -> None:
+    """Alice holds acme/staging's key, selects it via Console, then it is removed from Console."""
+    convox.login_rack(STAGING)
+    convox.login_console(ALICE)
+    _switched(convox, STAGING)
+    convox.world.remove_rack_from_console(STAGING)
+
+    mark = convox.journal.mark()
+    convox.failed(convox.run("apps"))
+    convox.journal.expect_none(since=mark, hop="cli", server=STAGING)
+    convox.journal.expect_none(since=mark, hop="proxy", server=STAGING)
+    convox.journal.expect_none(since=mark, hop="cli", server=lambda s: s != "console")
+
+
+@pytest.mark.spec("PROXY-009")
+def test_login_retargets_the_very_next_command(convox: Convox) -> None:
+    """With acme/production selected via Console, log in to acme/legacy, then back to Console."""
+    convox.login_console(ALICE)
+    _switched(convox, PRODUCTION)
+    convox.login_rack(LEGACY)
+    rack = convox.identity(convox.rack_key(LEGACY))
+    alice = convox.identity(convox.user_key(ALICE))
+
+    mark = convox.journal.mark()
+    apps = convox.ok(convox.run("apps"))
+    convox.journal.expect_some(since=mark, hop="cli", server=LEGACY, key=rack)
+    convox.journal.expect_none(since=mark, server="console")
+    assert "billing" in apps.stdout, "apps does not show acme/legacy's app:\n" + apps.describe()
+
+    convox.login_console(ALICE)
+    mark = convox.journal.mark()
+    convox.ok(convox.run("racks"))
+    convox.journal.expect_some(since=mark, hop="cli", server="console", key=alice)
+    convox.journal.expect_none(since=mark, server=LEGACY)

@@ -1,0 +1,177 @@
+"""SECURITY: where keys go and how they are kept.
+
+A key is sent unchanged, only to the host it belongs to, only over TLS, never
+to a host outside the world, never printed, and stored in files other local
+users can neither read nor replace. The journal of the fakes (key identities
+per server), the CLI's output and the modes of its files are the evidence.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from conformance.harness import Convox
+
+ALICE = "alice@example.com"
+PRODUCTION = "acme/production"
+STAGING = "acme/staging"
+LEGACY = "acme/legacy"
+
+#: Rack passwords a user may set by hand: every character that URL, shell,
+#: basic-auth or JSON handling tends to mangle, and non-ASCII text.
+WEIRD_KEYS = {
+    LEGACY: "p+ss/w@rd:100% sure a%2Fb=c",
+    STAGING: "clé ünïcødé 日本語 🔑 Ω≈ç",
+}
+
+
+def _forms(key: str) -> list[str]:
+    """A key as it could leak into text: raw, base64, or a basic-auth header value."""
+    raw = key.encode("utf-8")
+    return [key, base64.b64encode(raw).decode(), base64.b64encode(b"convox:" + raw).decode()]
+
+
+@pytest.mark.spec("SECURITY-001")
+def test_keys_are_sent_and_stored_byte_exact(convox: Convox) -> None:
+    """Two racks whose passwords were set by hand to keys full of special characters."""
+    for ref, key in WEIRD_KEYS.items():
+        convox.world.set_rack_password(ref, key)
+        host = convox.rack_host(ref)
+        identity = convox.identity(key)
+
+        mark = convox.journal.mark()
+        convox.ok(convox.login(host, key))
+        stored = convox.state.keys().get(host)
+        assert stored == key, (
+            f"auth holds {stored!r} for {ref}, not the key exactly as given: {key!r}"
+        )
+        convox.ok(convox.run("apps"))
+        at_rack = convox.journal.expect_some(since=mark, hop="cli", server=ref)
+        wrong = [e.describe() for e in at_rack if e.key_identity != identity]
+        assert not wrong, f"{ref} received something other than {identity}:\n" + "\n".join(wrong)
+
+
+@pytest.mark.spec("SECURITY-002")
+def test_a_key_goes_only_to_the_host_it_belongs_to(convox: Convox) -> None:
+    """Logins to Console and to two racks, each followed by commands there."""
+    convox.login_console(ALICE)
+    convox.ok(convox.switch(PRODUCTION))
+    convox.ok(convox.run("apps"))
+    convox.login_rack(LEGACY)
+    convox.ok(convox.run("apps"))
+    convox.login_rack(STAGING)
+    convox.ok(convox.run("apps"))
+    convox.login_console(ALICE)
+    convox.ok(convox.run("racks"))
+
+    owner = {
+        "console": convox.identity(convox.user_key(ALICE)),
+        LEGACY: convox.identity(convox.rack_key(LEGACY)),
+        STAGING: convox.identity(convox.rack_key(STAGING)),
+    }
+    misplaced = [
+        e.describe()
+        for e in convox.journal.entries(hop="cli")
+        if e.key_identity not in (owner.get(e.server), "empty")
+    ]
+    assert not misplaced, "requests carrying a key that belongs to another host:\n" + "\n".join(
+        misplaced
+    )
+
+
+@pytest.mark.spec("SECURITY-003")
+def test_no_request_leaves_the_world(convox: Convox) -> None:
+    """Every unknown host name resolves to the egress guard; a full session is run."""
+    convox.login_console(ALICE)
+    convox.ok(convox.run("racks"))
+    convox.ok(convox.switch(PRODUCTION))
+    convox.ok(convox.run("apps"))
+    convox.login_rack(LEGACY)
+    convox.ok(convox.run("apps"))
+    convox.journal.expect_none(server="guard")
+
+
+@pytest.mark.spec("SECURITY-004")
+def test_keys_never_appear_in_output(convox: Convox) -> None:
+    """Successful and failed logins, switches and commands, at Console and at a rack."""
+    wrong_key = "wrong-" + secrets.token_urlsafe(24)
+    convox.failed(convox.login(convox.console, wrong_key))
+    convox.failed(convox.login(convox.rack_host(LEGACY), convox.user_key(ALICE)))
+    convox.login_console(ALICE)
+    convox.failed(convox.switch("acme/no-such-rack"))
+    convox.ok(convox.switch(PRODUCTION))
+    convox.ok(convox.run("racks"))
+    convox.ok(convox.run("apps"))
+    convox.login_rack(LEGACY)
+    convox.ok(convox.run("apps"))
+    convox.login_console(ALICE)
+    convox.world.regenerate_user_key(ALICE)  # the stored Console key is now refused
+    convox.failed(convox.run("racks"))
+    convox.login_console(ALICE)
+
+    keys = {*convox.world.secrets(), *convox.cli.secrets, wrong_key}
+    leaks = []
+    for invocation in convox.cli.invocations:
+        for key in keys:
+            if any(form in invocation.output for form in _forms(key)):
+                leaks.append(f"{' '.join(invocation.argv)} printed {convox.identity(key)}")
+    assert not leaks, "keys in stdout or stderr:\n" + "\n".join(leaks)
+
+
+@pytest.mark.spec("SECURITY-005")
+def test_auth_file_is_private_to_the_user(convox: Convox) -> None:
+    """A first login to Console, then logins that rewrite auth (a rack, Console again)."""
+    for login in (
+        lambda: convox.login_console(ALICE),
+        lambda: convox.login_rack(LEGACY),
+        lambda: convox.login_console(ALICE),
+    ):
+        invocation = login()
+        mode = convox.state.mode(convox.state.auth_path)
+        assert mode is not None, "no auth file after " + invocation.describe()
+        assert mode & 0o077 == 0, (
+            f"auth has mode {mode:o} after {' '.join(invocation.argv)}: group or others "
+            "may use it"
+        )
+
+
+@pytest.mark.spec("SECURITY-006")
+def test_config_directory_is_not_writable_by_others(convox: Convox) -> None:
+    """A first login to Console creates the config directory."""
+    convox.login_console(ALICE)
+    mode = convox.state.mode(convox.state.config_dir)
+    assert mode is not None, "login created no config directory"
+    assert mode & 0o022 == 0, f"the config directory has mode {mode:o}: others may write to it"
+
+
+@pytest.mark.spec("SECURITY-007")
+def test_credentials_travel_only_over_tls(convox: Convox) -> None:
+    """Login pointed at a loopback host that answers in plain HTTP."""
+    key = convox.user_key(ALICE)
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.expect_request("/auth").respond_with_json({"id": "plain"})
+    server.start()
+    try:
+        host = convox.profile.host_form.format(port=server.port)
+        before = convox.files()
+        login = convox.login(host, key)
+        after = convox.files()
+        received = [request for request, _response in server.log]
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()
+
+    carrying = [
+        f"{request.method} {request.path}"
+        for request in received
+        if request.headers.get("Authorization")
+        or any(form in request.get_data(as_text=True) for form in _forms(key))
+    ]
+    assert not carrying, f"a key was sent over plain HTTP: {carrying}"
+    convox.failed(login)
+    assert after == before, "a login to a plain-HTTP host changed the CLI's files"
