@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from fakes.backend import Backend, WorldHandle
 
 PROFILE_KEY = pytest.StashKey[Profile]()
+#: The reports (results model, report files, expectations, baselines, --verify).
+pytest_plugins = ["conformance.report.plugin"]
 DEFAULT_WORLD = "standard"
 
 

@@ -1,0 +1,208 @@
+"""The report-related parts of the ``convox-conformance`` command.
+
+``run`` options that belong to reports (passed through to the pytest
+plugin), and the ``expectations update``, ``matrix`` and ``smoke``
+subcommands. Kept here so ``conformance/cli.py`` only wires them in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+
+
+# ------------------------------------------------------------------ run options
+
+def add_run_options(run: argparse.ArgumentParser) -> None:
+    """The report options of ``run``; same names as the pytest options."""
+    run.add_argument("--report-dir", default="reports",
+                     help="where <run-id>/ and 'latest' are written (default: reports)")
+    run.add_argument("--keep-runs", type=int, default=20, metavar="N",
+                     help="keep the N newest run directories (default 20; 0 keeps all)")
+    run.add_argument("--no-reports", action="store_true", help="write no report files")
+    run.add_argument("--expectations", metavar="FILE",
+                     help="TOML file of known failures (see README, 'CI gating')")
+    run.add_argument("--baseline", metavar="RESULTS",
+                     help="results.json or run directory of an earlier run: fail only on "
+                          "regressions")
+    run.add_argument("--new-checks", choices=("fail", "pending"), default="fail",
+                     help="with --baseline: failing checks new since the baseline fail the run "
+                          "(default) or only warn")
+    run.add_argument("--verify", type=int, default=0, metavar="N",
+                     help="rerun each failing check N times; flaky if outcomes differ")
+    run.add_argument("--no-color", action="store_true", help="plain output, no progress bar")
+
+
+def run_option_args(args: argparse.Namespace) -> list[str]:
+    """The pytest arguments for the report options given to ``run``."""
+    argv = ["--report-dir", args.report_dir, "--keep-runs", str(args.keep_runs),
+            "--new-checks", args.new_checks,
+            "--verify", str(args.verify)]
+    if args.no_reports:
+        argv.append("--no-reports")
+    if args.expectations:
+        argv += ["--expectations", args.expectations]
+    if args.baseline:
+        argv += ["--baseline", args.baseline]
+    if args.no_color:
+        argv += ["--no-color", "--color=no"]
+    return argv
+
+
+# ------------------------------------------------------------- subcommands
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    expectations = sub.add_parser("expectations", help="manage an expectations file")
+    actions = expectations.add_subparsers(dest="action", required=True)
+    update = actions.add_parser("update", help="write the expectations a run implies")
+    update.add_argument("--from", dest="source", default="reports/latest",
+                        help="a run directory or results.json (default: reports/latest)")
+    update.add_argument("--output", default="expectations.toml",
+                        help="file to write; existing entries that still fail are kept as "
+                             "written (default: expectations.toml; '-' for stdout)")
+    update.set_defaults(func=cmd_expectations_update)
+
+    matrix = sub.add_parser("matrix", help="render matrix.html + matrix.md over several runs")
+    matrix.add_argument("--run", action="append", default=[], metavar="NAME=PATH",
+                        help="an implementation and its run directory (repeatable)")
+    matrix.add_argument("--profile", action="append", default=[],
+                        help="run the suite for this profile first (repeatable)")
+    matrix.add_argument("--cli", action="append", default=[],
+                        help="the CLI for the --profile at the same position (repeatable)")
+    matrix.add_argument("--output", default="reports/matrix",
+                        help="directory for matrix.html and matrix.md (default: reports/matrix)")
+    matrix.add_argument("pytest_args", nargs=argparse.REMAINDER,
+                        help="after --: extra arguments for each run")
+    matrix.set_defaults(func=cmd_matrix)
+
+    smoke = sub.add_parser("smoke", help="check that a profile is wired right, in plain words")
+    smoke.add_argument("--cli", help="path or command of the CLI (default: the profile's)")
+    smoke.add_argument("--profile", default="reference", help="profile name or .toml path")
+    smoke.add_argument("--backend", default="inprocess", help="fakes backend")
+    smoke.add_argument("--cli-timeout", type=float, default=20.0, help="seconds per invocation")
+    smoke.set_defaults(func=cmd_smoke)
+
+
+def cmd_expectations_update(args: argparse.Namespace) -> int:
+    from conformance.report import expectations as exp
+    from conformance.report.baseline import BaselineError
+    from conformance.report.baseline import load as load_results
+
+    try:
+        result = load_results(args.source)
+    except BaselineError as exc:
+        print(f"convox-conformance: {str(exc).replace('baseline ', '--from ', 1)}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    existing: list[exp.Expectation] = []
+    if args.output != "-" and Path(args.output).exists():
+        try:
+            existing = exp.load(args.output)
+        except exp.ExpectationsError as exc:
+            print(f"convox-conformance: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    entries = exp.from_run(result, existing)
+    header = (f"Known failures of {result.run.profile.get('name')} "
+              f"({result.run.cli_version or 'version unknown'}), from run {result.run.run_id}.\n"
+              "Give each entry a real reason and, ideally, a link and an expiry date.")
+    text = exp.render(entries, header)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        dropped = sorted({e.id for e in existing} - {e.id for e in entries})
+        print(f"wrote {len(entries)} expectation(s) to {args.output}"
+              + (f"; dropped (now passing or gone): {', '.join(dropped)}" if dropped else ""))
+    return EXIT_OK
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from conformance.report import matrix
+
+    out_dir = Path(args.output)
+    runs = []
+    try:
+        runs = [matrix.parse_run(spec) for spec in args.run]
+    except matrix.MatrixError as exc:
+        print(f"convox-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.cli and len(args.cli) != len(args.profile):
+        print("convox-conformance: matrix: give one --cli per --profile (or none)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    extra = [a for a in args.pytest_args if a != "--"][:]
+    names = {name for name, _ in runs}
+    for index, profile in enumerate(args.profile):
+        name = Path(profile).stem if profile.endswith(".toml") else profile
+        while name in names:
+            name += "'"
+        names.add(name)
+        run_root = out_dir / "runs" / name.replace("'", "_")
+        cmd = [sys.executable, "-m", "conformance", "run", "--profile", profile,
+               "--report-dir", str(run_root), "--no-color"]
+        if args.cli:
+            cmd += ["--cli", args.cli[index]]
+        if extra:
+            cmd += ["--", *extra]
+        print(f"matrix: running {name}: {' '.join(cmd)}", flush=True)
+        code = subprocess.call(cmd)
+        if code in (EXIT_USAGE, EXIT_HARNESS) or not (run_root / "latest").exists():
+            print(f"convox-conformance: matrix: the run for {name} ended with exit code {code}"
+                  " and no report", file=sys.stderr)
+            return EXIT_HARNESS if code != EXIT_USAGE else EXIT_USAGE
+        runs.append((name, run_root / "latest"))
+    if not runs:
+        print("convox-conformance: matrix: give --run NAME=PATH or --profile", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        columns = [matrix.load_column(name, path) for name, path in runs]
+    except matrix.MatrixError as exc:
+        print(f"convox-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    paths = matrix.write(columns, out_dir)
+    rules = matrix.all_rules(columns)
+    for column in columns:
+        print(f"{column.name:20} MUST {matrix.score_text(column.score(rules))}")
+    print(f"wrote {paths['matrix.html']} and {paths['matrix.md']}")
+    return EXIT_OK
+
+
+def cmd_smoke(args: argparse.Namespace) -> int:
+    from conformance.profiles import ProfileError, load_profile
+    from conformance.report.smoke import Finding, HarnessFailure, run_smoke
+    from conformance.runner import CliNotRunnable, check_runnable
+
+    try:
+        profile = load_profile(args.profile)
+        if args.cli:
+            profile = profile.with_command(args.cli)
+        check_runnable(profile)
+    except (ProfileError, CliNotRunnable) as exc:
+        print(f"convox-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    def say(finding: Finding) -> None:
+        print(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.step:7} {finding.message}", flush=True)
+
+    print(f"smoke test of {' '.join(profile.command_argv())} with profile {profile.name} "
+          f"({profile.source})")
+    try:
+        findings = run_smoke(profile, backend_name=args.backend, timeout=args.cli_timeout,
+                             say=say)
+    except HarnessFailure as exc:
+        print(f"convox-conformance: harness error: {exc}", file=sys.stderr)
+        return EXIT_HARNESS
+    except CliNotRunnable as exc:
+        print(f"convox-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    bad = [f for f in findings if not f.ok]
+    if bad:
+        print(f"{len(bad)} problem(s): fix the profile (or the CLI) before a full run")
+        return EXIT_FAILURES
+    print("the profile is wired right; run the suite with: convox-conformance run "
+          f"--profile {args.profile}" + (f" --cli {args.cli}" if args.cli else ""))
+    return EXIT_OK

@@ -1,0 +1,254 @@
+"""``report.html``: one self-contained page a CLI author can read offline.
+
+No network and no external assets (a Content-Security-Policy in the page
+enforces it), so the file works as a CI artifact, an e-mail attachment or
+from a laptop on a plane. Layout: verdict and run facts, a summary per area,
+then every catalogue rule as a row with its quoted sources, its checks and
+their outcome colours, with each check's evidence folded in ``<details>``.
+The markup lives in ``templates/``; this module only fills it in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from html import escape
+from importlib import resources
+from string import Template
+from typing import Any
+
+from conformance.report import SCHEMA_VERSION
+from conformance.report.model import CheckResult, RuleInfo, RunResult
+from conformance.report.outcomes import CHECK_OUTCOMES, FAILING, PASSED
+from conformance.report.runinfo import now_iso
+
+MAX_TEXT = 8_000
+
+
+def template(name: str) -> str:
+    return (resources.files("conformance.report") / "templates" / name).read_text(encoding="utf-8")
+
+
+def e(value: Any) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… ({len(text) - limit} more characters in results.json)"
+
+
+def anchor(prefix: str, ident: str) -> str:
+    return f"{prefix}-{re.sub(r'[^A-Za-z0-9_.-]+', '-', ident).strip('-')}"
+
+
+def badge(outcome: str) -> str:
+    return f'<span class="badge o-{e(outcome)}">{e(outcome)}</span>'
+
+
+def render(result: RunResult, area_titles: dict[str, str] | None = None) -> str:
+    titles = area_titles or {}
+    run = result.run
+    status_text = {"conformant": "Conformant", "failures": "Conformance failures",
+                   "harness-error": "Harness error"}.get(result.verdict.status,
+                                                         result.verdict.status)
+    verdict = f"{status_text} (exit code {result.verdict.exit_code})"
+    notes = result.verdict.reasons + result.verdict.warnings
+    fixed = result.notes.get("fixed", [])
+    if fixed:
+        notes.append(f"fixed since the baseline (refresh it): {', '.join(fixed)}")
+    reasons = ""
+    if notes:
+        reasons = '<ul class="reasons">' + "".join(f"<li>{e(n)}</li>" for n in notes[:50])
+        if len(notes) > 50:
+            reasons += f"<li>… and {len(notes) - 50} more</li>"
+        reasons += "</ul>"
+    fields = {
+        "title": e(f"Convox conformance: {run.profile.get('name', '')} — {run.run_id}"),
+        "status": e(result.verdict.status),
+        "verdict": e(verdict),
+        "reasons": reasons,
+        "runinfo": run_info_rows(result),
+        "outcome_heads": "".join(f'<th class="num">{e(o)}</th>' for o in CHECK_OUTCOMES),
+        "summary": summary_rows(result, titles),
+        "areas": "\n".join(area_section(result, area, titles) for area in result.areas()),
+        "version": e(run.suite_version),
+        "schema": SCHEMA_VERSION,
+        "generated": e(now_iso()),
+        "css": template("report.css"),
+        "js": template("report.js"),
+    }
+    return Template(template("report.html")).substitute(fields)
+
+
+def run_info_rows(result: RunResult) -> str:
+    run = result.run
+    passed, applicable = result.must_score()
+    score = f"{passed} / {applicable}" if applicable else "no applicable MUST rule"
+    seed = ", ".join(f"{k}={v}" for k, v in run.seed.items()) or "none"
+    options = ", ".join(f"{k}={v}" for k, v in run.options.items() if v not in (None, "", 0))
+    rows = [
+        ("run", run.run_id),
+        ("CLI", " ".join(run.cli_command)),
+        ("CLI version", run.cli_version or "unknown"),
+        ("profile", f"{run.profile.get('name', '')} ({run.profile.get('source', '')})"),
+        ("MUST rules passed", score),
+        ("suite", f"{run.suite_version}, specs+checks sha256 "
+                  f"{run.digest.get('combined', '')[:16]}"),
+        ("platform", ", ".join(f"{k} {v}" for k, v in run.platform.items())),
+        ("time", f"{run.started} → {run.finished} ({run.duration:.1f} s)"),
+        ("seed", seed),
+        ("options", options or "defaults"),
+    ]
+    return "\n".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
+
+
+def summary_rows(result: RunResult, titles: dict[str, str]) -> str:
+    rows = []
+    counts = result.area_counts()
+    for area in result.areas():
+        rules = [r for r in result.rules if r.area == area]
+        passing = sum(1 for r in rules if result.rule_outcome(r.id) == PASSED)
+        c = counts.get(area) or Counter()
+        cells = "".join(f'<td class="num o-{o}">{c.get(o, 0) or ""}</td>' for o in CHECK_OUTCOMES)
+        failing = " failing" if any(c.get(o, 0) for o in FAILING) else ""
+        rows.append(
+            f'<tr class="area-row{failing}"><td><a href="#{anchor("area", area)}">{e(area)}</a>'
+            f"</td><td>{e(titles.get(area, ''))}</td><td class=\"num\">{passing} / {len(rules)}"
+            f'</td><td class="num">{sum(c.values()) if c else 0}</td>{cells}</tr>'
+        )
+    return "\n".join(rows)
+
+
+def area_section(result: RunResult, area: str, titles: dict[str, str]) -> str:
+    rules = [r for r in result.rules if r.area == area]
+    rows = [rule_row(result, rule) for rule in rules]
+    unmarked = [c for c in result.checks if not c.rules and (c.area or "UNMARKED") == area]
+    if unmarked:
+        rows.append(extra_row("checks naming no rule", unmarked))
+    failing = any(c.outcome in FAILING for c in result.checks if (c.area or "UNMARKED") == area)
+    title = titles.get(area, "")
+    return (
+        f'<section class="area{" failing" if failing else ""}" id="{anchor("area", area)}">'
+        f"<h2>{e(area)}{' — ' + e(title) if title else ''}</h2>\n"
+        '<table class="rules"><thead><tr><th style="width:9rem">rule</th>'
+        '<th style="width:40%">what the documentation says</th><th>checks</th></tr></thead>'
+        "<tbody>\n" + "\n".join(rows) + "\n</tbody></table></section>"
+    )
+
+
+def rule_row(result: RunResult, rule: RuleInfo) -> str:
+    checks = result.checks_of(rule.id)
+    outcome = result.rule_outcome(rule.id)
+    cls = "rule" if rule.known else "extra-rule"
+    failing = " failing" if outcome in FAILING else ""
+    quotes = []
+    for source in rule.sources:
+        if source.kind == "faq":
+            quotes.append(f'<blockquote class="faq">“{e(source.text)}”</blockquote>')
+        else:
+            ref = e(source.ref or source.kind)
+            link = f' <a href="{e(source.url)}">source</a>' if source.url else ""
+            quotes.append(f'<p class="cite"><code>{ref}</code>: {e(source.text)}{link}</p>')
+    check_html = ("".join(check_block(c) for c in checks)
+                  or '<span class="muted">no check ran</span>')
+    return (
+        f'<tr class="{cls} o-{e(outcome)}{failing}" id="{anchor("rule", rule.id)}" '
+        f'data-outcome="{e(outcome)}">'
+        f'<td class="rule-id"><a href="#{anchor("rule", rule.id)}">{e(rule.id)}</a><br>'
+        f'<span class="level">{e(rule.level)}</span><br>{badge(outcome)}</td>'
+        f"<td><strong>{e(rule.title)}</strong>{''.join(quotes)}</td>"
+        f'<td class="checks">{check_html}</td></tr>'
+    )
+
+
+def extra_row(label: str, checks: list[CheckResult]) -> str:
+    failing = " failing" if any(c.outcome in FAILING for c in checks) else ""
+    return (f'<tr class="extra-rule{failing}"><td class="rule-id">—</td><td>{e(label)}</td>'
+            f'<td class="checks">{"".join(check_block(c) for c in checks)}</td></tr>')
+
+
+def check_block(check: CheckResult) -> str:
+    failing = " failing" if check.outcome in FAILING else ""
+    reason = f' <span class="reason">— {e(check.reason)}</span>' if check.reason else ""
+    return (
+        f'<div class="check o-{e(check.outcome)}{failing}" id="{anchor("check", check.id)}">'
+        f"<details><summary>{badge(check.outcome)} <code>{e(check.id)}</code>{reason} "
+        f'<span class="dur">{check.duration:.2f}s</span></summary>'
+        f'<div class="evidence">{evidence_html(check)}</div></details></div>'
+    )
+
+
+def evidence_html(check: CheckResult) -> str:
+    parts = []
+    facts = []
+    if check.raw_outcome != check.outcome:
+        facts.append(f"raw outcome: {check.raw_outcome}")
+    if check.expectation:
+        exp = check.expectation
+        facts.append(f"expected to fail: {exp.get('reason')}"
+                     + (f" ({exp.get('link')})" if exp.get("link") else "")
+                     + (f", expires {exp.get('expires')}" if exp.get("expires") else ""))
+    if check.baseline:
+        facts.append(f"in the baseline: {check.baseline}")
+    for index, attempt in enumerate(check.attempts, 1):
+        facts.append(f"rerun {index}: {attempt.outcome} {attempt.reason}".rstrip())
+    if facts:
+        parts.append("<ul>" + "".join(f"<li>{e(f)}</li>" for f in facts) + "</ul>")
+    invocations = check.evidence.get("invocations") or []
+    if invocations:
+        parts.append("<h4>CLI invocations</h4>")
+        parts.extend(invocation_html(inv) for inv in invocations)
+    journal = check.evidence.get("journal") or []
+    if journal:
+        parts.append("<h4>Requests the fakes saw</h4>" + journal_html(journal))
+    if check.details:
+        parts.append(f"<h4>Failure</h4><pre>{e(clip(check.details))}</pre>")
+    if not parts:
+        parts.append('<p class="muted">No evidence recorded.</p>')
+    return "".join(parts)
+
+
+def invocation_html(inv: dict[str, Any]) -> str:
+    code = "timed out" if inv.get("timed_out") else f"exit {inv.get('exit_code')}"
+    html = [f'<div class="inv"><code>$ {e(" ".join(inv.get("argv", [])))}</code> '
+            f'<span class="muted">{e(inv.get("operation", ""))} · {e(code)} · '
+            f'{float(inv.get("duration") or 0):.2f}s</span>']
+    for name in ("stdout", "stderr"):
+        text = inv.get(name) or ""
+        if text.strip():
+            html.append(f'<div class="muted">{name}</div><pre>{e(clip(text))}</pre>')
+    files = inv.get("files") or []
+    if files:
+        html.append("<table><thead><tr><th>file</th><th>change</th><th>before</th><th>after</th>"
+                    "</tr></thead><tbody>")
+        for change in files:
+            html.append(
+                f"<tr><td><code>{e(change.get('path'))}</code></td><td>{e(change.get('change'))}"
+                f"</td><td>{snapshot_html(change.get('before'))}</td>"
+                f"<td>{snapshot_html(change.get('after'))}</td></tr>")
+        html.append("</tbody></table>")
+    html.append("</div>")
+    return "".join(html)
+
+
+def snapshot_html(snap: dict[str, Any] | None) -> str:
+    if not snap:
+        return '<span class="muted">—</span>'
+    return (f'<span class="muted">mode {e(snap.get("mode"))}</span>'
+            f"<pre>{e(clip(snap.get('content') or '', 2000))}</pre>")
+
+
+def journal_html(journal: list[dict[str, Any]]) -> str:
+    heads = ("seq", "hop", "server", "host", "method", "path", "key", "rack header", "status")
+    rows = []
+    for entry in journal:
+        cells = (entry.get("seq"), entry.get("hop"), entry.get("server"),
+                 entry.get("host_header") or entry.get("address"), entry.get("method"),
+                 entry.get("path"), entry.get("key_identity"), entry.get("rack_header"),
+                 entry.get("status"))
+        rows.append("<tr>" + "".join(f"<td>{e(c if c is not None else '')}</td>" for c in cells)
+                    + "</tr>")
+    return ("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in heads) + "</tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")

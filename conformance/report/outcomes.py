@@ -1,0 +1,121 @@
+"""The outcome vocabulary and how pytest phases turn into one outcome.
+
+A CLI author reads outcomes, not pytest internals, so the distinctions that
+matter to them are made here once: a failed assertion (including a CLI that
+hung, :class:`conformance.runner.CliTimeout`) is the CLI's fault, anything
+else that blows up is the harness's fault (``error``), and a skip that says
+"not applicable: ..." is neither a pass nor a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+PASSED = "passed"
+FAILED = "failed"
+NOT_APPLICABLE = "not-applicable"
+ERROR = "error"
+EXPECTED_FAIL = "expected-fail"
+UNEXPECTED_PASS = "unexpected-pass"
+NEW_FAILURE = "new-failure"
+FLAKY = "flaky"
+#: Only for rules: the catalogue has the rule but no check of it ran.
+NOT_RUN = "not-run"
+
+#: Worst first: a rule shows the worst outcome among its checks.
+SEVERITY = (ERROR, FAILED, NEW_FAILURE, UNEXPECTED_PASS, FLAKY, EXPECTED_FAIL, PASSED,
+            NOT_APPLICABLE, NOT_RUN)
+CHECK_OUTCOMES = SEVERITY[:-1]
+#: Outcomes a reader should look at ("failures only" in report.html).
+FAILING = frozenset({ERROR, FAILED, NEW_FAILURE, UNEXPECTED_PASS, FLAKY})
+#: What failing means before expectations and baselines are applied.
+RAW_FAILING = frozenset({FAILED, ERROR})
+
+SKIP_PREFIX = "not applicable: "
+#: Exceptions that mean the CLI misbehaved, although they are not assertions:
+#: a CLI that writes a config file the suite cannot parse fails the check.
+CLI_FAULTS = frozenset({"conformance.state.StateError"})
+
+
+def worst(outcomes: Iterable[str]) -> str:
+    """The most severe outcome of several (``not-run`` for none)."""
+    ranked = [SEVERITY.index(o) for o in outcomes if o in SEVERITY]
+    return SEVERITY[min(ranked)] if ranked else NOT_RUN
+
+
+@dataclass(frozen=True)
+class Phase:
+    """What one pytest phase (setup, call or teardown) left behind.
+
+    Built from report data only, because under pytest-xdist the controller
+    never sees exceptions or items, just serialised reports.
+    """
+
+    when: str
+    outcome: str  # pytest's: passed | failed | skipped
+    message: str = ""  # one line: the crash message or the skip reason
+    details: str = ""  # the long representation, already redacted
+    assertion: bool | None = None  # None when unknown (no recorder ran)
+    wasxfail: str | None = None
+    duration: float = 0.0
+
+
+def classify(phases: Iterable[Phase]) -> tuple[str, str]:
+    """(outcome, one-line reason) for one run of one check."""
+    by_when = {phase.when: phase for phase in phases}
+    setup, call, teardown = by_when.get("setup"), by_when.get("call"), by_when.get("teardown")
+    for phase in (setup, call):
+        if phase is not None and phase.wasxfail is not None:
+            # pytest's own xfail marks, honoured so a check module can use them.
+            if phase.outcome == "skipped":
+                return EXPECTED_FAIL, phase.wasxfail or "xfail"
+            return UNEXPECTED_PASS, phase.wasxfail or "xpass"
+    if setup is not None and setup.outcome == "skipped":
+        return NOT_APPLICABLE, not_applicable_reason(setup.message)
+    if setup is not None and setup.outcome == "failed":
+        return ERROR, f"setup: {setup.message}"
+    if call is not None and call.outcome == "skipped":
+        return NOT_APPLICABLE, not_applicable_reason(call.message)
+    if call is not None and call.outcome == "failed":
+        outcome = FAILED if is_assertion(call) else ERROR
+        reason = call.message
+        if teardown is not None and teardown.outcome == "failed":
+            reason += f" (and teardown: {teardown.message})"
+        return outcome, reason
+    if teardown is not None and teardown.outcome == "failed":
+        return ERROR, f"teardown: {teardown.message}"
+    if teardown is not None and teardown.outcome == "skipped":
+        return NOT_APPLICABLE, not_applicable_reason(teardown.message)
+    if call is None:
+        return ERROR, "the check never ran"
+    return PASSED, ""
+
+
+def is_assertion(phase: Phase) -> bool:
+    """Whether a failed phase is the CLI's fault (an assertion) or the harness's."""
+    if phase.assertion is not None:
+        return phase.assertion
+    # No recorder data (a foreign report): fall back on the crash line.
+    first = phase.message.split(":", 1)[0].strip()
+    return first in ("AssertionError", "CliTimeout") or phase.message.startswith("assert ")
+
+
+def not_applicable_reason(message: str) -> str:
+    """The reason without the marker prefix (``Skipped: not applicable: x`` -> ``x``)."""
+    text = message
+    if text.startswith("Skipped: "):
+        text = text[len("Skipped: "):]
+    index = text.find(SKIP_PREFIX)
+    if index >= 0:
+        return text[index + len(SKIP_PREFIX):]
+    return f"skipped: {text}" if text else "skipped"
+
+
+def one_line(text: str, limit: int = 160) -> str:
+    """The first meaningful line, shortened: what a terminal table can hold."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""

@@ -1,0 +1,117 @@
+"""report.html and matrix.html in real headless Chromium.
+
+The page must load with no console error, no uncaught exception and no
+network request other than the file itself; it must have one row per rule;
+the "failures only" filter must work; a screenshot is kept next to the
+reports. Without Chromium these tests skip, except under CI=true.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from tests.report.browser import Browser, PageReport
+from tests.report.conftest import OUTCOMES_MODULE, PASSING_MODULE, SYNTHETIC_RULE_COUNT
+
+PNG = b"\x89PNG\r\n\x1a\n"
+COUNTS = {
+    "rows": "document.querySelectorAll('tr.rule').length",
+    "failing": "document.querySelectorAll('tr.rule.failing').length",
+    "shown_before": "Array.from(document.querySelectorAll('tr.rule'))"
+                    ".filter(r => r.offsetParent !== null).length",
+    "shown_after": "document.getElementById('failures-only').click();"
+                   "Array.from(document.querySelectorAll('tr.rule'))"
+                   ".filter(r => r.offsetParent !== null).length",
+    "label": "document.getElementById('shown').textContent",
+}
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Browser]:
+    with Browser(chromium) as opened:
+        yield opened
+
+
+def assert_clean(page: PageReport) -> None:
+    assert page.console_errors == []
+    assert page.exceptions == []
+    assert page.requests == [page.url], "no network request but the page itself"
+
+
+def test_report_html(run_checks, browser):
+    run = run_checks({"test_outcomes": OUTCOMES_MODULE})
+    shot = run.run_dir / "screenshot.png"
+    page = browser.open(run.run_dir / "report.html", {
+        **COUNTS,
+        "opened": "location.hash = '#check-test_outcomes.py-test_fail';"
+                  "window.dispatchEvent(new HashChangeEvent('hashchange'));"
+                  "document.getElementById('check-test_outcomes.py-test_fail')"
+                  ".querySelector('details').open",
+    }, screenshot=shot)
+    assert_clean(page)
+    assert page.values["rows"] == SYNTHETIC_RULE_COUNT
+    assert page.values["failing"] == 4
+    assert page.values["shown_before"] == SYNTHETIC_RULE_COUNT
+    assert page.values["shown_after"] == 4, "failures only"
+    assert page.values["label"] == f"4 of {SYNTHETIC_RULE_COUNT} rules shown"
+    assert page.values["opened"] is True, "a link to a check opens its evidence"
+    assert shot.read_bytes().startswith(PNG)
+
+
+def test_report_html_has_one_row_per_catalogue_rule(run_checks, browser):
+    from conformance.catalogue import load_catalogue
+
+    run = run_checks({"test_ok": PASSING_MODULE}, synthetic_rules=False)
+    shot = run.run_dir / "screenshot.png"
+    page = browser.open(run.run_dir / "report.html", COUNTS, screenshot=shot)
+    assert_clean(page)
+    assert page.values["rows"] == len(load_catalogue().rules)
+    assert shot.read_bytes().startswith(PNG)
+
+
+def test_matrix_html(run_checks, browser, pytester):
+    good = run_checks({"test_a": PASSING_MODULE}, report_dir="good")
+    (pytester.path / "test_a.py").unlink()
+    mixed = run_checks({"test_b": OUTCOMES_MODULE}, report_dir="mixed")
+    out = pytester.path / "matrix"
+    assert main(["matrix", "--run", f"good={good.run_dir}", "--run", f"mixed={mixed.run_dir}",
+                 "--output", str(out)]) == 0
+    shot = out / "screenshot.png"
+    page = browser.open(out / "matrix.html", {
+        "rows": "document.querySelectorAll('tr.mrow.rule').length",
+        "links": "document.querySelectorAll('td.cell a').length",
+        "shown_after": "document.getElementById('failures-only').click();"
+                       "Array.from(document.querySelectorAll('tr.mrow'))"
+                       ".filter(r => r.offsetParent !== null).length",
+    }, screenshot=shot)
+    assert_clean(page)
+    assert page.values["rows"] == SYNTHETIC_RULE_COUNT
+    assert page.values["links"] == 3 + 6, "every cell of a rule that ran links to evidence"
+    assert page.values["shown_after"] == 4
+    assert shot.read_bytes().startswith(PNG)
+
+
+def test_browser_helper_sees_network_requests_and_errors(browser, tmp_path: Path):
+    """The checks above would be worthless if the helper could not see failures."""
+    page_path = tmp_path / "bad.html"
+    page_path.write_text("<!DOCTYPE html><img src='http://192.0.2.1/x.png'>"
+                         "<script>console.error('boom'); undefinedFunction();</script>")
+    page = browser.open(page_path)
+    assert any("192.0.2.1" in url for url in page.requests)
+    assert page.console_errors and page.exceptions
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception),
+                                             ("", pytest.skip.Exception)])
+def test_missing_chromium_skips_except_in_ci(monkeypatch, ci, outcome):
+    from tests.report import browser as browser_module
+    from tests.report.conftest import require_chromium
+
+    monkeypatch.setattr(browser_module, "find_chromium", lambda: None)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="chromium is not installed"):
+        require_chromium()

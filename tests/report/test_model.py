@@ -1,0 +1,59 @@
+"""The pure parts: classification, rule aggregation, scoring, the verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.report.model import CheckResult, decide, must_score
+from conformance.report.outcomes import Phase, classify, not_applicable_reason, worst
+
+
+def test_pytest_xfail_marks_are_honoured():
+    assert classify([Phase("setup", "passed"), Phase("call", "skipped", wasxfail="known")]) == \
+        ("expected-fail", "known")
+    assert classify([Phase("setup", "passed"), Phase("call", "passed", wasxfail="known")]) == \
+        ("unexpected-pass", "known")
+
+
+def test_failure_without_recorder_data_falls_back_on_the_crash_line():
+    assert classify([Phase("call", "failed", "assert 1 == 2")])[0] == "failed"
+    assert classify([Phase("call", "failed", "ValueError: x")])[0] == "error"
+
+
+@pytest.mark.parametrize(("message", "reason"), [
+    ("Skipped: not applicable: no logout", "no logout"),
+    ("not applicable: x", "x"),
+    ("Skipped: slow", "skipped: slow"),
+])
+def test_skip_reasons(message, reason):
+    assert not_applicable_reason(message) == reason
+
+
+def test_worst_and_score():
+    assert worst(["passed", "not-applicable", "flaky"]) == "flaky"
+    assert worst(["expected-fail", "error"]) == "error"
+    assert worst([]) == "not-run"
+    assert must_score({"A": "passed", "B": "not-applicable", "C": "expected-fail",
+                       "D": "not-run"}) == (1, 2)
+
+
+def _check(outcome: str) -> CheckResult:
+    return CheckResult(id=outcome, nodeid=outcome, rules=["R-001"], outcome=outcome,
+                       raw_outcome=outcome)
+
+
+@pytest.mark.parametrize(("outcomes", "code"), [
+    (["passed", "not-applicable", "expected-fail", "flaky"], 0),
+    (["passed", "failed"], 1),
+    (["unexpected-pass"], 1),
+    (["new-failure"], 1),
+    (["failed", "error"], 3),
+])
+def test_decide(outcomes, code):
+    assert decide([_check(o) for o in outcomes]).exit_code == code
+
+
+def test_decide_pending_and_expectation_problems():
+    assert decide([_check("new-failure")], new_checks="pending").exit_code == 0
+    verdict = decide([_check("passed")], expectation_problems=["expired"])
+    assert verdict.exit_code == 1 and verdict.reasons == ["expired"]
