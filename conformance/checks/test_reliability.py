@@ -1,0 +1,298 @@
+"""RELIABILITY: parallel logins, damaged files and failing servers.
+
+The auth file may hold the only copy of a rack key, so a conforming CLI never
+loses or clobbers it: not when logins race, not when the file is corrupt or
+unreadable, and not when a server breaks mid-login. Server faults come from
+the fakes' fault plan (``world.inject(Fault(...))``): connection resets, TLS
+handshake failures, 5xx answers, malformed bodies and stalled answers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from conformance.harness import Convox
+from conformance.runner import CliTimeout, Invocation
+from fakes.faults import MAX_DELAY, Fault, FaultKind
+
+ALICE = "alice@example.com"
+PRODUCTION = "acme/production"
+STAGING = "acme/staging"
+LEGACY = "acme/legacy"  # installed by CLI, never added to Console
+
+#: The racks of fakes/worlds/many.toml: ten CLI-installed racks, none in Console.
+FLEET = tuple(f"fleet/r{i:02d}" for i in range(1, 11))
+ROUNDS = 3
+
+#: The longest the stalled-server check lets one login run before the suite kills it.
+STALL_LIMIT = 15.0
+
+
+def _changed(invocation: Invocation) -> str:
+    return ", ".join(f"{c.kind} {c.path}" for c in invocation.changes) or "(none recorded)"
+
+
+def _assert_unchanged(convox: Convox, before: dict[str, bytes], invocation: Invocation) -> None:
+    assert convox.files() == before, (
+        f"{invocation.operation} changed the CLI's files: {_changed(invocation)}\n"
+        + invocation.describe()
+    )
+
+
+def _logged_in_twice(convox: Convox) -> None:
+    """alice holds a Console login and a direct login to acme/legacy (the target)."""
+    convox.login_console(ALICE)
+    convox.login_rack(LEGACY)
+
+
+# -------------------------------------------------------------- concurrency
+
+
+@pytest.mark.spec("RELIABILITY-001")
+@pytest.mark.world("many")
+def test_concurrent_logins_lose_no_entry(convox: Convox) -> None:
+    """Ten logins to ten different racks run at once in one home, three rounds; before
+    each later round every rack's key is changed, so a lost write shows as a stale key."""
+    hosts = {ref: convox.rack_host(ref) for ref in FLEET}
+
+    def login(ref: str) -> Invocation:
+        return convox.cli.run("login", host=hosts[ref], key=convox.rack_key(ref))
+
+    for round_number in range(1, ROUNDS + 1):
+        if round_number > 1:
+            for ref in FLEET:
+                convox.world.set_rack_password(ref, os.urandom(20).hex())
+        with ThreadPoolExecutor(max_workers=len(FLEET)) as pool:
+            results = list(pool.map(login, FLEET))
+        for invocation in results:
+            convox.ok(invocation)
+        stored = convox.state.keys()
+        wrong = [
+            f"{ref}: {'missing' if hosts[ref] not in stored else 'a stale or foreign key'}"
+            for ref in FLEET
+            if stored.get(hosts[ref]) != convox.rack_key(ref)
+        ]
+        assert not wrong, (
+            f"round {round_number}: after {len(FLEET)} parallel logins auth lost entries:\n  "
+            + "\n  ".join(wrong)
+        )
+
+
+# -------------------------------------------------------------- damaged auth file
+
+
+def _corrupt_auth(convox: Convox) -> bytes:
+    """Cut the auth file in half (a disk that filled up mid-write) and return its bytes."""
+    path = convox.state.auth_path
+    good = path.read_bytes()
+    damaged = good[: len(good) // 2]
+    path.write_bytes(damaged)
+    return damaged
+
+
+def _mentions_auth_file(convox: Convox, invocation: Invocation) -> bool:
+    path = convox.state.auth_path
+    name = re.escape(path.name)
+    return str(path) in invocation.output or (
+        re.search(rf"(?<![\w.-]){name}(?![\w-])", invocation.output, re.IGNORECASE) is not None
+    )
+
+
+@pytest.mark.spec("RELIABILITY-002")
+def test_corrupt_auth_file_is_not_overwritten(convox: Convox) -> None:
+    """alice's auth file is cut in half; she logs in to Console and runs apps."""
+    _logged_in_twice(convox)
+    damaged = _corrupt_auth(convox)
+    mode = convox.state.mode(convox.state.auth_path)
+
+    for invocation in (
+        convox.login(convox.console, convox.user_key(ALICE)),
+        convox.run("apps"),
+    ):
+        convox.failed(invocation)
+        assert convox.state.auth_path.read_bytes() == damaged, (
+            f"{invocation.operation} rewrote the corrupt auth file: {_changed(invocation)}"
+        )
+        assert convox.state.mode(convox.state.auth_path) == mode
+
+
+@pytest.mark.spec("RELIABILITY-003")
+def test_corrupt_auth_file_gives_clear_error(convox: Convox) -> None:
+    """alice's auth file is cut in half; she logs in to Console and runs apps."""
+    _logged_in_twice(convox)
+    _corrupt_auth(convox)
+
+    for invocation in (
+        convox.login(convox.console, convox.user_key(ALICE)),
+        convox.run("apps"),
+    ):
+        convox.failed(invocation)
+        assert _mentions_auth_file(convox, invocation), (
+            "the error does not name the damaged auth file:\n" + invocation.describe()
+        )
+
+
+@pytest.mark.spec("RELIABILITY-004")
+def test_unreadable_auth_file_is_not_overwritten(convox: Convox) -> None:
+    """alice's auth file cannot be read; she logs in to Console and runs apps.
+
+    Where the OS enforces it, the file is made mode 000. A privileged user
+    (root) reads such a file anyway, so there the auth path becomes a symlink
+    to itself, which nobody can read (ELOOP): the same situation, a file the
+    CLI cannot read, reached in a way that holds for every user.
+    """
+    _logged_in_twice(convox)
+    path = convox.state.auth_path
+    original = path.read_bytes()
+    if _mode_000_is_readable(convox.cli.root / "probe"):
+        path.unlink()
+        path.symlink_to(path.name)
+
+        def intact() -> bool:
+            return path.is_symlink() and os.readlink(path) == path.name
+
+        def restore() -> None:
+            path.unlink()
+            path.write_bytes(original)
+    else:
+        path.chmod(0)
+
+        def intact() -> bool:
+            return convox.state.mode(path) == 0 and not path.is_symlink()
+
+        def restore() -> None:
+            path.chmod(0o600)
+    try:
+        for invocation in (
+            convox.login(convox.console, convox.user_key(ALICE)),
+            convox.run("apps"),
+        ):
+            convox.failed(invocation)
+            assert intact(), (
+                f"{invocation.operation} replaced or changed the unreadable auth file: "
+                f"{_changed(invocation)}"
+            )
+    finally:
+        if os.path.lexists(path):
+            restore()
+    assert path.read_bytes() == original, "the unreadable auth file's bytes changed"
+
+
+def _mode_000_is_readable(probe: Path) -> bool:
+    """Whether this process (and so the CLI it starts, as the same user) reads a mode 000 file."""
+    probe.write_bytes(b"probe")
+    probe.chmod(0)
+    try:
+        with probe.open("rb"):
+            return True
+    except PermissionError:
+        return False
+    finally:
+        probe.chmod(0o600)
+        probe.unlink()
+
+
+# -------------------------------------------------------------- server faults during login
+
+
+def _login_during_fault(convox: Convox, fault: Fault) -> None:
+    """With alice logged in twice, a login to Console meets ``fault``; nothing may change."""
+    before = convox.files()
+    handle = convox.world.inject(fault)
+    try:
+        login = convox.login(convox.console, convox.user_key(ALICE))
+    finally:
+        handle.remove()
+    assert handle.fired, f"the injected {fault.kind} fault never fired"
+    convox.failed(login)
+    _assert_unchanged(convox, before, login)
+
+
+@pytest.mark.spec("RELIABILITY-005")
+@pytest.mark.parametrize("kind", ["reset", "tls_failure"])
+def test_transport_fault_during_login_changes_nothing(convox: Convox, kind: FaultKind) -> None:
+    """alice, logged in to Console and to acme/legacy, logs in to Console again while
+    Console resets the connection (or fails the TLS handshake)."""
+    _logged_in_twice(convox)
+    _login_during_fault(convox, Fault(server="console", kind=kind, hop="cli"))
+
+
+@pytest.mark.spec("RELIABILITY-006")
+@pytest.mark.parametrize("kind", ["status", "malformed_json"])
+def test_bad_answer_during_login_changes_nothing(convox: Convox, kind: FaultKind) -> None:
+    """alice, logged in to Console and to acme/legacy, logs in to Console again while
+    Console answers the login check with a 500 (or a 200 with a malformed body)."""
+    _logged_in_twice(convox)
+    _login_during_fault(convox, Fault(server="console", kind=kind, hop="cli", path="/auth"))
+
+
+@pytest.mark.spec("RELIABILITY-007")
+def test_stalled_server_does_not_hang_login(convox: Convox) -> None:
+    """alice, logged in to Console and to acme/legacy, logs in to Console again while
+    Console accepts the request and holds its answer back longer than the suite waits."""
+    _logged_in_twice(convox)
+    limit = min(STALL_LIMIT, convox.cli.timeout)
+    delay = min(MAX_DELAY, limit + 10.0)
+    before = convox.files()
+    handle = convox.world.inject(Fault(server="console", kind="delay", delay=delay, hop="cli"))
+    try:
+        # CONVOX_TIMEOUT only speeds up CLIs that read it; the verdict does not rely on it.
+        login = convox.cli.run(
+            "login",
+            host=convox.console,
+            key=convox.user_key(ALICE),
+            env={"CONVOX_TIMEOUT": "1"},
+            timeout=limit,
+        )
+    except CliTimeout:
+        raise AssertionError(
+            f"login to a Console that never answers was still waiting after {limit:g}s and "
+            "had to be killed: the CLI has no timeout of its own"
+        ) from None
+    finally:
+        handle.remove()
+    convox.failed(login)
+    _assert_unchanged(convox, before, login)
+
+
+# -------------------------------------------------------------- server faults after login
+
+
+@pytest.mark.spec("RELIABILITY-008")
+def test_server_error_fails_the_command_visibly(convox: Convox) -> None:
+    """alice on acme/production through Console runs apps; Console answers 503 with a JSON
+    error."""
+    convox.login_console(ALICE)
+    convox.ok(convox.switch(PRODUCTION))
+    convox.world.inject(
+        Fault(
+            server="console",
+            kind="status",
+            status=503,
+            path="/apps",
+            hop="cli",
+            body={"error": "service unavailable, try again later"},
+        )
+    )
+    apps = convox.run("apps")
+    convox.failed(apps)
+    assert apps.stderr.strip(), "the failed apps printed nothing on stderr:\n" + apps.describe()
+
+
+@pytest.mark.spec("RELIABILITY-009")
+@pytest.mark.parametrize("kind", ["status", "reset"])
+def test_failing_switch_keeps_the_selection(convox: Convox, kind: FaultKind) -> None:
+    """alice has acme/production selected; Console's rack list answers 500 (or resets the
+    connection) while she switches to acme/staging."""
+    convox.login_console(ALICE)
+    convox.ok(convox.switch(PRODUCTION))
+    convox.world.inject(Fault(server="console", kind=kind, path="/racks", hop="cli"))
+    convox.failed(convox.switch(STAGING))
+    assert convox.state.selection() == PRODUCTION, (
+        f"a switch that could not list racks changed the selection to {convox.state.selection()}"
+    )

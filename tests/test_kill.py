@@ -1,0 +1,149 @@
+"""The suite proves its own power: the reference passes, every mutant is caught.
+
+The reference CLI must pass every check with none not-applicable. Each mutant
+in ``tests/mutants`` breaks one rule; running the checks of that rule against
+it must fail at least one check that carries the rule's id. Every rule of the
+catalogue must have such a mutant, so a new rule cannot land without proof
+that its check can fail.
+
+Each run goes through ``convox-conformance run`` in a subprocess and reads
+the run's own ``results.json``, exactly as a user's CI would. The kill matrix
+(mutant x rules its failing checks carry) is printed and written to
+``reports/kill-matrix.md`` and ``.json``. ``KILL_MATRIX=full`` runs the whole
+suite per mutant instead of the target rule's checks (slow: ``tox -e kill``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.catalogue import load_catalogue
+from tests.mutants import Mutant, all_mutants
+
+REPO = Path(__file__).resolve().parents[1]
+MATRIX_DIR = REPO / "reports"
+FULL = os.environ.get("KILL_MATRIX") == "full"
+WORKERS = 2
+
+pytestmark = pytest.mark.slow
+
+
+def run_suite(report_dir: Path, *args: str) -> dict[str, Any]:
+    """One ``convox-conformance run``; its results.json as a dict."""
+    command = [sys.executable, "-m", "conformance", "run", "--report-dir", str(report_dir),
+               *args, "--", "-q", "--no-header"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO,
+                          timeout=900, check=False)
+    results = report_dir / "latest" / "results.json"
+    if not results.exists():
+        raise AssertionError(
+            f"no results.json (exit {done.returncode}):\n"
+            f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
+    data: dict[str, Any] = json.loads(results.read_text())
+    data["exit_code"] = done.returncode
+    return data
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_suite(tmp_path_factory.mktemp("reference"))
+
+
+@pytest.fixture(scope="module")
+def kills(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Every mutant run once (two at a time), keyed by mutant name."""
+    mutants = all_mutants()
+
+    def attack(mutant: Mutant) -> tuple[str, dict[str, Any]]:
+        target = [] if FULL else ["--rule", mutant.rule]
+        data = run_suite(tmp_path_factory.mktemp(mutant.name), "--cli", mutant.command(), *target)
+        failing = [c for c in data["checks"] if c["outcome"] in ("failed", "error")]
+        return mutant.name, {
+            "rule": mutant.rule,
+            "description": mutant.description,
+            "exit_code": data["exit_code"],
+            "checks_run": len(data["checks"]),
+            "failing_checks": [c["id"] for c in failing],
+            "rules_failed": sorted({r for c in failing for r in c["rules"]}),
+            "errors": [c["id"] for c in failing if c["outcome"] == "error"],
+        }
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = dict(pool.map(attack, mutants.values()))
+    write_matrix(results)
+    return results
+
+
+def write_matrix(results: dict[str, dict[str, Any]]) -> None:
+    MATRIX_DIR.mkdir(exist_ok=True)
+    (MATRIX_DIR / "kill-matrix.json").write_text(json.dumps(results, indent=2) + "\n")
+    lines = ["| mutant | target rule | killed | rules its failing checks carry |",
+             "|---|---|---|---|"]
+    for name, row in results.items():
+        killed = "yes" if row["rule"] in row["rules_failed"] else "**NO**"
+        lines.append(f"| {name} | {row['rule']} | {killed} | {', '.join(row['rules_failed'])} |")
+    text = "\n".join(lines) + "\n"
+    (MATRIX_DIR / "kill-matrix.md").write_text(text)
+    print("\n" + text)
+
+
+def test_reference_passes_every_check_and_none_is_not_applicable(
+    reference: dict[str, Any],
+) -> None:
+    outcomes = {c["id"]: c["outcome"] for c in reference["checks"]}
+    assert outcomes, "the suite ran no check"
+    bad = {cid: outcome for cid, outcome in outcomes.items() if outcome != "passed"}
+    assert not bad, f"reference CLI: {bad}"
+    assert reference["exit_code"] == 0
+
+
+def test_every_rule_is_checked_on_the_reference(reference: dict[str, Any]) -> None:
+    checked = {rule for check in reference["checks"] for rule in check["rules"]}
+    missing = set(load_catalogue().rules) - checked
+    assert not missing, f"rules with no check in the run: {sorted(missing)}"
+
+
+def unkillable() -> dict[str, str]:
+    """Rules no CLI mutant can break, with the reason (tests/mutants/unkillable.toml)."""
+    with (REPO / "tests" / "mutants" / "unkillable.toml").open("rb") as handle:
+        return {rule: entry["why"] for rule, entry in tomllib.load(handle).items()}
+
+
+def test_every_rule_has_a_mutant() -> None:
+    targeted = {m.rule for m in all_mutants().values()}
+    rules = set(load_catalogue().rules)
+    exempt = unkillable()
+    assert not (targeted - rules), f"mutants target unknown rules: {sorted(targeted - rules)}"
+    assert not (set(exempt) - rules), f"unkillable.toml names unknown rules: {set(exempt) - rules}"
+    assert not (set(exempt) & targeted), (
+        f"unkillable.toml lists rules that have mutants: {sorted(set(exempt) & targeted)}"
+    )
+    assert all(why.strip() for why in exempt.values()), "every unkillable rule needs a reason"
+    missing = sorted(rules - targeted - set(exempt))
+    assert not missing, f"rules without a mutant proving their checks can fail: {missing}"
+
+
+def test_every_mutant_is_killed_by_a_check_of_its_own_rule(
+    kills: dict[str, dict[str, Any]],
+) -> None:
+    survivors = {
+        name: f"{row['rule']}: failing checks {row['failing_checks'] or 'none'}"
+        for name, row in kills.items()
+        if row["rule"] not in row["rules_failed"]
+    }
+    assert not survivors, f"mutants the suite did not catch: {survivors}"
+    harness_errors = {name: row["errors"] for name, row in kills.items() if row["errors"]}
+    assert not harness_errors, f"mutants caused harness errors, not failures: {harness_errors}"
+    assert all(row["exit_code"] == 1 for row in kills.values())
