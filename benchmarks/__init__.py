@@ -1,0 +1,1 @@
+"""Benchmarks (tox -e bench); not tests, never gating."""

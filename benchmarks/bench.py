@@ -1,0 +1,226 @@
+"""Benchmarks: where the suite's time goes, measured, with the targets beside them.
+
+Run with ``tox -e bench`` (or ``python benchmarks/bench.py``). Prints a table
+and writes ``reports/bench.json``. Nothing here is a test: the machines are
+shared and noisy, so numbers are reported, compared with their targets, and
+never used to fail a build.
+
+What is measured:
+
+* the full suite against the reference CLI, sequentially and under
+  pytest-xdist (``-n 2``, ``-n auto``), and the speed-up;
+* the harness overhead ratio: suite wall time / the summed wall time of every
+  CLI process the suite ran (1.0 would be a harness that costs nothing);
+* the per-check harness overhead: a check's duration minus its CLI time;
+* reference CLI start-up (``--help``) and a login round trip;
+* fake-server latency for ``GET /auth``, direct and proxied through Console;
+* the pytest process's memory across a run (first vs last tenth of checks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from base64 import b64encode
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+TARGETS = {
+    "overhead_ratio_sequential": ("<=", 1.15),
+    "speedup_n2": (">=", 1.7),
+    "per_check_overhead_ms_median": ("<", 15.0),
+    "proxied_auth_ms_median": ("<", 5.0),
+    "memory_growth_percent": ("<", 10.0),
+}
+
+
+def median_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 2)
+
+
+def p99_ms(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2)
+
+
+def run_suite(extra: list[str], memory_file: Path | None = None) -> dict[str, Any]:
+    """One full conformance run; wall time plus what its results.json says."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        args = [sys.executable, "-m", "conformance", "run", "--report-dir", tmp, "--", "-q",
+                "--no-header", *extra]
+        if memory_file is not None:
+            env["BENCH_MEMORY_FILE"] = str(memory_file)
+            args += ["-p", "benchmarks.memory_probe"]
+        started = time.perf_counter()
+        done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=REPO,
+                              check=False)
+        wall = time.perf_counter() - started
+        results_path = Path(tmp, "latest", "results.json")
+        if done.returncode != 0 or not results_path.exists():
+            raise SystemExit(f"suite run failed ({done.returncode}):\n{done.stdout[-2000:]}"
+                             f"\n{done.stderr[-2000:]}")
+        results = json.loads(results_path.read_text())
+    cli_time = 0.0
+    overheads = []
+    for check in results["checks"]:
+        spent = sum(inv["duration"] for inv in check["evidence"]["invocations"])
+        cli_time += spent
+        overheads.append(check["duration"] - spent)
+    return {
+        "wall_s": round(wall, 2),
+        "checks": len(results["checks"]),
+        "cli_processes": sum(len(c["evidence"]["invocations"]) for c in results["checks"]),
+        "cli_time_s": round(cli_time, 2),
+        "per_check_overhead_ms_median": median_ms(overheads) if overheads else None,
+    }
+
+
+def memory_growth(memory_file: Path) -> dict[str, Any]:
+    samples = json.loads(memory_file.read_text())
+    tenth = max(1, len(samples) // 10)
+    first = statistics.mean(samples[:tenth])
+    last = statistics.mean(samples[-tenth:])
+    return {
+        "samples": len(samples),
+        "rss_first_tenth_mb": round(first / 1e6, 1),
+        "rss_last_tenth_mb": round(last / 1e6, 1),
+        "memory_growth_percent": round((last - first) / first * 100, 1),
+    }
+
+
+def cli_startup(repeat: int) -> float:
+    samples = []
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "HOME": "/nonexistent"}
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "fakes.reference_cli", "--help"],
+                       capture_output=True, env=env, check=True)
+        samples.append(time.perf_counter() - started)
+    return median_ms(samples)
+
+
+def login_round_trip(repeat: int) -> float:
+    from conformance.plugin import make_session
+    from conformance.profiles import load_profile
+    from fakes.backend import InProcessBackend
+
+    profile = load_profile("reference")
+    samples = []
+    with InProcessBackend() as backend, backend.new_world("standard") as world, \
+            tempfile.TemporaryDirectory() as tmp:
+        session = make_session(profile, backend, world, Path(tmp), 20)
+        host = world.host("console", profile.host_form)
+        key = world.user_key("alice@example.com")
+        for _ in range(repeat):
+            started = time.perf_counter()
+            result = session.run("login", host=host, key=key)
+            samples.append(time.perf_counter() - started)
+            assert result.exit_code == 0, result.describe()
+    return median_ms(samples)
+
+
+def fake_latency(requests: int) -> dict[str, float]:
+    """GET /auth over one kept-alive TLS connection, direct and proxied."""
+    from fakes.backend import InProcessBackend
+
+    with InProcessBackend() as backend, backend.new_world("standard") as world:
+        context = ssl.create_default_context(cafile=str(backend.ca_bundle()))
+
+        def timed(port: int, key: str, rack: str | None) -> list[float]:
+            conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+            headers = {"Authorization": "Basic " + b64encode(f"convox:{key}".encode()).decode()}
+            if rack:
+                headers["Rack"] = rack
+            samples = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                conn.request("GET", "/auth", headers=headers)
+                response = conn.getresponse()
+                response.read()
+                samples.append(time.perf_counter() - started)
+                assert response.status == 200, response.status
+            conn.close()
+            return samples
+
+        direct = timed(world.port("acme/production"), world.rack_key("acme/production"), None)
+        proxied = timed(world.port("console"), world.user_key("alice@example.com"),
+                        "acme/production")
+    return {
+        "direct_auth_ms_median": median_ms(direct),
+        "direct_auth_ms_p99": p99_ms(direct),
+        "proxied_auth_ms_median": median_ms(proxied),
+        "proxied_auth_ms_p99": p99_ms(proxied),
+    }
+
+
+def verdicts(numbers: dict[str, Any]) -> dict[str, str]:
+    checks: dict[str, Callable[[float, float], bool]] = {
+        "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b,
+    }
+    out = {}
+    for name, (op, target) in TARGETS.items():
+        value = numbers.get(name)
+        if value is None:
+            out[name] = "not measured"
+        else:
+            ok = checks[op](value, target)
+            out[name] = f"{value} (target {op} {target}): {'met' if ok else 'MISSED'}"
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer repetitions and no -n auto run (for a smoke test)")
+    parser.add_argument("--output", default=str(REPO / "reports" / "bench.json"))
+    args = parser.parse_args(argv)
+    repeat = 5 if args.quick else 20
+    numbers: dict[str, Any] = {}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        memory_file = Path(tmp, "memory.json")
+        sequential = run_suite([], memory_file)
+        numbers.update(memory_growth(memory_file))
+    numbers["sequential"] = sequential
+    numbers["overhead_ratio_sequential"] = round(sequential["wall_s"] / sequential["cli_time_s"], 3)
+    numbers["per_check_overhead_ms_median"] = sequential["per_check_overhead_ms_median"]
+    numbers["n2"] = run_suite(["-n", "2"])
+    numbers["speedup_n2"] = round(sequential["wall_s"] / numbers["n2"]["wall_s"], 2)
+    if not args.quick:
+        numbers["nauto"] = run_suite(["-n", "auto"])
+        numbers["speedup_nauto"] = round(sequential["wall_s"] / numbers["nauto"]["wall_s"], 2)
+    numbers["cli_help_startup_ms_median"] = cli_startup(repeat)
+    numbers["login_round_trip_ms_median"] = login_round_trip(repeat)
+    numbers.update(fake_latency(100 if args.quick else 1000))
+    numbers["verdicts"] = verdicts(numbers)
+    numbers["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(numbers, indent=2) + "\n")
+    width = max(len(k) for k in numbers)
+    for name, value in numbers.items():
+        if name != "verdicts":
+            print(f"{name:<{width}}  {value}")
+    print()
+    for name, verdict in numbers["verdicts"].items():
+        print(f"{name:<{width}}  {verdict}")
+    print(f"\nwritten to {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
