@@ -41,7 +41,13 @@ def pytest_exit_to_ours(code: int) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
-    argv = ["--pyargs", "conformance.checks", *_plugin_args(), "-p", "no:cacheprovider",
+    from importlib import resources
+
+    # Pin the checks' own ini: with --pyargs pytest would otherwise take the
+    # configuration of whatever directory the user runs from.
+    ini = resources.files("conformance.checks") / "pytest.ini"
+    argv = ["--pyargs", "conformance.checks", "-c", str(ini), *_plugin_args(),
+            "-p", "no:cacheprovider",
             "--profile", args.profile, "--cli-timeout", str(args.cli_timeout),
             "--backend", args.backend]
     if args.cli:
