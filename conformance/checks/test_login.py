@@ -1,0 +1,222 @@
+"""LOGIN: what `convox login` records, where the key comes from, and when it is stored.
+
+Every check logs in to the standard world's fakes: the Console (alice's
+Console key) or a rack directly (acme/legacy, installed by CLI and never added
+to Console; acme/staging). Files are read only through ``convox.state`` so the
+same check runs against every profile's layout.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from conformance.harness import Convox
+
+ALICE = "alice@example.com"
+LEGACY = "acme/legacy"  # installed via CLI, not in Console: reachable only directly
+STAGING = "acme/staging"  # installed via CLI, added to Console by hand
+DEFAULT_HOST = "console.convox.com"
+#: A host the user logged in to before (never contacted): kept exactly as written.
+EARLIER_RACK = "Rack-2019.Example.convox.test"
+
+
+def wrong_key() -> str:
+    """A well-formed key that no server of the world accepts."""
+    return "wrong" + secrets.token_urlsafe(32)
+
+
+def same(stored: str | None, key: str) -> bool:
+    """Byte-exact key comparison kept out of assert expressions.
+
+    pytest's assertion introspection would print parts of both keys into the
+    failure message (and so into the reports); a plain bool shows nothing.
+    """
+    return stored == key
+
+
+def shows(text: str, key: str) -> bool:
+    """Whether ``text`` contains ``key`` (a bool, for the same reason as :func:`same`)."""
+    return key in text
+
+
+def is_default_host(header: str) -> bool:
+    """The ``Host`` header for console.convox.com, with or without the default port."""
+    return header.lower() in (DEFAULT_HOST, f"{DEFAULT_HOST}:443")
+
+
+@pytest.mark.spec("LOGIN-001")
+def test_login_records_the_target_host(convox: Convox) -> None:
+    """Log in to the Console fake with alice's key; the target file names that host."""
+    convox.ok(convox.login(convox.console, convox.user_key(ALICE)))
+    assert convox.state.target() == convox.console, (
+        f"the target file should hold the host given to login ({convox.console!r}), "
+        f"it holds {convox.state.target()!r}"
+    )
+
+
+@pytest.mark.spec("LOGIN-002")
+def test_login_stores_the_key_under_the_host(convox: Convox) -> None:
+    """Log in to the Console fake with alice's key; auth maps that host to that key."""
+    key = convox.user_key(ALICE)
+    convox.ok(convox.login(convox.console, key))
+    auth = convox.state.auth()
+    assert auth is not None, "login wrote no auth file"
+    hosts = sorted(auth)  # hosts only: introspecting `auth` would print keys
+    assert convox.console in hosts, f"auth has no entry for {convox.console!r}; its hosts: {hosts}"
+    stored = auth[convox.console]
+    assert same(stored, key), (
+        f"auth stores {convox.identity(stored)} for {convox.console!r}, "
+        f"not the key given to login ({convox.identity(key)}), or not byte for byte"
+    )
+
+
+@pytest.mark.spec("LOGIN-003")
+def test_login_keeps_the_keys_of_other_hosts(convox: Convox) -> None:
+    """With an older rack's entry already in auth, log in to Console, acme/legacy, acme/staging.
+
+    The older entry (a mixed-case host name the world never serves, as left by
+    an earlier `convox install`) must come through every rewrite untouched.
+    """
+    earlier_key = "earlier" + secrets.token_urlsafe(32)
+    convox.cli.secrets.add(earlier_key)  # redacted in the reports like any key we hand out
+    wanted = {EARLIER_RACK: earlier_key}
+    convox.state.write_auth(wanted)
+    logins = {
+        convox.console: convox.user_key(ALICE),
+        convox.rack_host(LEGACY): convox.rack_key(LEGACY),
+        convox.rack_host(STAGING): convox.rack_key(STAGING),
+    }
+    for host, key in logins.items():
+        convox.ok(convox.login(host, key))
+    wanted.update(logins)
+    auth = convox.state.keys()
+    wrong = {
+        host: convox.identity(auth.get(host)) for host, key in wanted.items()
+        if auth.get(host) != key
+    }
+    assert not wrong, (
+        "after three logins auth should still hold the earlier entry and every host "
+        f"with its own key; missing or wrong (host -> what is stored): {wrong}; "
+        f"hosts in auth: {sorted(auth)}"
+    )
+
+
+@pytest.mark.spec("LOGIN-004")
+def test_login_accepts_a_console(convox: Convox) -> None:
+    """Log in to the Console fake with alice's Console key."""
+    key = convox.user_key(ALICE)
+    mark = convox.journal.mark()
+    convox.ok(convox.login(convox.console, key))
+    assert convox.state.target() == convox.console, (
+        f"target file: {convox.state.target()!r}, expected the Console {convox.console!r}"
+    )
+    convox.journal.expect_some(since=mark, server="console", hop="cli",
+                               key=convox.identity(key))
+
+
+@pytest.mark.spec("LOGIN-005")
+def test_login_accepts_a_rack_console_does_not_know(convox: Convox) -> None:
+    """Log in directly to acme/legacy (never added to Console) with its rack key."""
+    host, key = convox.rack_host(LEGACY), convox.rack_key(LEGACY)
+    mark = convox.journal.mark()
+    convox.ok(convox.login(host, key))
+    assert convox.state.target() == host, (
+        f"target file: {convox.state.target()!r}, expected the rack {host!r}"
+    )
+    convox.journal.expect_some(since=mark, server=LEGACY, hop="cli", key=convox.identity(key))
+    convox.journal.expect_none(since=mark, server="console")
+
+
+@pytest.mark.spec("LOGIN-006")
+def test_host_and_key_from_auth_log_in_again(convox: Convox) -> None:
+    """Log in directly to acme/legacy, then log in on another machine with what auth holds."""
+    convox.login_rack(LEGACY)
+    host = convox.state.target()
+    auth = convox.state.keys()
+    hosts = sorted(auth)  # hosts only: introspecting `auth` would print keys
+    assert host is not None and host in hosts, (
+        f"after login the target {host!r} should have a key in auth (hosts: {hosts})"
+    )
+    key = auth[host]
+    elsewhere = convox.another_home()
+    mark = convox.journal.mark()
+    elsewhere.ok(elsewhere.login(host, key))
+    convox.journal.expect_some(since=mark, server=LEGACY, hop="cli",
+                               key=convox.identity(convox.rack_key(LEGACY)))
+
+
+@pytest.mark.spec("LOGIN-007")
+def test_login_host_defaults_to_console_convox_com(convox: Convox) -> None:
+    """Log in without a host, console.convox.com being resolved to the Console fake."""
+    key = convox.user_key(ALICE)
+    mark = convox.journal.mark()
+    convox.ok(convox.run("login_default", key=key))
+    assert convox.state.target() == DEFAULT_HOST, (
+        f"target file: {convox.state.target()!r}, expected {DEFAULT_HOST!r}"
+    )
+    auth = convox.state.keys()
+    assert same(auth.get(DEFAULT_HOST), key), (
+        f"auth should map {DEFAULT_HOST} to the key; hosts in auth: {sorted(auth)}"
+    )
+    convox.journal.expect_some(since=mark, server="console", hop="cli",
+                               host_header=is_default_host, key=convox.identity(key))
+
+
+@pytest.mark.spec("LOGIN-008")
+def test_login_takes_the_key_from_the_environment(convox: Convox) -> None:
+    """Log in to the Console fake with the key only in the profile's environment variable."""
+    key = convox.user_key(ALICE)
+    mark = convox.journal.mark()
+    convox.ok(convox.login(convox.console, key, how="login_env"))
+    convox.journal.expect_some(since=mark, server="console", hop="cli",
+                               key=convox.identity(key))
+    assert same(convox.state.keys().get(convox.console), key), (
+        "auth does not store the key taken from the environment for the Console host"
+    )
+
+
+@pytest.mark.spec("LOGIN-009")
+def test_login_prompts_for_the_key_without_echo(convox: Convox) -> None:
+    """Log in to the Console fake typing the key at the profile's prompt on a terminal."""
+    key = convox.user_key(ALICE)
+    invocation = convox.ok(convox.login(convox.console, key, how="login_prompt"))
+    assert invocation.echo_off is True, (
+        "terminal echo was still on when the key was typed at the prompt"
+    )
+    assert not shows(invocation.output, key), (
+        "the key typed at the prompt appears in the CLI's output"
+    )
+    assert same(convox.state.keys().get(convox.console), key), (
+        "auth does not store the key typed at the prompt for the Console host"
+    )
+
+
+@pytest.mark.spec("LOGIN-010")
+def test_login_tries_the_key_at_the_target_first(convox: Convox) -> None:
+    """Log in to the Console fake, then directly to acme/legacy; watch who was asked."""
+    for server, host, key in (
+        ("console", convox.console, convox.user_key(ALICE)),
+        (LEGACY, convox.rack_host(LEGACY), convox.rack_key(LEGACY)),
+    ):
+        mark = convox.journal.mark()
+        convox.ok(convox.login(host, key))
+        stored = convox.state.keys().get(host)
+        assert stored is not None, f"login to {host} stored no key for it"
+        convox.journal.expect_some(since=mark, server=server, hop="cli",
+                                   key=convox.identity(stored))
+        convox.journal.expect_none(since=mark, server=lambda name, s=server: name != s)
+
+
+@pytest.mark.spec("LOGIN-011")
+def test_refused_login_changes_no_file(convox: Convox) -> None:
+    """Logged in to Console with acme/production selected, log in to acme/legacy with a bad key."""
+    convox.login_console(ALICE)
+    convox.ok(convox.switch("acme/production"))
+    before = convox.files()
+    convox.failed(convox.login(convox.rack_host(LEGACY), wrong_key()))
+    after = convox.files()
+    changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+    assert not changed, f"a refused login changed the CLI's files: {changed}"
+    assert convox.state.selection() == "acme/production", "a refused login lost the selection"
