@@ -39,9 +39,9 @@ def pytest_exit_to_ours(code: int) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import pytest
-
     from importlib import resources
+
+    import pytest
 
     # Pin the checks' own ini: with --pyargs pytest would otherwise take the
     # configuration of whatever directory the user runs from.

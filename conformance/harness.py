@@ -62,7 +62,7 @@ class Convox:
     def rack_key(self, ref: str) -> str:
         return self.world.rack_key(ref)
 
-    def identity(self, key: str) -> str:
+    def identity(self, key: str | None) -> str:
         return self.world.key_identity(key)
 
     @property
