@@ -2,7 +2,7 @@
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 # Property checks run a real CLI per example: few examples, no deadline, no
 # database written into the user's directory, and the same examples in CI.
@@ -12,6 +12,9 @@ settings.register_profile(
     deadline=None,
     database=None,
     derandomize=True,
+    # The explain phase reruns a failing example many times, each rerun real CLI
+    # processes: minutes per failure for little gain over the shrunk example.
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.load_profile("conformance")

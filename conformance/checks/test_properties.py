@@ -1,0 +1,239 @@
+"""Properties of login over many keys and many hosts (Hypothesis).
+
+The example-based checks log in with the world's own random keys, which are
+plain alphanumerics. Here Hypothesis draws the keys: printable text with the
+characters that break naive CLIs (``+ / @ : %``, spaces, non-ASCII). The
+fakes cannot be told which key to issue, so each drawn key is made a rack's
+password (``set_rack_password``, the rack switches to it at once) and the CLI
+logs in to that rack directly. Each example runs in a fresh CLI home on the
+same world, so nothing leaks between examples.
+
+The properties: a login sends the key byte for byte (the journal's key
+identity at the rack is the drawn key's, on every request) and stores it byte
+for byte under the host that was typed, keeping every other entry of ``auth``
+exactly, whatever its host looks like; and the keys stored earlier are still
+sent exactly when their host becomes the target again.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import Phase, example, given, settings
+from hypothesis import strategies as st
+
+from conformance.harness import Convox
+from conformance.runner import Invocation
+
+ALICE = "alice@example.com"
+CONSOLE = "console"
+# Racks a user may log in to directly; Console-held racks lose Console's access
+# once their password is changed, which is fine here: these checks never proxy.
+RACKS = ("acme/legacy", "acme/staging", "acme/production", "acme-eu/staging", "carol/sandbox")
+APPS = {
+    "acme/legacy": "billing",
+    "acme/staging": "web",
+    "acme/production": "worker",
+    "acme-eu/staging": "web",
+    "carol/sandbox": "hello",
+}
+
+# Pieces that broke real CLIs: URL-ish separators, percent escapes, spaces,
+# quotes, backslashes and multi-byte characters. Mixed with arbitrary printable
+# characters (no control characters, surrogates or line separators: a key is one line).
+AWKWARD = ("+", "/", "@", ":", "%", "%20", "%41", " ", "=", "\\", '"', "'", "é", "ß", "日本",
+           "🔑", "\u00a0", "Ω", "-")
+PRINTABLE = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Cf", "Co", "Cn",
+                                                             "Zl", "Zp"))
+keys = (
+    st.lists(st.one_of(st.sampled_from(AWKWARD), PRINTABLE), min_size=8, max_size=40)
+    .map("".join)
+    .filter(lambda key: key.strip() != "")
+)
+
+# Hosts of other logins the user made earlier (hand-written into auth before
+# the example): names, ports, IPv6, mixed case. Their entries must survive.
+labels = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-",
+                 min_size=1, max_size=12).filter(lambda s: not s.startswith("-"))
+ports = st.integers(min_value=1, max_value=65535)
+foreign_hosts = st.one_of(
+    st.just("console.convox.com"),
+    st.just("Console.Convox.COM"),
+    labels.map(lambda s: f"{s}.convox.test"),
+    st.tuples(labels, ports).map(lambda t: f"{t[0]}.example.com:{t[1]}"),
+    ports.map(lambda p: f"[::1]:{p}"),
+    st.tuples(labels, ports).map(lambda t: f"rack.{t[0]}.Example.ORG:{t[1]}"),
+)
+
+
+def host_of(convox: Convox, server: str) -> str:
+    return convox.console if server == CONSOLE else convox.rack_host(server)
+
+
+def other_loopback_form(convox: Convox, server: str) -> str:
+    """The same server written the other way (localhost vs 127.0.0.1): another host string."""
+    host = host_of(convox, server)
+    port = host.rsplit(":", 1)[1]
+    return f"localhost:{port}" if host.startswith("127.0.0.1:") else f"127.0.0.1:{port}"
+
+
+def assert_sent_exactly(convox: Convox, mark: int, server: str, key: str, what: str) -> None:
+    """Every request since ``mark`` went to ``server`` carrying exactly ``key``."""
+    wanted = convox.identity(key)
+    entries = convox.journal.since(mark)
+    assert entries, f"{what}: the CLI sent no request at all to {server}"
+    wrong = [e for e in entries if e.server != server or e.key_identity != wanted]
+    assert not wrong, (
+        f"{what}: every request should go to {server} with key {wanted}; these did not:\n"
+        + "\n".join(f"  {e.describe()}" for e in wrong)
+    )
+
+
+def mismatches(auth: dict[str, str], expected: dict[str, str], convox: Convox) -> list[str]:
+    """Readable differences between the stored and the expected auth (identities, no keys)."""
+    lines = []
+    for host in sorted(set(auth) | set(expected)):
+        got, want = auth.get(host), expected.get(host)
+        if got == want:
+            continue
+        if want is None:
+            lines.append(f"  {host!r}: unexpected entry ({convox.identity(got)})")
+        elif got is None:
+            lines.append(f"  {host!r}: entry lost (was {convox.identity(want)})")
+        else:
+            lines.append(f"  {host!r}: holds {convox.identity(got)} "
+                         f"instead of {convox.identity(want)} (or not byte for byte)")
+    return lines
+
+
+def traits(key: str) -> str:
+    """What is awkward about a key, without showing it (reports redact keys anyway)."""
+    found = []
+    if key != key.strip():
+        found.append("leading or trailing whitespace")
+    found += [repr(ch) for ch in dict.fromkeys(key) if ch in "+/@:%= \\\"'-"]
+    wide = [f"U+{ord(ch):04X}" for ch in dict.fromkeys(key) if ord(ch) > 127]
+    if wide:
+        found.append("non-ASCII " + " ".join(wide[:8]))
+    return f"{len(key)} characters" + (": " + ", ".join(found) if found else "")
+
+
+def login_ok(home: Convox, server: str, key: str, how: str = "login") -> Invocation:
+    """Log ``home`` in to ``server`` with ``key``; assert it succeeded and only there."""
+    mark = home.journal.mark()
+    inv = home.login(host_of(home, server), key, how=how)
+    assert inv.exit_code == 0, (
+        f"login to {server} ({how}) with a key of {traits(key)} should succeed:\n"
+        + inv.describe()
+    )
+    assert_sent_exactly(home, mark, server, key, f"login to {server} ({how})")
+    return inv
+
+
+# Each example runs real CLI processes: no "explain" phase re-running failures.
+PHASES = settings(phases=(Phase.explicit, Phase.generate, Phase.shrink))
+
+
+# --------------------------------------------------------------------------- one key
+
+
+@pytest.mark.spec("SECURITY-001", "LOGIN-002")
+@PHASES
+@given(rack=st.sampled_from(RACKS), key=keys, data=st.data())
+@example(rack="acme/legacy", key="  leading and trailing spaces  ", data=None)
+@example(rack="acme/staging", key="a+b/c@d:e%f g%20h=i\\j\"k'l", data=None)
+@example(rack="acme/legacy", key="ünïcødé-日本語-🔑-Ω\u00a0end", data=None)
+@example(rack="acme/legacy", key="-looks-like-a-flag", data=None)
+def test_login_sends_and_stores_a_drawn_key_byte_for_byte(
+    convox: Convox, rack: str, key: str, data: st.DataObject | None
+) -> None:
+    """A rack's password is set to a drawn key; a fresh home logs in to the rack with it.
+
+    Every request of the login reaches that rack with exactly that key, auth
+    then maps the typed host to the key byte for byte, and the target file
+    names the host. Where the profile can also take the key from the
+    environment, Hypothesis picks flag or environment.
+    """
+    ways = [how for how in ("login", "login_env") if convox.profile.has(how)]
+    how = data.draw(st.sampled_from(ways), label="how") if data is not None else "login"
+    home = convox.another_home()
+    convox.world.set_rack_password(rack, key)
+    login_ok(home, rack, key, how)
+    host = home.rack_host(rack)
+    lines = mismatches(home.state.keys(), {host: key}, home)
+    assert not lines, "after one login auth should hold exactly host -> key:\n" + "\n".join(lines)
+    assert home.state.target() == host, (
+        f"the target file should name {host!r}, it holds {home.state.target()!r}"
+    )
+
+
+# --------------------------------------------------------------------------- many hosts
+
+
+@st.composite
+def login_plans(draw: st.DrawFn) -> tuple[list[str], list[str], int]:
+    """Servers to log in to in order (a rack may come back with a new key), the keys,
+    and how many foreign auth entries to hand-write first."""
+    servers = draw(st.lists(st.sampled_from((CONSOLE, *RACKS)), min_size=1, max_size=4))
+    foreign = draw(st.integers(min_value=0, max_value=3))
+    drawn = draw(st.lists(keys, min_size=len(servers) + foreign + 1,
+                          max_size=len(servers) + foreign + 1, unique=True))
+    return servers, drawn, foreign
+
+
+@pytest.mark.spec("LOGIN-003", "LOGIN-002", "SECURITY-001")
+@PHASES
+@given(plan=login_plans(), data=st.data())
+def test_logins_to_several_hosts_keep_every_other_entry_exactly(
+    convox: Convox, plan: tuple[list[str], list[str], int], data: st.DataObject
+) -> None:
+    """A fresh home whose auth already holds entries for other hosts (names, IPv6,
+    mixed case, the other loopback spelling of a world server) logs in to a drawn
+    sequence of the Console (alice's key) and racks (drawn keys set as their
+    passwords; a rack may come back with a new key).
+
+    After each login auth is exactly the earlier entries plus host -> key, and
+    the target names the host. Finally the first and the last rack logged in to
+    are made the target again by hand and ``apps`` sends exactly their stored keys.
+    """
+    servers, drawn, foreign = plan
+    home = convox.another_home()
+    pool = iter(drawn)
+    expected: dict[str, str] = {}
+    world_hosts = {host_of(home, s) for s in (CONSOLE, *RACKS)}
+    for _ in range(foreign):
+        host = data.draw(st.one_of(foreign_hosts,
+                                   st.sampled_from(servers).map(
+                                       lambda s: other_loopback_form(home, s))),
+                         label="foreign host")
+        if host not in world_hosts:
+            expected[host] = next(pool)
+    if expected:
+        home.state.write_auth(expected)
+    for server in servers:
+        if server == CONSOLE:
+            key = home.user_key(ALICE)
+        else:
+            key = next(pool)
+            convox.world.set_rack_password(server, key)
+        login_ok(home, server, key)
+        host = host_of(home, server)
+        expected[host] = key
+        lines = mismatches(home.state.keys(), expected, home)
+        assert not lines, (
+            f"after logging in to {server} auth should keep every other entry and "
+            "hold the new one byte for byte:\n" + "\n".join(lines)
+        )
+        assert home.state.target() == host, (
+            f"the target file should name {host!r}, it holds {home.state.target()!r}"
+        )
+    racks = [s for s in servers if s != CONSOLE]
+    for rack in dict.fromkeys(racks[:1] + racks[-1:]):
+        host = home.rack_host(rack)
+        if home.state.target() != host:
+            home.state.write_target(host)  # the FAQ's "logged in" is host + its key in auth
+        mark = home.journal.mark()
+        inv = home.ok(home.run("apps"))
+        assert_sent_exactly(home, mark, rack, expected[host], f"apps at {rack} after the logins")
+        assert APPS[rack] in inv.stdout, (
+            f"apps at {rack} should list its app {APPS[rack]!r}:\n{inv.describe()}"
+        )
