@@ -120,6 +120,19 @@ def spec_ids(item: pytest.Item) -> list[str]:
     return [rule for mark in item.iter_markers("spec") for rule in mark.args]
 
 
+def is_verdict(exc: BaseException) -> bool:
+    """Whether an exception is the check's verdict on the CLI, not a harness fault.
+
+    pytest.fail() counts like a failed assert; Hypothesis reports several
+    distinct failures as an exception group, a verdict when all of them are.
+    """
+    if isinstance(exc, BaseExceptionGroup):
+        return all(is_verdict(inner) for inner in exc.exceptions)
+    kind = type(exc)
+    return (isinstance(exc, (AssertionError, pytest.fail.Exception))
+            or f"{kind.__module__}.{kind.__qualname__}" in CLI_FAULTS)
+
+
 class CheckRecorder:
     """Labels, redacts and (with --verify) reruns checks where they run."""
 
@@ -137,9 +150,7 @@ class CheckRecorder:
         if report.failed and excinfo is not None:
             kind = type(excinfo.value)
             name = f"{kind.__module__}.{kind.__qualname__}"
-            # pytest.fail() is a check's own verdict, as much as a failed assert.
-            assertion = (isinstance(excinfo.value, (AssertionError, pytest.fail.Exception))
-                         or name in CLI_FAULTS)
+            assertion = is_verdict(excinfo.value)
             text = str(excinfo.value)
             # An assertion's message says it all; anything else needs its type to make sense.
             message = text if assertion and text else f"{kind.__name__}: {text}".rstrip(": ")

@@ -106,10 +106,6 @@ def test_pass(evidence):
 def test_fail(evidence):
     assert 1 == 2, "expected success:\\n$ convox login 127.0.0.1:1 -> exit 1"
 
-@pytest.mark.spec("ALPHA-002")
-def test_explicit_fail():
-    pytest.fail("the CLI stored the key under the wrong host")
-
 @pytest.mark.spec("ALPHA-003")
 def test_not_applicable():
     pytest.skip("not applicable: profile plain has no logout")

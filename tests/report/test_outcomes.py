@@ -9,7 +9,6 @@ from tests.report.conftest import OUTCOMES_MODULE, PASSING_MODULE
 EXPECTED = {
     "test_pass": "passed",
     "test_fail": "failed",
-    "test_explicit_fail": "failed",  # pytest.fail() is the check's verdict, not a harness fault
     "test_not_applicable": "not-applicable",
     "test_hang": "failed",  # CliTimeout is an AssertionError: a hanging CLI fails the check
     "test_harness_error": "error",
@@ -82,3 +81,31 @@ def test_no_reports_option(run_checks, pytester):
     assert run.ret == 0
     assert not (pytester.path / "reports").exists()
     assert "verdict: CONFORMANT" in run.text()
+
+
+VERDICTS_MODULE = """
+import pytest
+
+@pytest.mark.spec("ALPHA-001")
+def test_explicit_fail():
+    pytest.fail("the CLI stored the key under the wrong host")
+
+@pytest.mark.spec("ALPHA-002")
+def test_several_failures():
+    raise ExceptionGroup("Hypothesis found 2 distinct failures",
+                         [AssertionError("target differs"), AssertionError("auth differs")])
+
+@pytest.mark.spec("ALPHA-003")
+def test_group_with_a_crash():
+    raise ExceptionGroup("2 distinct failures", [AssertionError("x"), KeyError("y")])
+"""
+
+
+def test_verdicts_other_than_assert(run_checks):
+    """pytest.fail() and groups of assertions are failures; a group with a crash is an error."""
+    run = run_checks({"test_verdicts": VERDICTS_MODULE})
+    assert run.outcomes() == {
+        "test_explicit_fail": "failed",
+        "test_several_failures": "failed",
+        "test_group_with_a_crash": "error",
+    }
