@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -37,12 +38,15 @@ WORKERS = 2
 pytestmark = pytest.mark.slow
 
 
-def run_suite(report_dir: Path, *args: str) -> dict[str, Any]:
+def run_suite(report_dir: Path, *args: str, pytest_args: tuple[str, ...] = ()) -> dict[str, Any]:
     """One ``convox-conformance run``; its results.json as a dict."""
     command = [sys.executable, "-m", "conformance", "run", "--report-dir", str(report_dir),
-               *args, "--", "-q", "--no-header"]
+               *args, "--", "-q", "--no-header", *pytest_args]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("PYTEST_XDIST_WORKER", None)
+    if not FULL:
+        # A kill needs one failing check of the rule, not the smallest example.
+        env["CONFORMANCE_SHRINK"] = "0"
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO,
                           timeout=900, check=False)
     results = report_dir / "latest" / "results.json"
@@ -67,8 +71,12 @@ def kills(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
     mutants = all_mutants()
 
     def attack(mutant: Mutant) -> tuple[str, dict[str, Any]]:
+        # The first failing check of the target rule proves the kill; the full
+        # matrix (KILL_MATRIX=full) runs everything.
         target = [] if FULL else ["--rule", mutant.rule]
-        data = run_suite(tmp_path_factory.mktemp(mutant.name), "--cli", mutant.command(), *target)
+        started = time.monotonic()
+        data = run_suite(tmp_path_factory.mktemp(mutant.name), "--cli", mutant.command(), *target,
+                         pytest_args=() if FULL else ("--maxfail=1",))
         failing = [c for c in data["checks"] if c["outcome"] in ("failed", "error")]
         return mutant.name, {
             "rule": mutant.rule,
@@ -78,6 +86,7 @@ def kills(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
             "failing_checks": [c["id"] for c in failing],
             "rules_failed": sorted({r for c in failing for r in c["rules"]}),
             "errors": [c["id"] for c in failing if c["outcome"] == "error"],
+            "seconds": round(time.monotonic() - started, 1),
         }
 
     with ThreadPoolExecutor(WORKERS) as pool:
@@ -89,11 +98,12 @@ def kills(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
 def write_matrix(results: dict[str, dict[str, Any]]) -> None:
     MATRIX_DIR.mkdir(exist_ok=True)
     (MATRIX_DIR / "kill-matrix.json").write_text(json.dumps(results, indent=2) + "\n")
-    lines = ["| mutant | target rule | killed | rules its failing checks carry |",
-             "|---|---|---|---|"]
+    lines = ["| mutant | target rule | killed | seconds | rules its failing checks carry |",
+             "|---|---|---|---|---|"]
     for name, row in results.items():
         killed = "yes" if row["rule"] in row["rules_failed"] else "**NO**"
-        lines.append(f"| {name} | {row['rule']} | {killed} | {', '.join(row['rules_failed'])} |")
+        lines.append(f"| {name} | {row['rule']} | {killed} | {row['seconds']} "
+                     f"| {', '.join(row['rules_failed'])} |")
     text = "\n".join(lines) + "\n"
     (MATRIX_DIR / "kill-matrix.md").write_text(text)
     print("\n" + text)

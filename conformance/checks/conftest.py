@@ -14,7 +14,9 @@ settings.register_profile(
     derandomize=True,
     # The explain phase reruns a failing example many times, each rerun real CLI
     # processes: minutes per failure for little gain over the shrunk example.
-    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+    # CONFORMANCE_SHRINK=0 skips shrinking: a faster red, a longer failing example.
+    phases=(Phase.explicit, Phase.reuse, Phase.generate)
+    + ((Phase.shrink,) if os.environ.get("CONFORMANCE_SHRINK", "1") != "0" else ()),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.load_profile("conformance")
