@@ -37,16 +37,16 @@ CONFIG = """\
 module-path = "{target}"
 timeout = {timeout}
 excluded-modules = []
-test-command = "{python} -m pytest --pyargs conformance.checks -x -q -p no:cacheprovider"
+test-command = "{test_command}"
 
 [cosmic-ray.distributor]
 name = "local"
 """
 
 
-def annotation_lines(source: str) -> set[tuple[int, int]]:
-    """(line, column) spans covered by annotations, where mutations are equivalent."""
-    spans: set[tuple[int, int]] = set()
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) positions of every annotation, where mutations are equivalent."""
+    spans = []
     for node in ast.walk(ast.parse(source)):
         annotations: list[ast.expr | None] = []
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -57,12 +57,15 @@ def annotation_lines(source: str) -> set[tuple[int, int]]:
         elif isinstance(node, ast.AnnAssign):
             annotations.append(node.annotation)
         for annotation in annotations:
-            if annotation is None:
-                continue
-            for inner in ast.walk(annotation):
-                if hasattr(inner, "lineno"):
-                    spans.add((inner.lineno, inner.col_offset))
+            if annotation is not None and annotation.end_lineno is not None:
+                spans.append(((annotation.lineno, annotation.col_offset),
+                              (annotation.end_lineno, annotation.end_col_offset or 0)))
     return spans
+
+
+def in_annotation(position: tuple[int, int], spans: list[tuple[tuple[int, int], tuple[int, int]]]
+                  ) -> bool:
+    return any(start <= position < end for start, end in spans)
 
 
 def sqlite_rows(db: Path, query: str) -> list[tuple[Any, ...]]:
@@ -77,14 +80,13 @@ def choose(work: Path, db: Path, sample: int, seed: int) -> tuple[int, int]:
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
-    spans = annotation_lines((work / TARGET).read_text())
+    spans = annotation_spans((work / TARGET).read_text())
     equivalent = 0
     with use_db(str(db), WorkDB.Mode.open) as work_db:
         candidates = []
         for item in work_db.pending_work_items:
             mutation = item.mutations[0]
-            line, col = mutation.start_pos
-            if (line, col) in spans:
+            if in_annotation(tuple(mutation.start_pos), spans):
                 work_db.set_result(item.job_id, WorkResult(
                     output="equivalent: inside a type annotation (never evaluated)",
                     worker_outcome=WorkerOutcome.SKIPPED))
@@ -147,8 +149,10 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(REPO / part, work / part,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         config = work / "cosmic-ray.toml"
+        test_command = (f"{sys.executable} -m pytest --pyargs conformance.checks -x -q "
+                        "-p no:cacheprovider --no-reports")
         config.write_text(CONFIG.format(target=TARGET, timeout=args.timeout,
-                                        python=sys.executable))
+                                        test_command=test_command))
         db = work / "session.sqlite"
         env = {**os.environ, "PYTHONPATH": str(work)}
 
