@@ -52,6 +52,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "--backend", args.backend]
     if args.cli:
         argv += ["--cli", args.cli]
+    for url in args.serve:
+        argv += ["--serve", url]
     for rule in args.rule:
         argv += ["--rule", rule]
     argv += run_option_args(args)
@@ -118,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default="reference", help="profile name or .toml path")
     run.add_argument("--cli-timeout", type=float, default=20.0, help="seconds per invocation")
     run.add_argument("--backend", default="inprocess", help="fakes backend")
+    run.add_argument("--serve", action="append", default=[], metavar="URL",
+                     help="admin URL of a `convox-conformance serve` (with --backend remote)")
     run.add_argument("--rule", action="append", default=[], help="only this rule id")
     add_run_options(run)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER,

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from fakes.backend import Backend, WorldHandle
 
 PROFILE_KEY = pytest.StashKey[Profile]()
+BACKEND_KEY = pytest.StashKey["Backend"]()
 #: The reports (results model, report files, expectations, baselines, --verify).
 pytest_plugins = ["conformance.report.plugin"]
 DEFAULT_WORLD = "standard"
@@ -40,6 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"(default {DEFAULT_TIMEOUT:g})")
     group.addoption("--backend", default="inprocess",
                     help="fakes backend (entry point group convox_conformance.backends)")
+    group.addoption("--serve", action="append", default=[], metavar="URL",
+                    help="admin URL of a `convox-conformance serve` for --backend remote "
+                         "(repeatable; default: $CONVOX_CONFORMANCE_SERVE)")
     group.addoption("--rule", action="append", default=[],
                     help="run only the checks of this rule id (repeatable)")
 
@@ -55,6 +59,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ProfileError, CliNotRunnable) as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[PROFILE_KEY] = profile
+    # Made (not started) now, so a bad --backend or --serve stops the run before any check.
+    config.stash[BACKEND_KEY] = make_backend(config)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -126,15 +132,26 @@ def conformance_profile(pytestconfig: pytest.Config) -> Profile:
     return pytestconfig.stash[PROFILE_KEY]
 
 
+def make_backend(config: pytest.Config) -> Backend:
+    """The backend --backend names (not started); a bad name or --serve is a usage error."""
+    from fakes.backend import get_backend
+
+    name = config.getoption("backend")
+    serve = config.getoption("serve")
+    try:
+        return get_backend(name, **({"urls": serve} if serve else {}))
+    except (LookupError, ValueError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    except TypeError as exc:  # --serve given to a backend that takes no URLs
+        raise pytest.UsageError(f"backend {name!r} does not take --serve ({exc})") from None
+
+
 @pytest.fixture(scope="session")
 def backend(pytestconfig: pytest.Config) -> Iterator[Backend]:
     """The fakes, started once per process (per xdist worker)."""
-    from fakes.backend import get_backend
-
-    try:
-        chosen = get_backend(pytestconfig.getoption("backend"))
-    except (LookupError, ValueError) as exc:
-        raise pytest.UsageError(str(exc)) from None
+    chosen = pytestconfig.stash.get(BACKEND_KEY, None)
+    if chosen is None:
+        chosen = make_backend(pytestconfig)
     chosen.start()
     try:
         yield chosen

@@ -235,8 +235,14 @@ class InProcessBackend:
             directory = self._dir
             self._dir = None
             self._started = False
-        for listener in listeners:
-            listener.stop()
+        # In parallel: each stop waits up to the accept loop's poll interval, and a
+        # session ends with a dozen or more listeners.
+        stoppers = [threading.Thread(target=listener.stop, name="listener-stop")
+                    for listener in listeners]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
 

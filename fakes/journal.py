@@ -112,11 +112,12 @@ class Journal:
         return stored
 
     def _snapshot(self, since: int | None) -> list[JournalEntry]:
+        # `record` numbers entries 1, 2, 3... under the lock, so entry i has seq i + 1 and
+        # "since a mark" is a slice: no scan of what came before the mark.
         with self._lock:
-            entries = list(self._entries)
-        if since is not None:
-            entries = [e for e in entries if e.seq > since]
-        return entries
+            if since is None:
+                return list(self._entries)
+            return self._entries[max(since, 0):]
 
     def entries(self, *, since: int | None = None, **filters: Filter) -> list[JournalEntry]:
         """Entries matching every filter (equality, or a predicate on the field)."""

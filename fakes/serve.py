@@ -6,26 +6,42 @@ file), prints login commands that work as pasted, and exposes a small JSON
 admin API on its own loopback port so the world can be changed from outside
 (regenerate a key, roll a rack key, change plans, inject faults) through the
 same model the Python API drives. Rack keys Console holds are never printed
-or served: only the keys a user would really know (their Console key, the key
-of a rack they installed themselves, deploy keys) appear.
+or served for that world: only the keys a user would really know (their
+Console key, the key of a rack they installed themselves, deploy keys) appear.
+
+The same API also hands out fresh *test worlds* (``POST /worlds``), one per
+conformance check, so the suite can run with ``--backend remote`` against
+serve processes instead of in-process fakes (see fakes/remote.py). A test
+world's routes live under ``/worlds/<id>/`` and add what a check needs and a
+human never should: the key a rack accepts now and every key the world ever
+issued (the suite logs in to racks directly and redacts its reports with
+them). ``GET /ca`` serves the CA certificate so a client on another machine
+can trust the fakes. Everything binds loopback; for true multi-host use serve
+would have to bind a routable address (and its certificate name it), which
+is deliberately not offered.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import signal
 import sys
+import tempfile
 import threading
 import urllib.parse
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from fakes.backend import DEFAULT_FORM, InProcessBackend, LocalWorld
 from fakes.faults import Fault
+from fakes.journal import FIELDS as JOURNAL_FIELDS
 from fakes.world import WorldError
+from fakes.worldfile import WorldFileError
 
 DEFAULT_WORLD = "standard"
 PROG = "convox-conformance serve"
@@ -44,22 +60,32 @@ class AdminError(Exception):
 class Admin:
     """The admin API's routes over one world (no HTTP in here, so it is easy to test)."""
 
-    def __init__(self, world: LocalWorld, name: str, form: str, ca: str) -> None:
+    def __init__(
+        self, world: LocalWorld, name: str, form: str, ca: str, *, reveal_keys: bool = False
+    ) -> None:
         self.world = world
         self.name = name
         self.form = form
         self.ca = ca
+        #: Test worlds (POST /worlds) also serve rack keys and every secret; see the docstring.
+        self.reveal_keys = reveal_keys
 
     def handle(self, method: str, path: str, query: str, body: Any) -> tuple[int, Any]:
         """Route one request; returns (status, JSON-ready answer)."""
         parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/") if p]
         routes: list[tuple[str, list[str], Callable[..., Any]]] = [
             ("GET", ["world"], self.snapshot),
+            ("GET", ["hosts"], self.hosts),
             ("GET", ["journal"], lambda: self.journal(query)),
             ("GET", ["faults"], self.faults),
             ("POST", ["faults"], lambda: self.add_fault(body)),
             ("DELETE", ["faults"], self.clear_faults),
+            ("GET", ["faults", "*"], self.fault),
             ("DELETE", ["faults", "*"], self.remove_fault),
+            ("GET", ["users", "*", "key"], self.user_key),
+            ("POST", ["identity"], lambda: self.identity(body)),
+            ("GET", ["racks", "*", "*", "key"], self.rack_key),
+            ("GET", ["secrets"], self.secrets),
             ("POST", ["users", "*", "regenerate-key"], self.regenerate),
             ("POST", ["racks", "*", "*", "roll"], self.roll),
             ("POST", ["racks", "*", "*", "password"], lambda o, n: self.password(o, n, body)),
@@ -139,17 +165,52 @@ class Admin:
             "deploy_keys": [{"ref": d.ref, "key": d.key} for d in model.deploy_keys()],
         }
 
+    def hosts(self) -> dict[str, Any]:
+        """Where each server of the world listens: what a remote WorldHandle needs."""
+        servers = self.world.servers()
+        return {
+            "ports": {server: self.world.port(server) for server in servers},
+            "hosts": {server: self.world.host(server, self.form) for server in servers},
+            "resolve_map": self.world.resolve_map(),
+        }
+
     def journal(self, query: str) -> list[dict[str, Any]]:
         since = urllib.parse.parse_qs(query).get("since", ["0"])[0]
         if not since.isdigit():
             raise AdminError(400, "since must be a journal position (a number)")
-        return [e for e in self.world.journal.to_dicts() if e["seq"] > int(since)]
+        return [_entry_json(e) for e in self.world.journal.entries(since=int(since))]
 
     def faults(self) -> list[dict[str, Any]]:
-        return [
-            {"id": h.id, "fired": h.fired, "active": h.active, **_fault_json(h.fault)}
-            for h in self.world.faults.handles()
-        ]
+        return [_handle_json(h) for h in self.world.faults.handles()]
+
+    def fault(self, ident: str) -> dict[str, Any]:
+        handle = self.world.faults.handle(int(ident)) if ident.isdigit() else None
+        if handle is None:
+            raise AdminError(404, f"no fault {ident}")
+        return _handle_json(handle)
+
+    def user_key(self, email: str) -> dict[str, Any]:
+        return {"email": email, "key": self.world.user_key(email)}
+
+    def identity(self, body: Any) -> dict[str, Any]:
+        key = _object(body).get("key")
+        if key is not None and not isinstance(key, str):
+            raise AdminError(400, 'identity needs {"key": <string or null>}')
+        return {"identity": self.world.key_identity(key)}
+
+    def rack_key(self, org: str, name: str) -> dict[str, Any]:
+        ref = f"{org}/{name}"
+        model = self.world.world
+        if not self.reveal_keys and model.rack(ref).console != "none":
+            raise AdminError(403, f"{ref}'s key stays with Console; test worlds "
+                                  "(POST /worlds) serve rack keys")
+        return {"ref": ref, "key": self.world.rack_key(ref)}
+
+    def secrets(self) -> dict[str, str]:
+        """Every key the world ever issued (oldest first) with its identity, for redaction."""
+        if not self.reveal_keys:
+            raise AdminError(403, "only test worlds (POST /worlds) serve their secrets")
+        return {key: self.world.key_identity(key) for key in self.world.secrets()}
 
     # -- changing --------------------------------------------------------
 
@@ -158,15 +219,17 @@ class Admin:
         return {"id": handle.id, **_fault_json(handle.fault)}
 
     def clear_faults(self) -> dict[str, Any]:
+        """Lift every fault; the answer keeps their final counts (a check asks `fired` later)."""
+        cleared = [_handle_json(h) for h in self.world.faults.handles()]
         self.world.clear_faults()
-        return {}
+        return {"cleared": cleared}
 
     def remove_fault(self, ident: str) -> dict[str, Any]:
         handle = self.world.faults.handle(int(ident)) if ident.isdigit() else None
         if handle is None:
             raise AdminError(404, f"no fault {ident}")
         handle.remove()
-        return {}
+        return _handle_json(handle)
 
     def regenerate(self, email: str) -> dict[str, Any]:
         return {"email": email, "key": self.world.regenerate_user_key(email)}
@@ -244,11 +307,134 @@ def _fault_json(fault: Fault) -> dict[str, Any]:
     return data
 
 
-def _admin_handler(admin: Admin) -> type[BaseHTTPRequestHandler]:
+def _handle_json(handle: Any) -> dict[str, Any]:
+    return {"id": handle.id, "fired": handle.fired, "active": handle.active,
+            **_fault_json(handle.fault)}
+
+
+def _entry_json(entry: Any) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in JOURNAL_FIELDS}
+
+
+class Worlds:
+    """The test worlds of one serve process: made by POST /worlds, gone on DELETE.
+
+    Each is a fresh world on the process's pooled listeners, exactly like the
+    in-process backend makes one per check, with its own journal and faults.
+    """
+
+    def __init__(self, backend: InProcessBackend, form: str, ca: str) -> None:
+        self.backend = backend
+        self.form = form
+        self.ca = ca
+        self._lock = threading.Lock()
+        self._worlds: dict[str, Admin] = {}
+        self._ids = itertools.count(1)
+
+    def create(self, body: Any) -> dict[str, Any]:
+        """Build a world from a shipped name, or from TOML text the client sent."""
+        spec = _object(body)
+        name, toml = spec.get("name", DEFAULT_WORLD), spec.get("toml")
+        if not isinstance(name, str) or not name:
+            raise AdminError(400, 'POST /worlds needs {"name": <world name>} or {"toml": ...}')
+        if toml is not None and not isinstance(toml, str):
+            raise AdminError(400, "toml must be the text of a world file")
+        try:
+            if toml is None:
+                world = self.backend.new_world(name)
+            else:
+                with tempfile.TemporaryDirectory(prefix="convox-serve-world-") as tmp:
+                    path = Path(tmp, Path(name).name).with_suffix(".toml")
+                    path.write_text(toml, encoding="utf-8")
+                    try:
+                        world = self.backend.new_world(path)
+                    except WorldFileError as exc:  # name the client's file, not our copy
+                        raise WorldFileError(str(exc).replace(str(path), path.name)) from None
+        except WorldFileError as exc:
+            raise AdminError(400, str(exc)) from None
+        ident = f"w{next(self._ids)}"
+        admin = Admin(world, name, self.form, self.ca, reveal_keys=True)
+        with self._lock:
+            self._worlds[ident] = admin
+        return {"id": ident, "world": name, **admin.hosts()}
+
+    def get(self, ident: str) -> Admin:
+        with self._lock:
+            admin = self._worlds.get(ident)
+        if admin is None:
+            raise AdminError(404, f"no world {ident}")
+        return admin
+
+    def delete(self, ident: str) -> dict[str, Any]:
+        with self._lock:
+            admin = self._worlds.pop(ident, None)
+        if admin is None:
+            raise AdminError(404, f"no world {ident}")
+        admin.world.close()
+        return {"id": ident}
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return list(self._worlds)
+
+    def close_all(self) -> None:
+        with self._lock:
+            admins = list(self._worlds.values())
+            self._worlds.clear()
+        for admin in admins:
+            admin.world.close()
+
+
+class Router:
+    """The whole admin API: the printed world at the top, test worlds under /worlds."""
+
+    def __init__(self, admin: Admin, worlds: Worlds, ca_pem: bytes) -> None:
+        self.admin = admin
+        self.worlds = worlds
+        self.ca_pem = ca_pem
+
+    def handle(self, method: str, path: str, query: str, body: Any) -> tuple[int, Any]:
+        """(status, JSON-ready answer), or raw bytes for GET /ca."""
+        parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/") if p]
+        if parts == ["ca"]:
+            if method != "GET":
+                return 405, {"error": f"{method} is not allowed on {path}"}
+            return 200, self.ca_pem
+        if parts[:1] != ["worlds"]:
+            return self.admin.handle(method, path, query, body)
+        try:
+            if len(parts) == 1:
+                if method == "POST":
+                    return 200, self.worlds.create(body)
+                if method == "GET":
+                    return 200, self.worlds.ids()
+                return 405, {"error": f"{method} is not allowed on {path}"}
+            if len(parts) == 2 and method == "DELETE":
+                return 200, self.worlds.delete(parts[1])
+            admin = self.worlds.get(parts[1])
+        except AdminError as exc:
+            return exc.status, {"error": exc.message}
+        except WorldError as exc:
+            return exc.status, {"error": exc.message}
+        except (ValueError, OSError) as exc:
+            return 400, {"error": str(exc)}
+        rest = "/" + "/".join(urllib.parse.quote(p, safe="@") for p in parts[2:])
+        if len(parts) == 2:
+            rest = "/hosts"
+        return admin.handle(method, rest, query, body)
+
+
+def _admin_handler(admin: Admin | Router) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        """Plain HTTP on loopback: JSON in, JSON out, nothing logged."""
+        """Plain HTTP on loopback: JSON in, JSON out, nothing logged.
+
+        HTTP/1.1 keep-alive, because the remote backend makes a dozen admin
+        calls per check and a new TCP connection for each would dominate.
+        """
 
         server_version = "convox-conformance-admin"
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes
 
         def log_message(self, format: str, *args: Any) -> None:
             return
@@ -265,9 +451,12 @@ def _admin_handler(admin: Admin) -> type[BaseHTTPRequestHandler]:
                 status, answer = 400, {"error": "the request body is not valid JSON"}
             else:
                 status, answer = admin.handle(self.command, path, query, body)
-            data = json.dumps(answer, indent=2).encode() + b"\n"
+            if isinstance(answer, bytes):
+                data, kind = answer, "application/x-pem-file"
+            else:
+                data, kind = json.dumps(answer, indent=2).encode() + b"\n", "application/json"
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -275,6 +464,13 @@ def _admin_handler(admin: Admin) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_DELETE = do_PUT = _serve
 
     return Handler
+
+
+def admin_server(api: Admin | Router, port: int = 0) -> ThreadingHTTPServer:
+    """The admin API's HTTP server on loopback, not yet serving (tests run it in a thread)."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), _admin_handler(api))
+    server.daemon_threads = True
+    return server
 
 
 def _login_lines(world: LocalWorld, form: str) -> list[str]:
@@ -341,14 +537,15 @@ def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
 
     ca = str(backend.ca_bundle())
     admin = Admin(world, str(args.world), args.form, ca)
+    worlds = Worlds(backend, args.form, ca)
+    router = Router(admin, worlds, backend.ca_bundle().read_bytes())
     try:
-        server = ThreadingHTTPServer(("127.0.0.1", args.admin_port), _admin_handler(admin))
+        server = admin_server(router, args.admin_port)
     except OSError as exc:
         world.close()
         backend.stop()
         print(f"{PROG}: cannot open the admin port: {exc.strerror}", file=sys.stderr)
         return 2
-    server.daemon_threads = True
     admin_thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="admin", daemon=True
     )
@@ -359,7 +556,8 @@ def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
             f"Console:     https://{world.host('console', args.form)}",
             f"CA file:     {ca}   (e.g. SSL_CERT_FILE={ca})",
             f"Resolve map: {world.resolve_map()}",
-            f"Admin API:   http://127.0.0.1:{server.server_address[1]}   (GET /world)",
+            f"Admin API:   http://127.0.0.1:{server.server_address[1]}   (GET /world;"
+            " test worlds: POST /worlds)",
             *_login_lines(world, args.form),
             "",
             "Ready.",
@@ -371,6 +569,7 @@ def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
         server.shutdown()
         server.server_close()
         admin_thread.join(5)
+        worlds.close_all()
         world.close()
         backend.stop()
     print(f"{PROG}: stopped.", flush=True)

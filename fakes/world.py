@@ -210,7 +210,8 @@ class World:
         self._deploy_by_key: dict[str, str] = {}
         # Every key ever issued or typed -> its identity, in issue order; never shrinks.
         self._identities: dict[str, str] = {}
-        self._redaction: tuple[int, re.Pattern[str] | None] = (0, None)
+        # (key count, every needle longest first, basic-auth form -> key): see _needles().
+        self._redaction: tuple[int, list[str], dict[str, str]] = (0, [], {})
 
     # ----------------------------------------------------------------- keys
 
@@ -242,36 +243,35 @@ class World:
     @_locked
     def redact(self, text: str) -> str:
         """Replace every known key, bare or inside basic-auth base64, by ``<identity>``."""
-        pattern = self._redaction_pattern()
-        if pattern is None:
+        # Every request is journaled through here and a key in one is rare, so look for the
+        # needles first and build a pattern of only those present (the same matches as one
+        # pattern of every key). Compiling every key per world cost a compile per check on
+        # the request path, and re's module cache kept each of those patterns alive.
+        needles, basic = self._needles()
+        present = [needle for needle in needles if needle in text]
+        if not present:
             return text
-        basic = self._basic_forms()
+        pattern = re.compile("|".join(re.escape(needle) for needle in present))
 
         def replace(match: re.Match[str]) -> str:
             found = match.group(0)
             if found in self._identities:
                 return f"<{self._identities[found]}>"
-            return f"<basic:{basic[found]}>"
+            return f"<basic:{self._identities[basic[found]]}>"
 
         return pattern.sub(replace, text)
 
-    def _basic_forms(self) -> dict[str, str]:
-        forms = {}
-        for key, identity in self._identities.items():
-            encoded = base64.b64encode(f"convox:{key}".encode()).decode("ascii")
-            forms[encoded] = identity
-        return forms
-
-    def _redaction_pattern(self) -> re.Pattern[str] | None:
-        count, pattern = self._redaction
-        if count == len(self._identities) and pattern is not None:
-            return pattern
-        if not self._identities:
-            return None
-        needles = sorted({*self._identities, *self._basic_forms()}, key=len, reverse=True)
-        pattern = re.compile("|".join(re.escape(n) for n in needles))
-        self._redaction = (len(self._identities), pattern)
-        return pattern
+    def _needles(self) -> tuple[list[str], dict[str, str]]:
+        """Every key and its basic-auth form, longest first; rebuilt only when a key is added."""
+        count, needles, basic = self._redaction
+        if count != len(self._identities):
+            basic = {
+                base64.b64encode(f"convox:{key}".encode()).decode("ascii"): key
+                for key in self._identities
+            }
+            needles = sorted({*self._identities, *basic}, key=len, reverse=True)
+            self._redaction = (len(self._identities), needles, basic)
+        return needles, basic
 
     # ---------------------------------------------------------------- finders
 

@@ -34,7 +34,7 @@ def commands_in(text: str) -> list[tuple[str, list[str]]]:
     return found
 
 
-@pytest.mark.parametrize("doc", ["docs/ci/github-actions.yml", "README.md"])
+@pytest.mark.parametrize("doc", ["docs/ci/github-actions.yml", "docs/ci/matrix.yml", "README.md"])
 def test_documented_options_exist(doc):
     commands = commands_in((ROOT / doc).read_text(encoding="utf-8"))
     assert commands

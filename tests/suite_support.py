@@ -1,0 +1,74 @@
+"""Running the real conformance suite, and `serve`, as subprocesses from the tests.
+
+Shared by the tests that prove the suite spreads out (the remote backend,
+pytest-xdist over `--tx` workers): each needs a serve process to talk to and
+a way to run a slice of the suite and read its results.json.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Logins, a proxied command, a key roll and transport faults: every kind of world use.
+SLICE = ("LOGIN-001", "PROXY-001", "KEYROLL-006", "RELIABILITY-005")
+#: The property-based and stateful checks span many rules (LOGIN-001 among them) and
+#: draw random keys; they would only make a slice slow, not more telling.
+NOT_GENERATED = "not test_model and not test_properties"
+
+
+def environment() -> dict[str, str]:
+    """This environment, minus anything that would point the suite elsewhere."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVOX_CONFORMANCE_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@contextlib.contextmanager
+def serve_process(cwd: Path, world: str = "minimal") -> Iterator[str]:
+    """`convox-conformance serve` in a subprocess; yields its admin API URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fakes.serve", "--world", world],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=environment(),
+    )
+    assert proc.stdout is not None
+    url = None
+    for line in proc.stdout:
+        found = re.match(r"^Admin API:\s+(http://\S+)", line)
+        url = found[1] if found else url
+        if line.strip() == "Ready.":
+            break
+    try:
+        assert url, f"serve did not start: {proc.stderr and proc.stderr.read()}"
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:  # pragma: no cover - only if serve hangs
+            proc.kill()
+            proc.communicate()
+
+
+def run_slice(report_dir: Path, *options: str, pytest_args: tuple[str, ...] = ()
+              ) -> tuple[dict[str, Any], str]:
+    """Run SLICE with `convox-conformance run`; (results.json, its output). Must pass."""
+    args = [sys.executable, "-m", "conformance", "run", "--report-dir", str(report_dir)]
+    for rule in SLICE:
+        args += ["--rule", rule]
+    done = subprocess.run(
+        [*args, *options, "--", "-p", "no:randomly", "-k", NOT_GENERATED, *pytest_args],
+        capture_output=True, text=True, cwd=ROOT, env=environment(), timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results: dict[str, Any] = json.loads((report_dir / "latest" / "results.json").read_text())
+    return results, done.stdout
