@@ -1,8 +1,15 @@
 """Settings shared by every check module."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis keeps caches in ./.hypothesis by default: that would be the user's
+# project directory, which a conformance run has no business writing to.
+set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "convox-conformance-hypothesis"))
 
 # Property checks run a real CLI per example: few examples, no deadline, no
 # database written into the user's directory, and the same examples in CI.
