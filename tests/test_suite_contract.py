@@ -1,0 +1,60 @@
+"""What the shipped suite promises as a whole, beyond any single check."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from conformance.catalogue import check_links, load_catalogue
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_every_rule_has_a_check_and_every_check_a_rule() -> None:
+    """`convox-conformance rules --check` on the shipped catalogue and checks."""
+    assert check_links(load_catalogue()) == []
+
+
+def test_rules_check_command_exits_zero() -> None:
+    done = subprocess.run([sys.executable, "-m", "conformance", "rules", "--check"],
+                          capture_output=True, text=True, cwd=REPO, check=False,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "every one linked to a check" in done.stdout
+
+
+def test_a_broken_binary_gives_failures_not_harness_errors(tmp_path: Path) -> None:
+    """`--profile convox-rack --cli /bin/false`: the run finishes, reports, and fails (exit 1)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--profile", "convox-rack",
+         "--cli", "/bin/false", "--report-dir", str(tmp_path), "--", "-q", "--no-header"],
+        capture_output=True, text=True, cwd=REPO, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    results = json.loads((tmp_path / "latest" / "results.json").read_text())
+    outcomes = Counter(check["outcome"] for check in results["checks"])
+    assert outcomes["error"] == 0, outcomes
+    assert outcomes["failed"] >= len(results["checks"]) * 0.8, outcomes
+    # convox-rack has no logout and no resolve seam: those rules are not applicable, not passed.
+    not_applicable = {rule for check in results["checks"]
+                      if check["outcome"] == "not-applicable" for rule in check["rules"]}
+    assert {"LOGOUT-010", "LOGOUT-011", "SECURITY-003"} <= not_applicable
+    for name in ("results.json", "junit.xml", "report.html", "summary.md"):
+        assert (tmp_path / "latest" / name).stat().st_size > 0
+
+
+def test_a_missing_binary_is_one_usage_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--cli", str(tmp_path / "nope"),
+         "--report-dir", str(tmp_path)],
+        capture_output=True, text=True, cwd=REPO, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 2
+    assert "CLI not found" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
