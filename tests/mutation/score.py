@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,26 @@ def in_annotation(position: tuple[int, int], spans: list[tuple[tuple[int, int], 
     return any(start <= position < end for start, end in spans)
 
 
+def out_of_scope() -> dict[str, str]:
+    """Function name -> why no rule governs it (tests/mutation/scope.toml)."""
+    with (Path(__file__).with_name("scope.toml")).open("rb") as handle:
+        return dict(tomllib.load(handle)["out_of_scope"])
+
+
+def function_spans(source: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, name) of every function, innermost found last."""
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno:
+            spans.append((node.lineno, node.end_lineno, node.name))
+    return sorted(spans)
+
+
+def function_at(line: int, spans: list[tuple[int, int, str]]) -> str:
+    inside = [name for first, last, name in spans if first <= line <= last]
+    return inside[-1] if inside else "<module>"
+
+
 def sqlite_rows(db: Path, query: str) -> list[tuple[Any, ...]]:
     import sqlite3
 
@@ -75,13 +96,16 @@ def sqlite_rows(db: Path, query: str) -> list[tuple[Any, ...]]:
         return list(conn.execute(query))
 
 
-def choose(work: Path, db: Path, sample: int, seed: int) -> tuple[int, int]:
-    """Mark annotation mutants and the unsampled rest as skipped; returns counts."""
+def choose(work: Path, db: Path, sample: int, seed: int) -> tuple[int, int, int]:
+    """Skip annotation mutants, out-of-scope code and the unsampled rest; returns counts."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
-    spans = annotation_spans((work / TARGET).read_text())
-    equivalent = 0
+    source = (work / TARGET).read_text()
+    spans = annotation_spans(source)
+    functions = function_spans(source)
+    scope = out_of_scope()
+    equivalent = excluded = 0
     with use_db(str(db), WorkDB.Mode.open) as work_db:
         candidates = []
         for item in work_db.pending_work_items:
@@ -91,6 +115,11 @@ def choose(work: Path, db: Path, sample: int, seed: int) -> tuple[int, int]:
                     output="equivalent: inside a type annotation (never evaluated)",
                     worker_outcome=WorkerOutcome.SKIPPED))
                 equivalent += 1
+            elif (name := function_at(mutation.start_pos[0], functions)) in scope:
+                work_db.set_result(item.job_id, WorkResult(
+                    output=f"out of scope: {name}: {scope[name]}",
+                    worker_outcome=WorkerOutcome.SKIPPED))
+                excluded += 1
             else:
                 candidates.append(item.job_id)
         keep = set(candidates)
@@ -100,17 +129,23 @@ def choose(work: Path, db: Path, sample: int, seed: int) -> tuple[int, int]:
             if job_id not in keep:
                 work_db.set_result(job_id, WorkResult(
                     output="not in this run's sample", worker_outcome=WorkerOutcome.SKIPPED))
-    return equivalent, len(keep)
+    return equivalent, excluded, len(keep)
 
 
-def summarise(db: Path) -> dict[str, Any]:
+def summarise(db: Path, source: str) -> dict[str, Any]:
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
-    killed, survivors, incompetent = 0, [], 0
+    functions = function_spans(source)
+    scope = out_of_scope()
+    killed, survivors, incompetent, excluded = 0, [], 0, 0
     with use_db(str(db), WorkDB.Mode.open) as work_db:
         for item, result in work_db.completed_work_items:
             if result.worker_outcome == WorkerOutcome.SKIPPED:
+                continue
+            function = function_at(item.mutations[0].start_pos[0], functions)
+            if function in scope:  # a session sampled before the scope file named it
+                excluded += 1
                 continue
             if result.test_outcome == TestOutcome.KILLED:
                 killed += 1
@@ -118,6 +153,7 @@ def summarise(db: Path) -> dict[str, Any]:
                 mutation = item.mutations[0]
                 survivors.append({
                     "job": item.job_id,
+                    "function": function,
                     "operator": mutation.operator_name,
                     "line": mutation.start_pos[0],
                     "diff": result.diff or "",
@@ -129,6 +165,7 @@ def summarise(db: Path) -> dict[str, Any]:
         "killed": killed,
         "survived": len(survivors),
         "incompetent": incompetent,
+        "out_of_scope_run": excluded,
         "score": round(killed / tested, 4) if tested else None,
         "survivors": sorted(survivors, key=lambda s: s["line"]),
     }
@@ -162,13 +199,13 @@ def main(argv: list[str] | None = None) -> int:
 
         cosmic("init", str(config), str(db))
         total = sqlite_rows(db, "select count(*) from work_items")[0][0]
-        equivalent, chosen = choose(work, db, args.sample, args.seed)
-        print(f"{total} mutants; {equivalent} in annotations (equivalent); running {chosen}",
-              flush=True)
+        equivalent, excluded, chosen = choose(work, db, args.sample, args.seed)
+        print(f"{total} mutants; {equivalent} in annotations (equivalent); {excluded} in "
+              f"out-of-scope functions; running {chosen}", flush=True)
         cosmic("exec", str(config), str(db))
-        summary = summarise(db)
-    summary.update(total=total, equivalent_annotations=equivalent, sampled=chosen,
-                   seed=args.seed, target=TARGET)
+        summary = summarise(db, (work / TARGET).read_text())
+    summary.update(total=total, equivalent_annotations=equivalent, out_of_scope=excluded,
+                   sampled=chosen, seed=args.seed, target=TARGET)
 
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
@@ -177,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         "# Mutation score of the reference CLI",
         "",
         f"{summary['total']} mutants of `{TARGET}`; {equivalent} inside type annotations "
-        f"(equivalent, skipped); {chosen} sampled with seed {args.seed}.",
+        f"(equivalent, skipped); {excluded} in functions no rule governs "
+        f"(tests/mutation/scope.toml); {chosen} sampled with seed {args.seed}.",
         "",
         f"**Killed {summary['killed']} / {summary['killed'] + summary['survived']} "
         f"= {summary['score']}** ({summary['incompetent']} incompetent: did not run)",
@@ -186,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     for survivor in summary["survivors"]:
-        lines += [f"### line {survivor['line']}: {survivor['operator']}", "",
+        lines += [f"### {survivor['function']} (line {survivor['line']}): {survivor['operator']}",
+                  "",
                   "```diff", survivor["diff"].strip(), "```", ""]
     (out / "score.md").write_text("\n".join(lines))
     print("\n".join(lines[:7]))

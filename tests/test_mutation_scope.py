@@ -1,0 +1,38 @@
+"""The mutation score's filters: what it calls equivalent or out of scope must be true."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "mutation"))
+
+import score  # noqa: E402
+
+CLI = (REPO / "fakes" / "reference_cli" / "cli.py").read_text()
+
+
+def test_scope_names_only_functions_that_exist() -> None:
+    names = {n.name for n in ast.walk(ast.parse(CLI)) if isinstance(n, ast.FunctionDef)}
+    scope = score.out_of_scope()
+    assert scope and set(scope) <= names
+    assert all(reason.strip() for reason in scope.values())
+
+
+def test_operator_inside_an_annotation_is_recognised() -> None:
+    source = "def f(a: str | None, b: int = 1 | 2) -> dict[str, int] | None:\n    return a | b\n"
+    spans = score.annotation_spans(source)
+    assert score.in_annotation((1, 13), spans)  # the | in "str | None"
+    assert score.in_annotation((1, 56), spans)  # the | in the return annotation
+    assert not score.in_annotation((1, 34), spans)  # the | in the default value
+    assert not score.in_annotation((2, 13), spans)  # the | in the body
+
+
+def test_function_at_finds_the_innermost_function() -> None:
+    source = "def outer():\n    def inner():\n        return 1\n    return inner\n"
+    spans = score.function_spans(source)
+    assert score.function_at(3, spans) == "inner"
+    assert score.function_at(4, spans) == "outer"
+    assert score.function_at(9, spans) == "<module>"
