@@ -16,6 +16,7 @@ import pytest
 from conformance.harness import Convox
 
 ALICE = "alice@example.com"
+BOB = "bob@example.com"
 PRODUCTION = "acme/production"
 STAGING = "acme/staging"
 LEGACY = "acme/legacy"
@@ -114,10 +115,18 @@ def test_switch_never_changes_the_login_target(convox: Convox) -> None:
 
 @pytest.mark.spec("SWITCH-006")
 def test_switch_accepts_a_unique_bare_name(convox: Convox) -> None:
-    """Alice, whose only listed rack named production is acme/production, runs switch production."""
+    """Alice, whose only listed rack named production is acme/production, runs switch
+    production; bob, who is listed acme/production and acme/staging only, runs switch
+    staging and then switch production (each name unique for him, in either order)."""
     convox.login_console(ALICE)
     convox.ok(convox.switch("production"))
     assert_selected(convox, PRODUCTION, "after switch production")
+    bob = convox.another_home()
+    bob.login_console(BOB)
+    bob.ok(bob.switch("staging"))
+    assert_selected(bob, STAGING, "after bob's switch staging")
+    bob.ok(bob.switch("production"))
+    assert_selected(bob, PRODUCTION, "after bob's switch production")
 
 
 @pytest.mark.spec("SWITCH-007")

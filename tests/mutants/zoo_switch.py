@@ -208,3 +208,18 @@ def selection_read_untrimmed(cli: ModuleType) -> None:
         return text if text and text.strip() else None
 
     cli.read_rack = read_rack
+
+
+@zoo.mutant("SWITCH-006", "compares a bare rack name by sort order instead of equality")
+def switch_bare_name_by_sort_order(cli: ModuleType) -> None:
+    original = cli.match_rack
+
+    def match(refs: list[str], wanted: str) -> str:
+        if "/" in wanted:
+            return original(refs, wanted)
+        matches = [ref for ref in refs if ref.rsplit("/", 1)[-1] <= wanted]
+        if len(matches) > 1:
+            raise cli.CliError(f"ambiguous rack name: {wanted}")
+        return original(refs, wanted) if not matches else matches[0]
+
+    cli.match_rack = match
