@@ -249,13 +249,20 @@ def test_unreadable_auth_is_reported(config: Path) -> None:
         cli.store_login("h.convox.test", "k", "")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_permission_denied_auth_is_reported(config: Path) -> None:
+def test_unreadable_auth_is_reported_and_kept(config: Path) -> None:
+    """Mode 000 for an ordinary user; root reads that, so a self-loop symlink instead."""
     config.mkdir(mode=0o700)
-    (config / "auth").write_text("{}")
-    (config / "auth").chmod(0)
+    auth = config / "auth"
+    if os.geteuid() == 0:
+        auth.symlink_to("auth")  # ELOOP: unreadable for every user
+    else:
+        auth.write_text("{}")
+        auth.chmod(0)
     with pytest.raises(cli.CliError, match="cannot read"):
         cli.read_auth()
+    with pytest.raises(cli.CliError, match="cannot read"):
+        cli.store_login("h.convox.test", "k", "")
+    assert auth.is_symlink() if os.geteuid() == 0 else auth.stat().st_mode & 0o777 == 0
 
 
 def test_missing_and_empty_auth_mean_no_keys(config: Path) -> None:
