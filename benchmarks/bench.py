@@ -41,7 +41,7 @@ TARGETS = {
     "overhead_ratio_sequential": ("<=", 1.15),
     "speedup_n2": (">=", 1.7),
     "per_check_overhead_ms_median": ("<", 15.0),
-    "proxied_auth_ms_median": ("<", 5.0),
+    "proxied_ms_median": ("<", 5.0),
     "memory_growth_percent": ("<", 10.0),
 }
 
@@ -73,19 +73,37 @@ def run_suite(extra: list[str], memory_file: Path | None = None) -> dict[str, An
             raise SystemExit(f"suite run failed ({done.returncode}):\n{done.stdout[-2000:]}"
                              f"\n{done.stderr[-2000:]}")
         results = json.loads(results_path.read_text())
-    cli_time = 0.0
     overheads = []
+    intervals = []
     for check in results["checks"]:
-        spent = sum(inv["duration"] for inv in check["evidence"]["invocations"])
-        cli_time += spent
-        overheads.append(check["duration"] - spent)
+        invocations = check["evidence"]["invocations"]
+        intervals += [(inv["started_at"], inv["started_at"] + inv["duration"])
+                      for inv in invocations]
+        overheads.append(check["duration"] - busy_time(
+            [(inv["started_at"], inv["started_at"] + inv["duration"]) for inv in invocations]))
     return {
         "wall_s": round(wall, 2),
         "checks": len(results["checks"]),
-        "cli_processes": sum(len(c["evidence"]["invocations"]) for c in results["checks"]),
-        "cli_time_s": round(cli_time, 2),
+        "cli_processes": len(intervals),
+        # Time during which at least one CLI process ran: concurrent invocations
+        # (the parallel-login check) count once, so the ratio's floor really is 1.0.
+        "cli_time_s": round(busy_time(intervals), 2),
+        "cli_time_summed_s": round(sum(end - start for start, end in intervals), 2),
         "per_check_overhead_ms_median": median_ms(overheads) if overheads else None,
     }
+
+
+def busy_time(intervals: list[tuple[float, float]]) -> float:
+    """Length of the union of time intervals."""
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(intervals):
+        if start > end:
+            total += stop - start
+            end = stop
+        elif stop > end:
+            total += stop - end
+            end = stop
+    return total
 
 
 def memory_growth(memory_file: Path) -> dict[str, Any]:
@@ -93,11 +111,15 @@ def memory_growth(memory_file: Path) -> dict[str, Any]:
     tenth = max(1, len(samples) // 10)
     first = statistics.mean(samples[:tenth])
     last = statistics.mean(samples[-tenth:])
+    # A leak grows with every check; one-time costs (a library's caches on first
+    # use) do not. The second half of the run shows which kind the growth is.
+    middle = statistics.mean(samples[len(samples) // 2: len(samples) // 2 + tenth])
     return {
         "samples": len(samples),
         "rss_first_tenth_mb": round(first / 1e6, 1),
         "rss_last_tenth_mb": round(last / 1e6, 1),
         "memory_growth_percent": round((last - first) / first * 100, 1),
+        "memory_growth_second_half_percent": round((last - middle) / middle * 100, 1),
     }
 
 
@@ -133,13 +155,18 @@ def login_round_trip(repeat: int) -> float:
 
 
 def fake_latency(requests: int) -> dict[str, float]:
-    """GET /auth over one kept-alive TLS connection, direct and proxied."""
+    """Latency over one kept-alive TLS connection per series.
+
+    Console answers GET /auth itself (it is how a CLI checks a Console key),
+    so the proxied figure uses GET /system, which Console forwards to the rack
+    over its own HTTPS hop; the direct figure is the same request to the rack.
+    """
     from fakes.backend import InProcessBackend
 
     with InProcessBackend() as backend, backend.new_world("standard") as world:
         context = ssl.create_default_context(cafile=str(backend.ca_bundle()))
 
-        def timed(port: int, key: str, rack: str | None) -> list[float]:
+        def timed(port: int, key: str, path: str, rack: str | None) -> list[float]:
             conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
             headers = {"Authorization": "Basic " + b64encode(f"convox:{key}".encode()).decode()}
             if rack:
@@ -147,7 +174,7 @@ def fake_latency(requests: int) -> dict[str, float]:
             samples = []
             for _ in range(requests):
                 started = time.perf_counter()
-                conn.request("GET", "/auth", headers=headers)
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 samples.append(time.perf_counter() - started)
@@ -155,15 +182,20 @@ def fake_latency(requests: int) -> dict[str, float]:
             conn.close()
             return samples
 
-        direct = timed(world.port("acme/production"), world.rack_key("acme/production"), None)
-        proxied = timed(world.port("console"), world.user_key("alice@example.com"),
-                        "acme/production")
-    return {
-        "direct_auth_ms_median": median_ms(direct),
-        "direct_auth_ms_p99": p99_ms(direct),
-        "proxied_auth_ms_median": median_ms(proxied),
-        "proxied_auth_ms_p99": p99_ms(proxied),
-    }
+        rack_key = world.rack_key("acme/production")
+        user_key = world.user_key("alice@example.com")
+        rack_port, console_port = world.port("acme/production"), world.port("console")
+        series = {
+            "console_auth": timed(console_port, user_key, "/auth", None),
+            "direct_auth": timed(rack_port, rack_key, "/auth", None),
+            "direct": timed(rack_port, rack_key, "/system", None),
+            "proxied": timed(console_port, user_key, "/system", "acme/production"),
+        }
+    result = {}
+    for name, samples in series.items():
+        result[f"{name}_ms_median"] = median_ms(samples)
+        result[f"{name}_ms_p99"] = p99_ms(samples)
+    return result
 
 
 def verdicts(numbers: dict[str, Any]) -> dict[str, str]:

@@ -40,6 +40,7 @@ def invocation_data(invocation: Invocation, redact: Redactor) -> dict[str, Any]:
         "exit_code": invocation.exit_code,
         "timed_out": invocation.timed_out,
         "duration": round(invocation.duration, 4),
+        "started_at": round(invocation.started_at, 4),
         "stdout": redact(invocation.stdout),
         "stderr": redact(invocation.stderr),
         "echo_off": invocation.echo_off,

@@ -97,6 +97,8 @@ class Invocation:
     changes: list[FileChange] = field(default_factory=list)
     #: Prompt mode only: whether terminal echo was off when the key was typed.
     echo_off: bool | None = None
+    #: Wall-clock start (epoch seconds): lets a reader merge invocations that overlapped.
+    started_at: float = 0.0
 
     @property
     def output(self) -> str:
@@ -224,6 +226,7 @@ class CliSession:
         argv = self.profile.command_argv() + args
         limit = timeout or self.timeout
         before = snapshot_tree(self.home)
+        started_at = time.time()
         started = time.monotonic()
         try:
             process = subprocess.Popen(
@@ -253,6 +256,7 @@ class CliSession:
             duration=time.monotonic() - started,
             timed_out=timed_out,
             changes=_diff(before, snapshot_tree(self.home)),
+            started_at=started_at,
         )
         self._record(invocation, limit)
         return invocation
@@ -277,6 +281,7 @@ class CliSession:
         argv = self.profile.command_argv() + args
         limit = timeout or self.timeout
         before = snapshot_tree(self.home)
+        started_at = time.time()
         started = time.monotonic()
         master, slave = pty.openpty()
 
@@ -345,6 +350,7 @@ class CliSession:
             timed_out=timed_out,
             changes=_diff(before, snapshot_tree(self.home)),
             echo_off=echo_off if typed else None,
+            started_at=started_at,
         )
         self._record(invocation, limit)
         return invocation
