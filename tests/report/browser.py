@@ -63,10 +63,15 @@ class Browser:
             os.dup2(read_end, 3)
             os.dup2(write_end, 4)
 
+        # Crashpad and dconf write under $HOME / $XDG_* whatever --user-data-dir
+        # says; a private home keeps the real one untouched.
+        private = {name: os.path.join(self.profile, sub) for name, sub in (
+            ("HOME", "home"), ("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"))}
         self.process = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=wire, close_fds=False,  # our fds are non-inheritable (PEP 446)
+            env={**os.environ, **private},
         )
         os.close(to_child_r)
         os.close(from_child_w)

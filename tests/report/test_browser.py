@@ -98,10 +98,10 @@ def test_matrix_html(run_checks, browser, pytester):
 def test_browser_helper_sees_network_requests_and_errors(browser, tmp_path: Path):
     """The checks above would be worthless if the helper could not see failures."""
     page_path = tmp_path / "bad.html"
-    page_path.write_text("<!DOCTYPE html><img src='http://192.0.2.1/x.png'>"
+    page_path.write_text("<!DOCTYPE html><img src='http://127.0.0.1:9/x.png'>"
                          "<script>console.error('boom'); undefinedFunction();</script>")
     page = browser.open(page_path)
-    assert any("192.0.2.1" in url for url in page.requests)
+    assert any("127.0.0.1:9" in url for url in page.requests)
     assert page.console_errors and page.exceptions
 
 
@@ -115,3 +115,17 @@ def test_missing_chromium_skips_except_in_ci(monkeypatch, ci, outcome):
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="chromium is not installed"):
         require_chromium()
+
+
+def test_chromium_leaves_the_real_home_alone(chromium, tmp_path: Path, monkeypatch):
+    """Crashpad writes under $XDG_CONFIG_HOME whatever --user-data-dir says; not in ours."""
+    canary = tmp_path / "home"
+    canary.mkdir()
+    monkeypatch.setenv("HOME", str(canary))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(canary / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(canary / ".cache"))
+    page = tmp_path / "page.html"
+    page.write_text("<!DOCTYPE html><title>t</title><p>hello</p>")
+    with Browser(chromium) as browser:
+        browser.open(page)
+    assert list(canary.iterdir()) == []
