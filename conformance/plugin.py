@@ -97,6 +97,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = set(config.getoption("rule"))
     if not wanted:
         return
+    from conformance.catalogue import load_catalogue
+
+    unknown = sorted(wanted - set(load_catalogue().rules))
+    if unknown:
+        raise pytest.UsageError(
+            f"--rule: unknown rule id {', '.join(unknown)} (see `convox-conformance rules`)"
+        )
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:

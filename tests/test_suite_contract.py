@@ -58,3 +58,15 @@ def test_a_missing_binary_is_one_usage_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "CLI not found" in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_an_unknown_rule_id_is_one_usage_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--rule", "LOGN-001",
+         "--report-dir", str(tmp_path)],
+        capture_output=True, text=True, cwd=REPO, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 2
+    assert "unknown rule id LOGN-001" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
