@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import ssl
 import urllib.parse
-from collections.abc import Iterator
 
 import pytest
 from freezegun import freeze_time
@@ -21,17 +20,6 @@ REF = "acme/production"
 ALICE = "alice@example.com"
 
 
-@pytest.fixture(scope="module")
-def backend() -> Iterator[InProcessBackend]:
-    with InProcessBackend(proxy_timeout=3.0) as running:
-        yield running
-
-
-@pytest.fixture
-def world(backend: InProcessBackend) -> Iterator[LocalWorld]:
-    handle = backend.new_world("standard")
-    yield handle
-    handle.close()
 
 
 def console(world: LocalWorld, backend: InProcessBackend, method: str, path: str, **kw) -> Reply:

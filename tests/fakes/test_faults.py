@@ -7,11 +7,9 @@ import json
 import ssl
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
-from fakes.backend import InProcessBackend, LocalWorld
 from fakes.faults import MAX_DELAY, PROXY_SNI, Fault, FaultPlan, hop_for_sni
 from fakes.https import HttpResponse, json_response
 from tests.fakes.http_support import Reply, request
@@ -143,17 +141,7 @@ def test_responses_per_kind() -> None:
 # -- over the wire ------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def backend() -> Iterator[InProcessBackend]:
-    with InProcessBackend(proxy_timeout=0.5) as running:
-        yield running
-
-
-@pytest.fixture
-def world(backend: InProcessBackend) -> Iterator[LocalWorld]:
-    handle = backend.new_world("standard")
-    yield handle
-    handle.close()
+PROXY_TIMEOUT = 0.5  # seconds Console waits on a rack in these tests
 
 
 def call(world, backend, server: str, path: str = "/auth", *, rack: str | None = None) -> Reply:

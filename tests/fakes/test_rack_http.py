@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Iterator
 
 import pytest
 from freezegun import freeze_time
@@ -14,17 +13,6 @@ from tests.fakes.http_support import Reply, basic, request
 REF = "acme/production"
 
 
-@pytest.fixture(scope="module")
-def backend() -> Iterator[InProcessBackend]:
-    with InProcessBackend(proxy_timeout=3.0) as running:
-        yield running
-
-
-@pytest.fixture
-def world(backend: InProcessBackend) -> Iterator[LocalWorld]:
-    handle = backend.new_world("standard")
-    yield handle
-    handle.close()
 
 
 def rack(world: LocalWorld, backend: InProcessBackend, method: str, path: str, **kw) -> Reply:

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 
-from fakes.backend import InProcessBackend, LocalWorld
+from fakes.backend import LocalWorld
 from fakes.faults import Fault
 from fakes.serve import Admin, main
 from tests.fakes.http_support import Reply, request
@@ -263,17 +263,7 @@ def test_serve_never_emits_a_console_held_rack_key(served: Served) -> None:
 # -- in-process -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def backend() -> Iterator[InProcessBackend]:
-    with InProcessBackend(proxy_timeout=1.0) as running:
-        yield running
-
-
-@pytest.fixture
-def world(backend: InProcessBackend) -> Iterator[LocalWorld]:
-    handle = backend.new_world("standard")
-    yield handle
-    handle.close()
+PROXY_TIMEOUT = 1.0  # seconds Console waits on a rack in these tests
 
 
 def test_every_byte_the_fakes_emit_is_free_of_rack_keys(backend, world, capfd) -> None:
