@@ -63,3 +63,32 @@ def all_mutants() -> dict[str, Mutant]:
                 raise ValueError(f"mutant {name} is declared twice")
             found[name] = mutant
     return dict(sorted(found.items()))
+
+
+# Building blocks for mutants that differ only in which answer they mishandle.
+
+
+def swallow_status(cli: ModuleType, status: int,
+                   when: Callable[[str, str | None], bool] = lambda path, rack: True) -> None:
+    """Answers with ``status`` (where ``when(path, rack)``) read as an empty 200 list."""
+    original = cli.send_request
+
+    def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
+        resp = original(host, key, method, path, rack, body, content_type)
+        if resp.status == status and when(path, rack):
+            return cli.Response(200, "OK", {"content-type": "application/json"}, b"[]")
+        return resp
+
+    cli.send_request = send
+
+
+def clear_selection_on(cli: ModuleType, status: int) -> None:
+    """An answer with ``status`` drops the rack selection before the error is raised."""
+    original = cli.check_response
+
+    def check(resp, host):  # type: ignore[no-untyped-def]
+        if resp.status == status:
+            cli.clear_rack()
+        original(resp, host)
+
+    cli.check_response = check

@@ -2,7 +2,7 @@
 
 from types import ModuleType
 
-from tests.mutants import Zoo
+from tests.mutants import Zoo, clear_selection_on, swallow_status
 
 zoo = Zoo()
 
@@ -14,15 +14,7 @@ def keyroll_forgets_rolled_key(cli: ModuleType) -> None:
 
 @zoo.mutant("KEYROLL-001", "takes a 401 for an empty answer, so a revoked key looks fine")
 def keyroll_401_is_empty_answer(cli: ModuleType) -> None:
-    original = cli.send_request
-
-    def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
-        resp = original(host, key, method, path, rack, body, content_type)
-        if resp.status == 401 and path != "/auth":
-            return cli.Response(200, "OK", {"content-type": "application/json"}, b"[]")
-        return resp
-
-    cli.send_request = send
+    swallow_status(cli, 401, when=lambda path, rack: path != "/auth")
 
 
 @zoo.mutant("KEYROLL-002", "reports a refused key as a bare 'unauthorized' with no hint to log in")
@@ -39,14 +31,7 @@ def keyroll_refusal_without_login_hint(cli: ModuleType) -> None:
 
 @zoo.mutant("KEYROLL-003", "drops the rack selection when a key is refused")
 def keyroll_401_clears_selection(cli: ModuleType) -> None:
-    original = cli.check_response
-
-    def check(resp, host):  # type: ignore[no-untyped-def]
-        if resp.status == 401:
-            cli.clear_rack()
-        original(resp, host)
-
-    cli.check_response = check
+    clear_selection_on(cli, 401)
 
 
 @zoo.mutant("KEYROLL-004", "a new login to a host keeps the key already stored for it")
@@ -86,14 +71,7 @@ def keyroll_caches_rack_status(cli: ModuleType) -> None:
 
 @zoo.mutant("KEYROLL-006", "forgets the rack selection when Console cannot reach the rack (502)")
 def keyroll_502_clears_selection(cli: ModuleType) -> None:
-    original = cli.check_response
-
-    def check(resp, host):  # type: ignore[no-untyped-def]
-        if resp.status == 502:
-            cli.clear_rack()
-        original(resp, host)
-
-    cli.check_response = check
+    clear_selection_on(cli, 502)
 
 
 @zoo.mutant("KEYROLL-007", "login skips the check when the key is the one already stored")
@@ -110,15 +88,7 @@ def keyroll_trusts_stored_key(cli: ModuleType) -> None:
 
 @zoo.mutant("KEYROLL-009", "shows a Console gateway error (502) as an empty rack")
 def keyroll_502_is_empty_answer(cli: ModuleType) -> None:
-    original = cli.send_request
-
-    def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
-        resp = original(host, key, method, path, rack, body, content_type)
-        if resp.status == 502 and rack:
-            return cli.Response(200, "OK", {"content-type": "application/json"}, b"[]")
-        return resp
-
-    cli.send_request = send
+    swallow_status(cli, 502, when=lambda path, rack: bool(rack))
 
 
 @zoo.mutant("KEYROLL-010", "a refused login wipes every stored key, rack keys included")
