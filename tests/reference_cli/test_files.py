@@ -102,23 +102,27 @@ def test_atomic_write_is_never_half_visible(config: Path) -> None:
 # ----------------------------------------------------------------- lock
 
 
-def test_lock_serialises_threads(config: Path) -> None:
-    counter = config / "counter"
-    barrier = threading.Barrier(8)
+def bump_concurrently(counter: Path, workers: int = 8) -> int:
+    """``workers`` threads each read-increment-write ``counter`` under ``cli.locked()``."""
+    barrier = threading.Barrier(workers)
 
     def bump() -> None:
         barrier.wait()
         with cli.locked():
             value = int(counter.read_text()) if counter.exists() else 0
-            time.sleep(0.02)
+            time.sleep(0.03)  # widen the window a missing lock would lose updates in
             cli.atomic_write(str(counter), str(value + 1).encode(), 0o600)
 
-    threads = [threading.Thread(target=bump) for _ in range(8)]
+    threads = [threading.Thread(target=bump) for _ in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert counter.read_text() == "8"
+    return int(counter.read_text())
+
+
+def test_lock_serialises_threads(config: Path) -> None:
+    assert bump_concurrently(config / "counter") == 8
 
 
 def test_without_the_lock_updates_are_lost(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,22 +131,7 @@ def test_without_the_lock_updates_are_lost(config: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(cli, "locked", contextlib.nullcontext)
     config.mkdir()
-    counter = config / "counter"
-    barrier = threading.Barrier(8)
-
-    def bump() -> None:
-        barrier.wait()
-        with cli.locked():
-            value = int(counter.read_text()) if counter.exists() else 0
-            time.sleep(0.05)
-            cli.atomic_write(str(counter), str(value + 1).encode(), 0o600)
-
-    threads = [threading.Thread(target=bump) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert int(counter.read_text()) < 8
+    assert bump_concurrently(config / "counter") < 8
 
 
 def test_concurrent_store_login_in_processes_loses_nothing(config: Path) -> None:
