@@ -140,11 +140,16 @@ class HttpResponse:
 def json_response(
     status: int, payload: Any, headers: Mapping[str, str] | None = None
 ) -> HttpResponse:
-    """A JSON answer; every answer the fakes give on purpose is JSON."""
+    """A JSON answer: what Console and a rack give for every route but a rack's ``/auth``."""
     merged = {"Content-Type": "application/json"}
     if headers:
         merged.update(headers)
     return HttpResponse(status, merged, json.dumps(payload).encode() + b"\n")
+
+
+def text_response(status: int, text: str) -> HttpResponse:
+    """A plain-text answer, as today's rack API gives for ``GET /auth`` (``ok``)."""
+    return HttpResponse(status, {"Content-Type": "text/plain"}, text.encode())
 
 
 def error_response(status: int, message: str) -> HttpResponse:

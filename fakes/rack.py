@@ -20,6 +20,7 @@ from fakes.https import (
     basic_auth_password,
     error_response,
     json_response,
+    text_response,
 )
 from fakes.journal import Journal
 from fakes.recording import incoming_request_id, new_request_id, record
@@ -68,7 +69,8 @@ class RackApp(App):
     def _route(self, request: HttpRequest) -> HttpResponse:
         method, path = request.method, request.path
         if method == "GET" and path == "/auth":
-            return json_response(200, {})
+            # Today's rack API (stdapi RenderOK) answers the text "ok"; never an id.
+            return text_response(200, "ok\n")
         if method == "GET" and path == "/system":
             return json_response(200, self.world.rack_system(self.ref))
         if method == "GET" and path == "/apps":
@@ -76,13 +78,13 @@ class RackApp(App):
         if method == "PUT" and path == "/system":
             return self._update_system(request)
         segments = path.split("/")
-        if (
-            method == "PUT"
-            and len(segments) == 4
-            and segments[1] == "apps"
-            and segments[3] == "parameters"
-        ):
-            return self._update_app_parameters(urllib.parse.unquote(segments[2]), request)
+        if len(segments) == 4 and segments[1] == "apps" and segments[3] == "parameters":
+            app = urllib.parse.unquote(segments[2])
+            # The 2017 rack API the classic CLI speaks: GET lists, POST sets.
+            if method == "GET":
+                return self._app_parameters(app)
+            if method == "POST":
+                return self._update_app_parameters(app, request)
         return error_response(404, f"not found: {method} {path}")
 
     def _update_system(self, request: HttpRequest) -> HttpResponse:
@@ -92,6 +94,14 @@ class RackApp(App):
         if "Password" in parameters:
             self.world.set_rack_password(self.ref, parameters["Password"])
         return json_response(200, self.world.rack_system(self.ref))
+
+    def _app_parameters(self, app: str) -> HttpResponse:
+        """The parameters of the app named after the rack: the rack's own (Password aside)."""
+        if app == self.ref.split("/", 1)[1]:
+            return json_response(200, self.world.rack_system(self.ref)["parameters"])
+        if app in {entry["name"] for entry in self.world.rack_apps(self.ref)}:
+            return json_response(200, {})
+        return error_response(404, f"no such app: {app}")
 
     def _update_app_parameters(self, app: str, request: HttpRequest) -> HttpResponse:
         """The classic CLI sets rack parameters on the app named after the rack."""

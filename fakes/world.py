@@ -56,7 +56,7 @@ DEPLOY_KEY_ROUTES: tuple[tuple[str, str], ...] = (
 # Routes that change rack parameters (and so the rack's Password); `{rack}` is the rack name.
 RACK_PARAMETER_ROUTES: tuple[tuple[str, str], ...] = (
     ("PUT", "/system"),
-    ("PUT", "/apps/{rack}/parameters"),
+    ("POST", "/apps/{rack}/parameters"),  # the classic CLI (2017 rack API)
 )
 # Roles that may not use RACK_PARAMETER_ROUTES.
 ROLES_WITHOUT_RACK_PARAMETERS: frozenset[str] = frozenset({"developer"})

@@ -887,11 +887,23 @@ def validate_login(host: str, key: str) -> str:
             f"invalid login: {host} rejected the key; check it and run `convox login {host}` again"
         )
     check_response(resp, host)
-    data = parse_json(resp, host, allow_empty=True)
-    if not isinstance(data, dict):
-        raise CliError(f"invalid response from {host}: expected a JSON object from /auth")
-    ident = data.get("id")
-    if ident is None or isinstance(ident, (dict, list)):
+    return login_id(resp.body)
+
+
+def login_id(body: bytes) -> str:
+    """The id in a ``/auth`` answer, or "": any 200 means the key was accepted.
+
+    Racks answer ``/auth`` with text (``ok`` today, ``{"success":true}`` in
+    2017, ``OK`` before), so only a JSON object that has an id yields one.
+    """
+    import json
+
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except ValueError:
+        return ""
+    ident = data.get("id") if isinstance(data, dict) else None
+    if ident is None or isinstance(ident, (dict, list, bool)):
         return ""
     return str(ident)
 

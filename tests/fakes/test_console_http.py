@@ -162,7 +162,7 @@ def test_bad_key_on_a_rack_route_is_401_not_400(world, backend) -> None:
         ("erin@example.com", REF, "GET", "/apps", 403, "acme"),
         ("carol@example.com", REF, "GET", "/system", 403, "carol"),
         ("bob@example.com", REF, "PUT", "/system", 403, "developer"),
-        ("bob@example.com", REF, "PUT", "/apps/production/parameters", 403, "developer"),
+        ("bob@example.com", REF, "POST", "/apps/production/parameters", 403, "developer"),
     ],
 )
 def test_refusals_name_the_reason(world, backend, email, rack, method, path, status, words) -> None:

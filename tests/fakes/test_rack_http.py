@@ -20,10 +20,12 @@ def rack(world: LocalWorld, backend: InProcessBackend, method: str, path: str, *
     return request(backend.client_context(), world.host(ref), method, path, **kw)
 
 
-def test_auth_with_the_rack_key(world, backend) -> None:
+def test_auth_with_the_rack_key_answers_plain_ok(world, backend) -> None:
+    # Today's rack API (stdapi RenderOK): a text body and never an id; CLIs must
+    # take any 200 from /auth as "key accepted".
     reply = rack(world, backend, "GET", "/auth", key=world.rack_key(REF))
-    assert reply.status == 200 and reply.json() == {}
-    assert reply.headers["content-type"] == "application/json"
+    assert reply.status == 200 and reply.body == b"ok\n"
+    assert reply.headers["content-type"] == "text/plain"
 
 
 def test_auth_query_string_is_ignored(world, backend) -> None:
@@ -123,7 +125,7 @@ def test_classic_app_parameters_form_rolls_the_key(world, backend) -> None:
     old = world.rack_key(REF)
     new = "Cl4ssicN3wKeyCl4ssicN3wKeyCl4ssicN3wKey1"
     reply = rack(
-        world, backend, "PUT", "/apps/production/parameters", key=old, body=f"Password={new}"
+        world, backend, "POST", "/apps/production/parameters", key=old, body=f"Password={new}"
     )
     assert reply.status == 200 and reply.json() == {}
     assert rack(world, backend, "GET", "/auth", key=new).status == 200
@@ -132,11 +134,21 @@ def test_classic_app_parameters_form_rolls_the_key(world, backend) -> None:
 
 def test_app_parameters_of_an_ordinary_app_leave_the_key(world, backend) -> None:
     key = world.rack_key(REF)
-    reply = rack(world, backend, "PUT", "/apps/web/parameters", key=key, body="Password=whatever1")
+    reply = rack(world, backend, "POST", "/apps/web/parameters", key=key, body="Password=whatever1")
     assert reply.status == 200
     assert world.rack_key(REF) == key
-    missing = rack(world, backend, "PUT", "/apps/ghost/parameters", key=key, body="X=1")
+    missing = rack(world, backend, "POST", "/apps/ghost/parameters", key=key, body="X=1")
     assert missing.status == 404 and "ghost" in missing.error
+
+
+def test_classic_app_parameters_are_listed_with_get(world, backend) -> None:
+    # The classic CLI reads GET /system for the rack's name, lists with GET and sets with POST.
+    reply = rack(world, backend, "GET", "/apps/production/parameters", key=world.rack_key(REF))
+    assert reply.status == 200
+    assert reply.json() and "Password" not in reply.json()
+    put = rack(world, backend, "PUT", "/apps/production/parameters", key=world.rack_key(REF),
+               body="Password=whatever1")
+    assert put.status == 404
 
 
 def test_a_rack_not_in_console_is_served_too(world, backend) -> None:

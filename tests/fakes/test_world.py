@@ -421,7 +421,7 @@ def test_regenerate_user_key_stops_old_key_at_once(world: World) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("PUT", "/system"), ("put", "/system?x=1"), ("PUT", "/apps/production/parameters")],
+    [("PUT", "/system"), ("put", "/system?x=1"), ("POST", "/apps/production/parameters")],
 )
 def test_developer_role_cannot_change_rack_parameters(world: World, method: str, path: str) -> None:
     bob = principal(world, "bob@example.com")
@@ -438,7 +438,7 @@ def test_developer_role_may_read_and_other_roles_may_write(world: World) -> None
     world.add_member("acme", "bob@example.com", "operator")
     assert world.authorize_proxy(bob, "acme/production", "PUT", "/system")
     alice = principal(world, "alice@example.com")
-    assert world.authorize_proxy(alice, "acme/production", "PUT", "/apps/production/parameters")
+    assert world.authorize_proxy(alice, "acme/production", "POST", "/apps/production/parameters")
 
 
 # ------------------------------------------------------------ deploy keys
@@ -467,7 +467,7 @@ def test_deploy_key_limited_to_build_and_deploy_routes(world: World) -> None:
         ("PUT", "/system"),
         ("GET", "/apps"),
         ("DELETE", "/apps/web"),
-        ("PUT", "/apps/production/parameters"),
+        ("POST", "/apps/production/parameters"),
         ("GET", "/apps/web/environment"),
     ]:
         with pytest.raises(WorldError) as err:
