@@ -7,23 +7,44 @@ This class holds the vocabulary so checks stay short and layout-agnostic.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from conformance.runner import CliSession, Invocation
+from conformance.state import StateError
+from conformance.steps import covering_rule
 
 if TYPE_CHECKING:
     from fakes.backend import WorldHandle
     from fakes.journal import Journal
 
 NOT_APPLICABLE = "not applicable: "
+#: A check whose set-up failed ends with a skip reason starting with this.
+BLOCKED_PREFIX = "blocked by "
+#: The user property a blocked check's report carries: rule, step and detail.
+BLOCKED_PROPERTY = "conformance.blocked"
 
 
 def not_applicable(reason: str) -> None:
     """End a check as *not applicable* (reported apart from passed)."""
     pytest.skip(NOT_APPLICABLE + reason)
+
+
+def blocked(
+    rule: str, step: str, detail: str = "", properties: list[tuple[str, Any]] | None = None
+) -> None:
+    """End a check as *blocked*: its scenario could not be set up.
+
+    Blocked is neither a pass nor a failure of the check's own rule: the step
+    that broke is covered by ``rule``, whose own checks decide whether the
+    CLI breaks it.
+    """
+    if properties is not None:
+        properties.append((BLOCKED_PROPERTY, {"rule": rule, "step": step, "detail": detail}))
+    pytest.skip(f"{BLOCKED_PREFIX}{rule}: {step}")
 
 
 class Convox:
@@ -34,18 +55,65 @@ class Convox:
         world: WorldHandle,
         cli: CliSession,
         new_session: Callable[[], CliSession] | None = None,
+        properties: list[tuple[str, Any]] | None = None,
     ) -> None:
         self.world = world
         self.cli = cli
         self.profile = cli.profile
         self.state = cli.state
         self._new_session = new_session
+        #: The check's report properties (where a blocked step is recorded).
+        self.properties = properties
+        #: The step under way: (operation, "console" | "rack" | None).
+        self._step: tuple[str, str | None] | None = None
+        self._givens = 0
+        #: Facts a check established once and reuses across Hypothesis examples.
+        self.memo: dict[str, Any] = {}
 
     def another_home(self) -> Convox:
         """The same world seen from a second, fresh CLI home (another user's machine)."""
         if self._new_session is None:
             raise RuntimeError("this harness cannot make another home")
-        return Convox(self.world, self._new_session(), self._new_session)
+        return Convox(self.world, self._new_session(), self._new_session, self.properties)
+
+    # givens ------------------------------------------------------------------
+    @contextmanager
+    def given(self, step: str, *, covered_by: str | None = None) -> Iterator[None]:
+        """Set-up, not observation: a failure inside blocks the check.
+
+        ``step`` says in words what the scenario needs ("alice is logged in to
+        Console with acme/production selected"). When an assertion fails inside
+        (a command exited non-zero, a CLI hung), the check ends *blocked* by the
+        rule covering the failing step: ``covered_by`` if given, else the rule
+        ``specs/steps/covering-rules.toml`` names for the operation that failed
+        and where it ran. A failure no rule covers stays a failure.
+        """
+        self._givens += 1
+        try:
+            yield
+        except AssertionError as exc:
+            rule = covered_by
+            if rule is None and self._step is not None:
+                operation, place = self._step
+                rule = covering_rule(operation, place) if place else None
+            if rule is None:
+                raise
+            detail = str(exc)
+            blocked(rule, f"{step}: {detail.splitlines()[0] if detail else 'failed'}",
+                    detail, self.properties)
+        finally:
+            self._givens -= 1
+
+    def _place_of(self, host: str | None) -> str | None:
+        if host is None:
+            return None
+        return "console" if host == self.console else "rack"
+
+    def _target_place(self) -> str | None:
+        try:
+            return self._place_of(self.state.target())
+        except StateError:
+            return None
 
     # hosts and keys --------------------------------------------------------
     @property
@@ -80,23 +148,37 @@ class Convox:
         """Log in by flag (``login``), environment (``login_env``) or prompt."""
         self.require(how)
         if how == "login_default":
+            self._step = (how, "console")
             return self.cli.run(how, key=key)
+        self._step = (how, self._place_of(host))
         return self.cli.run(how, host=host, key=key)
 
     def login_console(self, email: str, **kwargs: str) -> Invocation:
-        return self.ok(self.login(self.console, self.user_key(email), **kwargs))
+        """Given: log in to Console with the user's key (set-up; blocks on failure)."""
+        with self.given(f"log in to Console as {email}"):
+            return self.ok(self.login(self.console, self.user_key(email), **kwargs))
 
     def login_rack(self, ref: str, **kwargs: str) -> Invocation:
-        return self.ok(self.login(self.rack_host(ref), self.rack_key(ref), **kwargs))
+        """Given: log in to a rack directly with its key (set-up; blocks on failure)."""
+        with self.given(f"log in directly to {ref}"):
+            return self.ok(self.login(self.rack_host(ref), self.rack_key(ref), **kwargs))
+
+    def switched(self, rack: str) -> Invocation:
+        """Given: switch to a rack Console lists (set-up; blocks on failure)."""
+        with self.given(f"switch to {rack}"):
+            return self.ok(self.switch(rack))
 
     def switch(self, rack: str) -> Invocation:
+        self._step = ("switch", self._target_place())
         return self.cli.run("switch", rack=rack)
 
     def current_rack(self) -> Invocation:
+        self._step = ("current_rack", self._target_place())
         return self.cli.run("current_rack")
 
     def run(self, operation: str, **kwargs: Any) -> Invocation:
         self.require(operation)
+        self._step = (operation, self._target_place())
         return self.cli.run(operation, **kwargs)
 
     # assertions ------------------------------------------------------------

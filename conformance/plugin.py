@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.blame import FAILED_RULES_PROPERTY, blamed_rules
 from conformance.evidence import EVIDENCE_PROPERTY, Redactor, evidence_data
 from conformance.harness import NOT_APPLICABLE, Convox, not_applicable
 from conformance.profiles import Profile, ProfileError, load_profile
@@ -28,6 +29,9 @@ BACKEND_KEY = pytest.StashKey["Backend"]()
 #: The reports (results model, report files, expectations, baselines, --verify).
 pytest_plugins = ["conformance.report.plugin"]
 DEFAULT_WORLD = "standard"
+#: Each shrinking step reruns real CLI processes; a failing CLI's verdict should cost
+#: about what a passing one's does, and a short budget still gives a readable example.
+DEFAULT_SHRINK_SECONDS = 5.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,6 +50,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(repeatable; default: $CONVOX_CONFORMANCE_SERVE)")
     group.addoption("--rule", action="append", default=[],
                     help="run only the checks of this rule id (repeatable)")
+    group.addoption("--shrink-seconds", type=float, default=DEFAULT_SHRINK_SECONDS,
+                    help="seconds the property and model checks may spend shrinking a "
+                         f"failing example (default {DEFAULT_SHRINK_SECONDS:g}; 0 skips "
+                         "shrinking)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -59,8 +67,34 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ProfileError, CliNotRunnable) as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[PROFILE_KEY] = profile
+    bound_shrinking(config.getoption("shrink_seconds"))
     # Made (not started) now, so a bad --backend or --serve stops the run before any check.
     config.stash[BACKEND_KEY] = make_backend(config)
+
+
+def bound_shrinking(seconds: float) -> None:
+    """Stop Hypothesis shrinking a failure after ``seconds`` (0: do not shrink).
+
+    Hypothesis has no public setting for this; its engine reads the module
+    constant ``MAX_SHRINKING_SECONDS`` each time it starts shrinking, so the
+    budget is set there (and left alone if a Hypothesis release renames it).
+    """
+    from hypothesis.internal.conjecture import engine
+
+    if hasattr(engine, "MAX_SHRINKING_SECONDS"):
+        engine.MAX_SHRINKING_SECONDS = max(seconds, 0)  # type: ignore[assignment]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Record which rules a multi-rule check's failure blames (see conformance.blame)."""
+    try:
+        return (yield)
+    except BaseException as exc:
+        rules = blamed_rules(exc)
+        if rules:
+            item.user_properties.append((FAILED_RULES_PROPERTY, rules))
+        raise
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -229,7 +263,7 @@ def convox(
         return session
 
     mark = world.journal.mark()
-    yield Convox(world, cli, new_session)
+    yield Convox(world, cli, new_session, request.node.user_properties)
     secrets = [*world.secrets(), *(s for session in sessions for s in session.secrets)]
     redact = Redactor(secrets, label=_safe_identity(world))
     journal = [entry_data(e) for e in world.journal.since(mark)]
