@@ -39,6 +39,15 @@ def _encodings(key: str) -> list[bytes]:
     ]
 
 
+def commands_work_after_a_rack_login(convox: Convox) -> None:
+    """Given, in a home of its own: a login to acme/legacy and apps there work, so what
+    the check's home then does is about the files it holds, not about the CLI at all."""
+    elsewhere = convox.another_home()
+    elsewhere.login_rack(LEGACY)
+    with elsewhere.given("run apps at acme/legacy"):
+        elsewhere.ok(elsewhere.run("apps"))
+
+
 def _files_holding(root: Path, key: str, allowed: Path) -> list[str]:
     forms = _encodings(key)
     found = []
@@ -54,6 +63,7 @@ def _files_holding(root: Path, key: str, allowed: Path) -> list[str]:
 @pytest.mark.spec("LOGOUT-001")
 def test_hand_written_files_are_a_login(convox: Convox) -> None:
     """The target file and auth written by hand for acme/legacy; no login is ever run."""
+    commands_work_after_a_rack_login(convox)
     host = convox.rack_host(LEGACY)
     key = convox.rack_key(LEGACY)
     convox.state.write_target(host)
@@ -69,7 +79,8 @@ def test_hand_written_files_are_a_login(convox: Convox) -> None:
 def test_removing_the_key_from_auth_logs_out(convox: Convox) -> None:
     """Logged in to acme/legacy and used once, its entry is then deleted from auth by hand."""
     convox.login_rack(LEGACY)
-    convox.ok(convox.run("apps"))
+    with convox.given("run apps at acme/legacy"):
+        convox.ok(convox.run("apps"))
     host = convox.rack_host(LEGACY)
     convox.state.remove_key(host)
 
@@ -82,7 +93,8 @@ def test_removing_the_key_from_auth_logs_out(convox: Convox) -> None:
 def test_removing_the_target_file_logs_out(convox: Convox) -> None:
     """Logged in to acme/legacy and used once, the target file is then deleted by hand."""
     convox.login_rack(LEGACY)
-    convox.ok(convox.run("apps"))
+    with convox.given("run apps at acme/legacy"):
+        convox.ok(convox.run("apps"))
     convox.state.remove_target()
 
     mark = convox.journal.mark()
@@ -117,12 +129,14 @@ def test_restoring_the_files_logs_back_in(convox: Convox) -> None:
 def test_no_credential_is_kept_outside_auth(convox: Convox) -> None:
     """Alice logs in to Console, switches to acme/production and runs apps."""
     convox.login_console(ALICE)
-    convox.ok(convox.switch(PRODUCTION))
-    convox.ok(convox.run("apps"))
+    convox.switched(PRODUCTION)
+    with convox.given("run apps on acme/production"):
+        convox.ok(convox.run("apps"))
 
     key = convox.user_key(ALICE)
     stored = convox.identity(convox.state.keys().get(convox.console))
-    assert stored == convox.identity(key), "auth does not hold alice's key for Console"
+    with convox.given("auth holds alice's key for Console", covered_by="LOGIN-002"):
+        assert stored == convox.identity(key), "auth does not hold alice's key for Console"
     holders = _files_holding(convox.cli.root, key, convox.state.auth_path)
     assert not holders, f"the Console key is also kept in {holders}"
 
@@ -147,6 +161,7 @@ def test_logged_out_cli_sends_no_empty_or_wrong_key(convox: Convox) -> None:
 @pytest.mark.spec("LOGOUT-007")
 def test_logged_out_cli_says_how_to_log_in(convox: Convox) -> None:
     """Apps with no target file, then with a target file naming a host auth has no key for."""
+    commands_work_after_a_rack_login(convox)
     missing_target = convox.failed(convox.run("apps"))
     assert "login" in missing_target.output.lower(), (
         "with no target file, apps does not mention login:\n" + missing_target.describe()
@@ -166,7 +181,8 @@ def test_login_with_another_key_switches_accounts_on_that_host_only(convox: Conv
     convox.login_console(ALICE)
     rack_host = convox.rack_host(LEGACY)
     rack_entry = convox.state.keys().get(rack_host)
-    assert rack_entry is not None, "the direct login stored no key for acme/legacy"
+    with convox.given("auth holds acme/legacy's key", covered_by="LOGIN-002"):
+        assert rack_entry is not None, "the direct login stored no key for acme/legacy"
 
     convox.login_console(BOB)
     keys = convox.state.keys()
@@ -184,7 +200,8 @@ def test_login_with_another_key_switches_accounts_on_that_host_only(convox: Conv
 def test_after_switching_accounts_the_next_command_acts_as_the_new_user(convox: Convox) -> None:
     """Alice logs in to Console and lists racks; then bob logs in to the same Console."""
     convox.login_console(ALICE)
-    convox.ok(convox.run("racks"))
+    with convox.given("alice lists racks"):
+        convox.ok(convox.run("racks"))
     convox.login_console(BOB)
 
     mark = convox.journal.mark()
@@ -224,7 +241,8 @@ def test_logout_command_keeps_other_hosts_keys(convox: Convox) -> None:
     hosts = (convox.rack_host(LEGACY), convox.rack_host(STAGING))
     racks = {host: before.get(host) for host in hosts}
 
-    convox.ok(convox.run("logout"))
+    with convox.given("log out"):
+        convox.ok(convox.run("logout"))
     after = convox.state.keys()
     changed = {
         host: convox.identity(after.get(host))

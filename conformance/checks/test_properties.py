@@ -21,6 +21,7 @@ import pytest
 from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
+from conformance.blame import blame
 from conformance.harness import Convox
 from conformance.runner import Invocation
 
@@ -118,16 +119,46 @@ def traits(key: str) -> str:
     return f"{len(key)} characters" + (": " + ", ".join(found) if found else "")
 
 
-def login_ok(home: Convox, server: str, key: str, how: str = "login") -> Invocation:
-    """Log ``home`` in to ``server`` with ``key``; assert it succeeded and only there."""
+def plain_logins_work(convox: Convox) -> None:
+    """Given (once per check): the CLI logs in to Console and to a rack with the world's
+    own plain keys, so what fails below is about the drawn keys and hosts."""
+    if not convox.memo.get("plain logins work"):
+        home = convox.another_home()
+        home.login_console(ALICE)
+        home.login_rack("acme/legacy")
+        convox.memo["plain logins work"] = True
+
+
+def login_ok(home: Convox, server: str, key: str, how: str = "login",
+             rule: str = "SECURITY-001") -> Invocation:
+    """Log ``home`` in to ``server`` with ``key``; it must reach only ``server``, intact,
+    and succeed (a failure with an intact key is ``rule``'s)."""
     mark = home.journal.mark()
     inv = home.login(host_of(home, server), key, how=how)
-    assert inv.exit_code == 0, (
-        f"login to {server} ({how}) with a key of {traits(key)} should succeed:\n"
-        + inv.describe()
-    )
-    assert_sent_exactly(home, mark, server, key, f"login to {server} ({how})")
+    with blame("SECURITY-001"):
+        assert_sent_exactly(home, mark, server, key, f"login to {server} ({how})")
+    with blame(rule):
+        assert inv.exit_code == 0, (
+            f"login to {server} ({how}) with a key of {traits(key)} reached it intact but "
+            "did not succeed:\n" + inv.describe()
+        )
     return inv
+
+
+def check_auth(home: Convox, expected: dict[str, str], new_host: str, what: str) -> None:
+    """auth is exactly ``expected``: the new entry stored byte for byte (SECURITY-001) under
+    its host (LOGIN-002), and every other entry kept exactly (LOGIN-003)."""
+    auth = home.state.keys()
+    if new_host not in auth:
+        with blame("LOGIN-002"):
+            raise AssertionError(f"{what}: auth has no entry for {new_host!r}")
+    with blame("SECURITY-001"):
+        lines = mismatches({new_host: auth[new_host]}, {new_host: expected[new_host]}, home)
+        assert not lines, f"{what}: the key is not stored byte for byte:\n" + "\n".join(lines)
+    others = {h: k for h, k in auth.items() if h != new_host}
+    with blame("LOGIN-003"):
+        lines = mismatches(others, {h: k for h, k in expected.items() if h != new_host}, home)
+        assert not lines, f"{what}: other entries of auth changed:\n" + "\n".join(lines)
 
 
 # Each example runs real CLI processes: no "explain" phase re-running failures.
@@ -137,7 +168,9 @@ PHASES = settings(phases=(Phase.explicit, Phase.generate, Phase.shrink))
 # --------------------------------------------------------------------------- one key
 
 
-@pytest.mark.spec("SECURITY-001", "LOGIN-002")
+# Each expectation below runs under blame(RULE): a key altered in transit is
+# SECURITY-001's failure alone, a lost entry LOGIN-003's, and so on.
+@pytest.mark.spec("SECURITY-001", "LOGIN-001", "LOGIN-002")
 @PHASES
 @given(rack=st.sampled_from(RACKS), key=keys, data=st.data())
 @example(rack="acme/legacy", key="  leading and trailing spaces  ", data=None)
@@ -154,17 +187,18 @@ def test_login_sends_and_stores_a_drawn_key_byte_for_byte(
     names the host. Where the profile can also take the key from the
     environment, Hypothesis picks flag or environment.
     """
+    plain_logins_work(convox)
     ways = [how for how in ("login", "login_env") if convox.profile.has(how)]
     how = data.draw(st.sampled_from(ways), label="how") if data is not None else "login"
     home = convox.another_home()
     convox.world.set_rack_password(rack, key)
     login_ok(home, rack, key, how)
     host = home.rack_host(rack)
-    lines = mismatches(home.state.keys(), {host: key}, home)
-    assert not lines, "after one login auth should hold exactly host -> key:\n" + "\n".join(lines)
-    assert home.state.target() == host, (
-        f"the target file should name {host!r}, it holds {home.state.target()!r}"
-    )
+    check_auth(home, {host: key}, host, "after one login")
+    with blame("LOGIN-001"):
+        assert home.state.target() == host, (
+            f"the target file should name {host!r}, it holds {home.state.target()!r}"
+        )
 
 
 # --------------------------------------------------------------------------- many hosts
@@ -181,7 +215,7 @@ def login_plans(draw: st.DrawFn) -> tuple[list[str], list[str], int]:
     return servers, drawn, foreign
 
 
-@pytest.mark.spec("LOGIN-003", "LOGIN-002", "SECURITY-001")
+@pytest.mark.spec("LOGIN-003", "LOGIN-001", "LOGIN-002", "SECURITY-001", "PROXY-006")
 @PHASES
 @given(plan=login_plans(), data=st.data())
 def test_logins_to_several_hosts_keep_every_other_entry_exactly(
@@ -197,6 +231,7 @@ def test_logins_to_several_hosts_keep_every_other_entry_exactly(
     are made the target again by hand and ``apps`` sends exactly their stored keys.
     """
     servers, drawn, foreign = plan
+    plain_logins_work(convox)
     home = convox.another_home()
     pool = iter(drawn)
     expected: dict[str, str] = {}
@@ -213,28 +248,30 @@ def test_logins_to_several_hosts_keep_every_other_entry_exactly(
     for server in servers:
         if server == CONSOLE:
             key = home.user_key(ALICE)
+            login_ok(home, server, key, rule="LOGIN-004")
         else:
             key = next(pool)
             convox.world.set_rack_password(server, key)
-        login_ok(home, server, key)
+            login_ok(home, server, key)
         host = host_of(home, server)
         expected[host] = key
-        lines = mismatches(home.state.keys(), expected, home)
-        assert not lines, (
-            f"after logging in to {server} auth should keep every other entry and "
-            "hold the new one byte for byte:\n" + "\n".join(lines)
-        )
-        assert home.state.target() == host, (
-            f"the target file should name {host!r}, it holds {home.state.target()!r}"
-        )
+        check_auth(home, expected, host, f"after logging in to {server}")
+        with blame("LOGIN-001"):
+            assert home.state.target() == host, (
+                f"the target file should name {host!r}, it holds {home.state.target()!r}"
+            )
     racks = [s for s in servers if s != CONSOLE]
     for rack in dict.fromkeys(racks[:1] + racks[-1:]):
         host = home.rack_host(rack)
         if home.state.target() != host:
             home.state.write_target(host)  # the FAQ's "logged in" is host + its key in auth
         mark = home.journal.mark()
-        inv = home.ok(home.run("apps"))
-        assert_sent_exactly(home, mark, rack, expected[host], f"apps at {rack} after the logins")
-        assert APPS[rack] in inv.stdout, (
-            f"apps at {rack} should list its app {APPS[rack]!r}:\n{inv.describe()}"
-        )
+        inv = home.run("apps")
+        with blame("SECURITY-001"):
+            assert_sent_exactly(home, mark, rack, expected[host],
+                                f"apps at {rack} after the logins")
+        with blame("PROXY-006"):
+            home.ok(inv)
+            assert APPS[rack] in inv.stdout, (
+                f"apps at {rack} should list its app {APPS[rack]!r}:\n{inv.describe()}"
+            )

@@ -62,7 +62,8 @@ def _carol_shares_sandbox_key(convox: Convox) -> str:
 def _holds_shared_sandbox_key(convox: Convox) -> None:
     """bob logs in directly to carol/sandbox with the key carol shared with him."""
     key = _carol_shares_sandbox_key(convox)
-    convox.ok(convox.login(convox.rack_host(SANDBOX), key))
+    with convox.given("bob logs in directly to carol/sandbox with the shared key"):
+        convox.ok(convox.login(convox.rack_host(SANDBOX), key))
 
 
 def _all_output(invocations: list[Invocation]) -> str:
@@ -104,7 +105,7 @@ def test_collaborators_commands_are_proxied_with_their_own_key(convox: Convox) -
     acme/production and runs apps."""
     _holds_shared_sandbox_key(convox)
     bob = _login_bob(convox)
-    convox.ok(convox.switch(PRODUCTION))
+    convox.switched(PRODUCTION)
 
     mark = convox.journal.mark()
     apps = convox.ok(convox.run("apps"))
@@ -127,8 +128,9 @@ def test_below_pro_non_member_can_neither_list_nor_switch(convox: Convox) -> Non
     """bob lists racks and tries to switch to dave's startup/api (Developer plan) and to
     carol's carol/sandbox (personal organization)."""
     _login_bob(convox)
-    racks = convox.ok(convox.run("racks"))
-    assert _lists(racks.stdout, PRODUCTION), "racks does not list bob's own racks at all"
+    with convox.given("bob's racks lists his own racks", covered_by="SHARING-001"):
+        racks = convox.ok(convox.run("racks"))
+        assert _lists(racks.stdout, PRODUCTION), "racks does not list bob's own racks at all"
 
     for ref in (STARTUP_API, SANDBOX):
         assert not _lists(racks.stdout, ref), f"racks lists {ref}:\n{racks.describe()}"
@@ -143,16 +145,16 @@ def test_below_pro_non_members_proxied_command_fails(convox: Convox) -> None:
     """bob holds carol's shared sandbox key and a Console login; with a hand-written
     selection naming startup/api, then carol/sandbox, he runs apps."""
     _holds_shared_sandbox_key(convox)
-    bob = _login_bob(convox)
+    _login_bob(convox)
 
+    # Asking Console (which refuses) and refusing locally, because the rack is not
+    # in bob's listing, both satisfy the rule; reaching the rack some other way does not.
     for ref in (STARTUP_API, SANDBOX):
         convox.state.write_selection(ref)
         mark = convox.journal.mark()
         convox.failed(convox.run("apps"))
-        convox.journal.expect_some(
-            since=mark, hop="cli", server="console", key=bob, rack_header=ref
-        )
         convox.journal.expect_none(since=mark, server=ref)
+        convox.journal.expect_none(since=mark, hop="cli", server=lambda s: s != "console")
 
 
 @pytest.mark.spec("SHARING-006")
@@ -162,8 +164,9 @@ def test_shared_rack_key_gives_full_direct_access(convox: Convox) -> None:
     key = _carol_shares_sandbox_key(convox)
     host = convox.rack_host(SANDBOX)
     rack_id = convox.identity(key)
-    convox.ok(convox.login(host, key))
-    owners_apps = convox.ok(convox.run("apps"))
+    with convox.given("carol logs in to carol/sandbox with the key and runs apps"):
+        convox.ok(convox.login(host, key))
+        owners_apps = convox.ok(convox.run("apps"))
 
     bob = convox.another_home()
     mark = convox.journal.mark()
@@ -192,10 +195,12 @@ def test_console_installed_rack_key_is_never_revealed(convox: Convox) -> None:
     homes = [convox, convox.another_home()]
     for home, email in zip(homes, (ALICE, BOB), strict=True):
         home.login_console(email)
-        home.ok(home.run("racks"))
-        home.ok(home.switch(PRODUCTION))
-        home.ok(home.run("apps"))
-        home.ok(home.run("rack_info"))
+        with home.given(f"{email} lists racks, switches to acme/production, runs apps and "
+                        "rack_info"):
+            home.ok(home.run("racks"))
+            home.ok(home.switch(PRODUCTION))
+            home.ok(home.run("apps"))
+            home.ok(home.run("rack_info"))
 
     rack_keys = [
         key
@@ -225,8 +230,9 @@ def test_downgrade_from_pro_ends_collaborators_access(convox: Convox) -> None:
     acme moves to the Developer plan; bob runs apps again."""
     _holds_shared_sandbox_key(convox)
     _login_bob(convox)
-    convox.ok(convox.switch(PRODUCTION))
-    convox.ok(convox.run("apps"))
+    convox.switched(PRODUCTION)
+    with convox.given("bob runs apps on acme/production"):
+        convox.ok(convox.run("apps"))
     convox.world.set_plan("acme", "developer")
     before = convox.files()
 
@@ -246,9 +252,10 @@ def test_removed_collaborator_loses_access_at_next_command(convox: Convox) -> No
     he is removed from acme; he runs apps and lists racks again."""
     _holds_shared_sandbox_key(convox)
     _login_bob(convox)
-    convox.ok(convox.run("racks"))
-    convox.ok(convox.switch(PRODUCTION))
-    convox.ok(convox.run("apps"))
+    with convox.given("bob lists racks, switches to acme/production and runs apps"):
+        convox.ok(convox.run("racks"))
+        convox.ok(convox.switch(PRODUCTION))
+        convox.ok(convox.run("apps"))
     convox.world.remove_member("acme", BOB)
 
     mark = convox.journal.mark()

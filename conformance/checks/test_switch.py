@@ -47,7 +47,7 @@ def assert_selected(convox: Convox, ref: str | None, after: str) -> None:
 def test_switch_selects_a_console_installed_rack(convox: Convox) -> None:
     """Logged in to Console as alice, switch to acme/production (installed via Console)."""
     key = convox.user_key(ALICE)
-    convox.ok(convox.login(convox.console, key))
+    convox.login_console(ALICE)
     mark = convox.journal.mark()
     convox.ok(convox.switch(PRODUCTION))
     assert_selected(convox, PRODUCTION, f"after switch {PRODUCTION}")
@@ -70,7 +70,7 @@ def test_switch_selects_a_rack_added_to_console_by_hand(convox: Convox) -> None:
 def test_switch_refuses_a_rack_console_does_not_list(convox: Convox) -> None:
     """Alice, on acme/production, switches to acme/legacy, which was never added to Console."""
     convox.login_console(ALICE)
-    convox.ok(convox.switch(PRODUCTION))
+    convox.switched(PRODUCTION)
     before = convox.files()
     convox.failed(convox.switch(LEGACY))
     assert_selected(convox, PRODUCTION, f"after a refused switch {LEGACY}")
@@ -96,7 +96,8 @@ def test_switch_never_changes_the_login_target(convox: Convox) -> None:
     """Logged in to Console as alice, switch to acme/production and then acme/staging."""
     convox.login_console(ALICE)
     target, auth = read_bytes(convox.state.target_path), read_bytes(convox.state.auth_path)
-    assert target is not None and auth is not None, "login left no target file or no auth file"
+    with convox.given("login left a target file and an auth file", covered_by="LOGIN-002"):
+        assert target is not None and auth is not None, "login left no target file or no auth file"
     before = convox.files()
     for ref in (PRODUCTION, STAGING):
         convox.ok(convox.switch(ref))
@@ -133,7 +134,7 @@ def test_switch_accepts_a_unique_bare_name(convox: Convox) -> None:
 def test_switch_refuses_an_unknown_name(convox: Convox) -> None:
     """Alice, on acme/production, switches to acme/nope and to nope, which Console does not list."""
     convox.login_console(ALICE)
-    convox.ok(convox.switch(PRODUCTION))
+    convox.switched(PRODUCTION)
     for wanted in ("acme/nope", "nope"):
         convox.failed(convox.switch(wanted))
         assert_selected(convox, PRODUCTION, f"after a refused switch {wanted}")
@@ -143,7 +144,7 @@ def test_switch_refuses_an_unknown_name(convox: Convox) -> None:
 def test_switch_refuses_an_ambiguous_bare_name(convox: Convox) -> None:
     """Alice, on acme/production, runs switch staging (acme/staging and acme-eu/staging)."""
     convox.login_console(ALICE)
-    convox.ok(convox.switch(PRODUCTION))
+    convox.switched(PRODUCTION)
     convox.failed(convox.switch("staging"))
     assert_selected(convox, PRODUCTION, "after a refused switch staging")
 
@@ -152,7 +153,7 @@ def test_switch_refuses_an_ambiguous_bare_name(convox: Convox) -> None:
 def test_switch_without_a_rack_shows_the_current_rack(convox: Convox) -> None:
     """Alice switches to acme/production, then asks for the current rack."""
     convox.login_console(ALICE)
-    convox.ok(convox.switch(PRODUCTION))
+    convox.switched(PRODUCTION)
     before = convox.files()
     shown = convox.ok(convox.current_rack())
     assert PRODUCTION in shown.stdout, (
@@ -166,7 +167,7 @@ def test_switch_without_a_rack_shows_the_current_rack(convox: Convox) -> None:
 def test_a_selection_written_by_hand_acts_like_switch(convox: Convox) -> None:
     """Logged in to Console as alice, select acme/staging by editing the file, then run apps."""
     key = convox.user_key(ALICE)
-    convox.ok(convox.login(convox.console, key))
+    convox.login_console(ALICE)
     convox.state.write_selection(STAGING)
     mark = convox.journal.mark()
     convox.ok(convox.run("apps"))
