@@ -72,3 +72,30 @@ def run_slice(report_dir: Path, *options: str, pytest_args: tuple[str, ...] = ()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results: dict[str, Any] = json.loads((report_dir / "latest" / "results.json").read_text())
     return results, done.stdout
+
+
+def run_suite(report_dir: Path, *args: str, pytest_args: tuple[str, ...] = (),
+              shrink: bool = False) -> dict[str, Any]:
+    """One ``convox-conformance run`` as a user's CI would start it; its results.json.
+
+    ``exit_code`` is added to the data. Without ``shrink`` a failing property or
+    model check stops at its first failing example: a verdict needs one, not the
+    smallest.
+    """
+    command = [sys.executable, "-m", "conformance", "run", "--report-dir", str(report_dir),
+               *args, "--", "-q", "--no-header", *pytest_args]
+    if not shrink:
+        command += ["--shrink-seconds", "0"]
+    env = {**environment(), "PYTHONPATH": str(ROOT)}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,
+                          timeout=900, check=False)
+    results = report_dir / "latest" / "results.json"
+    if not results.exists():
+        raise AssertionError(
+            f"no results.json (exit {done.returncode}):\n"
+            f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
+    data: dict[str, Any] = json.loads(results.read_text())
+    data["exit_code"] = done.returncode
+    return data

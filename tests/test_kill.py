@@ -9,16 +9,14 @@ that its check can fail.
 Each run goes through ``convox-conformance run`` in a subprocess and reads
 the run's own ``results.json``, exactly as a user's CI would. The kill matrix
 (mutant x rules its failing checks carry) is printed and written to
-``reports/kill-matrix.md`` and ``.json``. ``KILL_MATRIX=full`` runs the whole
-suite per mutant instead of the target rule's checks (slow: ``tox -e kill``).
+``reports/kill-matrix.md`` and ``.json``. Each mutant runs only its target
+rule's checks here; ``tests/test_precision.py`` runs the whole suite against
+variants and proves they fail nothing else (every mutant: ``tox -e kill``).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
@@ -29,35 +27,13 @@ import pytest
 
 from conformance.catalogue import load_catalogue
 from tests.mutants import Mutant, all_mutants
+from tests.suite_support import run_suite
 
 REPO = Path(__file__).resolve().parents[1]
 MATRIX_DIR = REPO / "reports"
-FULL = os.environ.get("KILL_MATRIX") == "full"
 WORKERS = 2
 
 pytestmark = pytest.mark.slow
-
-
-def run_suite(report_dir: Path, *args: str, pytest_args: tuple[str, ...] = ()) -> dict[str, Any]:
-    """One ``convox-conformance run``; its results.json as a dict."""
-    command = [sys.executable, "-m", "conformance", "run", "--report-dir", str(report_dir),
-               *args, "--", "-q", "--no-header", *pytest_args]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("PYTEST_XDIST_WORKER", None)
-    if not FULL:
-        # A kill needs one failing check of the rule, not the smallest example.
-        env["CONFORMANCE_SHRINK"] = "0"
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO,
-                          timeout=900, check=False)
-    results = report_dir / "latest" / "results.json"
-    if not results.exists():
-        raise AssertionError(
-            f"no results.json (exit {done.returncode}):\n"
-            f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        )
-    data: dict[str, Any] = json.loads(results.read_text())
-    data["exit_code"] = done.returncode
-    return data
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +47,11 @@ def kills(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
     mutants = all_mutants()
 
     def attack(mutant: Mutant) -> tuple[str, dict[str, Any]]:
-        # The first failing check of the target rule proves the kill; the full
-        # matrix (KILL_MATRIX=full) runs everything.
-        target = [] if FULL else ["--rule", mutant.rule]
+        # The first failing check of the target rule proves the kill.
         started = time.monotonic()
-        data = run_suite(tmp_path_factory.mktemp(mutant.name), "--cli", mutant.command(), *target,
-                         pytest_args=() if FULL else ("--maxfail=1",))
+        data = run_suite(tmp_path_factory.mktemp(mutant.name), "--cli", mutant.command(),
+                         "--profile", mutant.profile, "--rule", mutant.rule,
+                         pytest_args=("--maxfail=1",))
         failing = [c for c in data["checks"] if c["outcome"] in ("failed", "error")]
         return mutant.name, {
             "rule": mutant.rule,

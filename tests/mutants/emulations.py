@@ -1,0 +1,230 @@
+"""Emulations of real Convox CLIs: the reference CLI made to behave like one of them.
+
+The suite's verdicts about a real CLI are only as good as its precision, and
+the real binaries are not on every machine. An emulation reproduces, on the
+reference CLI, exactly the behaviour recorded for a real CLI (where nothing
+was recorded it keeps the reference's), so the precision matrix can run the
+whole suite against it in every ``tox`` and compare the verdicts with the
+ones that behaviour implies. When a change to the suite turns one of them,
+the suite has changed its mind about a real CLI, and the matrix says so.
+
+``convox_rack_20260421192651`` is today's official v2 CLI (convox/rack tag
+20260421192651), driven through the shipped ``convox-rack`` profile; each
+override below names the observed behaviour it reproduces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+
+from fakes.reference_cli import errors, files, lock, login_state, output, responses, transport
+from fakes.reference_cli import main as entry
+from fakes.reference_cli.commands import login, rack, switch
+from tests.mutants import Zoo
+
+zoo = Zoo()
+
+V2_VERSION = "20260421192651"
+#: Bytes the v2 CLI leaves as they are when it escapes a key for basic auth.
+V2_UNESCAPED = frozenset(
+    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~+;&=$,"
+)
+
+
+def v2_escape(key: str) -> str:
+    """The key as the v2 CLI puts it in the Basic credentials: percent-escaped.
+
+    Observed: ``a+b/c@d e%f`` arrives as ``a+b%2Fc%40d+e%25f``: letters,
+    digits and ``- _ . ~ + ; & = $ ,`` pass, a space becomes ``+``, every
+    other byte (non-ASCII UTF-8 included) becomes ``%XX``.
+    """
+    escaped = []
+    for byte in key.encode("utf-8"):
+        if byte == 0x20:
+            escaped.append("+")
+        elif byte in V2_UNESCAPED:
+            escaped.append(chr(byte))
+        else:
+            escaped.append(f"%{byte:02X}")
+    return "".join(escaped)
+
+
+@zoo.emulation(
+    profile="convox-rack",
+    breaks=("SECURITY-001", "KEYROLL-002", "KEYROLL-008", "LOGOUT-006", "LOGOUT-007",
+            "RELIABILITY-001", "RELIABILITY-003", "RELIABILITY-007"),
+    not_applicable=("LOGOUT-010", "LOGOUT-011", "LOGIN-007", "SECURITY-003"),
+    description="today's official v2 CLI, convox/rack tag 20260421192651, as observed",
+)
+def convox_rack_20260421192651() -> None:
+    real_basic_auth = transport.basic_auth_header
+
+    # --version prints the build tag; `version` asks the (absent) rack and fails.
+    def cmd_version(args: list[str]) -> int:
+        if sys.argv[1:2] == ["version"]:
+            raise errors.CliError("no racks found, try `convox login`")
+        output.out(V2_VERSION)
+        return 0
+
+    entry.cmd_version = cmd_version
+    transport.VERSION = V2_VERSION
+    transport.user_agent = lambda: f"convox.go/{V2_VERSION}"
+    # The key is percent-escaped in transit (SECURITY-001); auth stores it unescaped.
+    transport.basic_auth_header = lambda key: real_basic_auth(v2_escape(key))
+    # No request timeout (RELIABILITY-007): a silent server is waited for until killed.
+    transport.request_timeout = lambda: 24 * 3600.0
+    # Rack certificates are self-signed and the v2 CLI verifies none.
+    transport.tls_context = _unverified_tls_context
+    # Every file it writes is 0600 (auth, host, id, racks); no lock (RELIABILITY-001).
+    files.PLAIN_FILE_MODE = 0o600
+    lock.locked = _no_lock
+    files.read_auth = _read_auth_v2
+    files.read_rack = _read_selection_v2
+    files.write_rack = _write_selection_v2
+    files.clear_rack = lambda: files.remove_file(files.config_path("rack"))
+    login.cmd_login = _cmd_login_v2
+    login_state.current_state = _current_state_v2
+    login_state.require_login = _require_host_v2
+    responses.check_response = _check_response_v2
+    switch.match_rack = _match_rack_v2
+    switch.cmd_racks = _cmd_racks_v2
+    # rack params set Password=NEW leaves the old key in auth (KEYROLL-008).
+    rack.rolls_own_key = lambda state: False
+
+
+def _unverified_tls_context() -> object:
+    import ssl
+
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+@contextlib.contextmanager
+def _no_lock() -> Iterator[None]:
+    yield
+
+
+def _read_auth_v2() -> dict[str, str]:
+    """A damaged auth gives Go's JSON error, naming no file (RELIABILITY-003)."""
+    text = files.read_text(files.config_path("auth"))
+    if text is None or not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise errors.CliError("unexpected end of JSON input") from None
+    if not isinstance(data, dict):  # not observed: refused like the reference does
+        raise errors.CliError("json: cannot unmarshal auth into a map of host to key")
+    return data
+
+
+def _read_selection_v2() -> str | None:
+    """The ``racks`` map's entry for the current host, then the legacy ``rack`` file."""
+    host = files.read_host()
+    text = files.read_text(files.config_path("racks"))
+    if host and text:
+        with contextlib.suppress(ValueError):
+            data = json.loads(text)
+            if isinstance(data, dict) and isinstance(data.get(host), str) and data[host]:
+                return str(data[host])
+    legacy = files.read_text(files.config_path("rack"))
+    return legacy.strip() or None if legacy is not None else None
+
+
+def _write_selection_v2(ref: str) -> None:
+    """``racks`` becomes ``{HOST: org/name}``, other hosts' entries kept."""
+    host = files.read_host() or ""
+    path = files.config_path("racks")
+    try:
+        current = json.loads(files.read_text(path) or "{}")
+    except ValueError:
+        current = {}
+    entries = current if isinstance(current, dict) else {}
+    entries[host] = ref
+    files.ensure_config_dir()
+    files.atomic_write(path, json.dumps(entries, indent=2).encode(), 0o600)
+
+
+def _cmd_login_v2(args: list[str]) -> int:
+    """``Authenticating with HOST... OK``; every failure ``... ERROR: invalid login``.
+
+    auth is read before the request and rewritten from that copy afterwards,
+    which is how concurrent logins lose entries without a lock.
+    """
+    host_arg, flag_key = login.parse_login_args(args)
+    host = (host_arg or login.DEFAULT_HOST).removeprefix("https://").rstrip("/")
+    stored = files.read_auth()
+    key = login.resolve_login_key(host, flag_key, stored)
+    errors.remember_secret(key)
+    sys.stdout.write(f"Authenticating with {host}... ")
+    sys.stdout.flush()
+    try:
+        resp = transport.send_request(host, key, "GET", "/auth?")
+        if not 200 <= resp.status < 300:
+            raise errors.CliError("refused")
+    except errors.CliError:
+        sys.stdout.write("\n")
+        raise errors.CliError("invalid login") from None
+    ident = login.login_id(resp.body)
+    stored[host] = key
+    files.write_auth(stored)
+    files.write_host(host)
+    files.clear_rack()
+    if ident:
+        files.write_id(ident)
+    output.out("OK")
+    return 0
+
+
+def _current_state_v2() -> login_state.State:
+    """With a host file but no key for it, the key is empty (and still sent)."""
+    host = files.read_host()
+    key = files.read_auth().get(host, "") if host else None
+    errors.remember_secret(key)
+    return login_state.State(host, key, files.read_rack())
+
+
+def _require_host_v2(state: login_state.State) -> tuple[str, str]:
+    if not state.host:
+        raise errors.NotLoggedIn("no racks found, try `convox login`")
+    return state.host, state.key or ""
+
+
+def _check_response_v2(resp: transport.Response, host: str) -> None:
+    """The server's error text after ``ERROR:``, a 401 included (no word of login)."""
+    if not 200 <= resp.status < 300:
+        raise errors.CliError(responses.error_message(resp))
+
+
+def _match_rack_v2(refs: list[str], wanted: str) -> str:
+    """An exact ``org/name``, else a unique substring."""
+    if wanted in refs:
+        return wanted
+    matches = [ref for ref in refs if wanted in ref]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise errors.CliError(f"ambiguous rack name: {wanted}")
+    raise errors.CliError(f"could not find rack: {wanted}")
+
+
+def _cmd_racks_v2(args: list[str]) -> int:
+    """When Console refuses the key, only the table header is printed, exit 0."""
+    state = login_state.current_state()
+    host, key = login_state.require_login(state)
+    resp = transport.send_request(host, key, "GET", "/racks", state.rack)
+    racks: list[dict[str, object]] = []
+    if 200 <= resp.status < 300:
+        data = responses.parse_json(resp, host)
+        racks = [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+    elif resp.status != 401:
+        raise errors.CliError(responses.error_message(resp))
+    rows = [[switch.rack_ref(item), output.text_of(item.get("status"))] for item in racks]
+    output.out(output.format_table(["NAME", "STATUS"], rows))
+    return 0
+

@@ -1,0 +1,175 @@
+"""The precision matrix: each variant of the reference CLI fails only the rules it breaks.
+
+The kill test proves power: every mutant fails a check of its own rule. This
+proves the other half of a verdict people gate releases on: running the
+*whole* suite against a variant turns red only the rules that variant really
+breaks. Every other check passes, or is blocked with one of those rules as
+its root cause. The variants are:
+
+- mutants (``tests/mutants/zoo_*.py``), each allowed to fail the rules it
+  declares it breaks;
+- probes, variants that satisfy every rule in a way other than the
+  reference's (an empty rack list where Console refused the key, refusing a
+  rack locally without asking Console, ignoring the body of a 200 from
+  ``/auth``), which must fail nothing;
+- emulations of real CLIs (``tests/mutants/emulations.py``), which must get
+  exactly the verdicts their recorded behaviour implies, and be not applicable
+  exactly where expected. When a change to the suite turns one of those, the
+  suite has changed its mind about a real CLI: this test fails and says so.
+
+The default run covers the variants marked for it (the probes, the emulations
+and one mutant per class of past precision bugs); ``PRECISION=full`` (``tox -e
+kill``) runs every mutant. The matrix is written to
+``reports/precision-matrix.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.catalogue import load_catalogue
+from tests.mutants import Mutant, all_mutants
+from tests.suite_support import run_suite
+
+REPO = Path(__file__).resolve().parents[1]
+MATRIX = REPO / "reports" / "precision-matrix.md"
+FULL = os.environ.get("PRECISION", os.environ.get("KILL_MATRIX")) == "full"
+WORKERS = 2
+FAILING = ("failed", "error")
+
+pytestmark = pytest.mark.slow
+
+
+def verdicts(data: dict[str, Any]) -> dict[str, Any]:
+    """What one whole run says, rule by rule: failed, blocked by, not applicable."""
+    checks = data["checks"]
+    failed: dict[str, list[str]] = {}
+    for check in checks:
+        if check["outcome"] in FAILING:
+            for rule in check.get("failed_rules") or check["rules"]:
+                failed.setdefault(rule, []).append(check["id"])
+    blocked = {c["id"]: c.get("blocked_by") for c in checks if c["outcome"] == "blocked"}
+    by_rule: dict[str, list[str]] = {}
+    for check in checks:
+        for rule in check["rules"]:
+            by_rule.setdefault(rule, []).append(check["outcome"])
+    not_applicable = sorted(r for r, outs in by_rule.items()
+                            if all(o == "not-applicable" for o in outs))
+    return {
+        "failed": {rule: sorted(ids) for rule, ids in sorted(failed.items())},
+        "blocked": blocked,
+        "not_applicable": not_applicable,
+        "errors": [c["id"] for c in checks if c["outcome"] == "error"],
+        "checks": len(checks),
+        "exit_code": data["exit_code"],
+    }
+
+
+def variants() -> list[Mutant]:
+    chosen = [m for m in all_mutants().values() if FULL or m.precision]
+    return sorted(chosen, key=lambda m: (m.kind != "emulation", m.kind != "probe", m.name))
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Every chosen variant against the whole suite, two at a time."""
+
+    def attack(variant: Mutant) -> tuple[str, dict[str, Any]]:
+        started = time.monotonic()
+        data = run_suite(tmp_path_factory.mktemp(variant.name), "--cli", variant.command(),
+                         "--profile", variant.profile)
+        row = verdicts(data)
+        row["seconds"] = round(time.monotonic() - started, 1)
+        return variant.name, row
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        rows = dict(pool.map(attack, variants()))
+    write_matrix(rows)
+    return rows
+
+
+def problems_of(variant: Mutant, row: dict[str, Any]) -> list[str]:
+    """Why a variant's verdicts are not exactly what it breaks ([] when precise)."""
+    allowed = set(variant.breaks)
+    problems = []
+    wrong = {rule: ids for rule, ids in row["failed"].items() if rule not in allowed}
+    if wrong:
+        problems.append(f"fails rules it does not break: {wrong}")
+    strays = {cid: rule for cid, rule in row["blocked"].items() if rule not in allowed}
+    if strays:
+        problems.append(f"checks blocked by rules it does not break: {strays}")
+    if row["errors"]:
+        problems.append(f"harness errors: {row['errors']}")
+    if variant.kind == "emulation":
+        unmet = sorted(allowed - set(row["failed"]))
+        if unmet:
+            problems.append(f"passes rules the observed behaviour breaks: {unmet}")
+        if row["blocked"]:
+            problems.append(f"undecided (blocked) checks: {row['blocked']}")
+        if set(row["not_applicable"]) != set(variant.not_applicable):
+            problems.append(f"not applicable: {row['not_applicable']}, expected "
+                            f"{sorted(variant.not_applicable)}")
+    elif variant.kind == "mutant" and variant.rule not in row["failed"]:
+        problems.append(f"not killed: no check of {variant.rule} failed")
+    return problems
+
+
+def write_matrix(rows: dict[str, dict[str, Any]]) -> None:
+    mutants = all_mutants()
+    lines = [
+        "# Precision matrix",
+        "",
+        "Each variant of the reference CLI against the whole suite: the rules it fails, the "
+        "rules that blocked checks, and whether that is exactly what it breaks.",
+        "",
+        "| variant | kind | breaks | rules failed | blocked by | precise | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in rows.items():
+        variant = mutants[name]
+        blockers = sorted({r for r in row["blocked"].values() if r})
+        precise = "yes" if not problems_of(variant, row) else "**NO**"
+        lines.append(
+            f"| {name} | {variant.kind} | {', '.join(variant.breaks) or '(none)'} "
+            f"| {', '.join(row['failed']) or '(none)'} | {', '.join(blockers) or '-'} "
+            f"| {precise} | {row['seconds']} |"
+        )
+    MATRIX.parent.mkdir(exist_ok=True)
+    MATRIX.write_text("\n".join(lines) + "\n")
+    (MATRIX.with_suffix(".json")).write_text(json.dumps(rows, indent=2) + "\n")
+    print("\n" + "\n".join(lines))
+
+
+def test_every_variant_fails_exactly_the_rules_it_breaks(
+    matrix: dict[str, dict[str, Any]],
+) -> None:
+    mutants = all_mutants()
+    found = {name: problems_of(mutants[name], row) for name, row in matrix.items()}
+    imprecise = {name: problems for name, problems in found.items() if problems}
+    assert not imprecise, "imprecise verdicts:\n" + "\n".join(
+        f"  {name}: " + "; ".join(problems) for name, problems in imprecise.items()
+    )
+
+
+def test_variants_name_only_catalogue_rules() -> None:
+    rules = set(load_catalogue().rules)
+    unknown = {m.name: sorted(set(m.breaks) - rules) for m in all_mutants().values()
+               if set(m.breaks) - rules}
+    assert not unknown, f"variants breaking unknown rules: {unknown}"
+
+
+def test_a_cli_that_does_nothing_has_at_most_two_root_causes(tmp_path: Path) -> None:
+    """``/bin/false`` fails the login rules; everything built on a login is blocked."""
+    data = run_suite(tmp_path, "--cli", "/bin/false", "--profile", "convox-rack")
+    row = verdicts(data)
+    assert data["exit_code"] == 1
+    roots = set(row["failed"]) | {r for r in row["blocked"].values() if r}
+    assert 1 <= len(roots) <= 2, f"root causes: {sorted(roots)}; failed: {row['failed']}"
+    assert not row["errors"], row["errors"]
