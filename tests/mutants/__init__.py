@@ -1,9 +1,14 @@
 """The mutant zoo: deliberately broken reference CLIs, each breaking one rule.
 
-A mutant overrides one attribute of ``fakes.reference_cli.cli`` and then runs
-its ``main()``; nothing is copied, so a mutant stays one small function. Each
-names the rule it breaks, and the kill test proves the suite fails that very
-rule against it. Mutants live in ``zoo_<area>.py`` modules next to this file.
+A mutant replaces one attribute of the reference CLI module that defines it
+(``transport.send_request = ...`` after ``from fakes.reference_cli import
+transport``), and that takes effect everywhere because the reference CLI's
+modules import each other only as modules and call through the module
+attribute (``transport.send_request(...)``), never through a name bound with
+``from ... import``. ``run.py`` then runs the CLI's ``main()``; nothing is
+copied, so a mutant stays one small function. Each names the rule it breaks,
+and the kill test proves the suite fails that very rule against it. Mutants
+live in ``zoo_<area>.py`` modules next to this file.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+
+from fakes.reference_cli import files, responses, transport
 
 RUNNER = Path(__file__).with_name("run.py")
 
@@ -25,7 +31,7 @@ class Mutant:
     name: str
     rule: str
     description: str
-    apply: Callable[[ModuleType], None]
+    apply: Callable[[], None]
 
     def command(self) -> str:
         """The ``--cli`` value that runs this mutant."""
@@ -40,8 +46,8 @@ class Zoo:
 
     def mutant(
         self, rule: str, description: str
-    ) -> Callable[[Callable[[ModuleType], None]], Callable[[ModuleType], None]]:
-        def register(apply: Callable[[ModuleType], None]) -> Callable[[ModuleType], None]:
+    ) -> Callable[[Callable[[], None]], Callable[[], None]]:
+        def register(apply: Callable[[], None]) -> Callable[[], None]:
             name = apply.__name__.replace("_", "-")
             if name in self.mutants:
                 raise ValueError(f"duplicate mutant {name}")
@@ -68,27 +74,27 @@ def all_mutants() -> dict[str, Mutant]:
 # Building blocks for mutants that differ only in which answer they mishandle.
 
 
-def swallow_status(cli: ModuleType, status: int,
+def swallow_status(status: int,
                    when: Callable[[str, str | None], bool] = lambda path, rack: True) -> None:
     """Answers with ``status`` (where ``when(path, rack)``) read as an empty 200 list."""
-    original = cli.send_request
+    original = transport.send_request
 
     def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
         resp = original(host, key, method, path, rack, body, content_type)
         if resp.status == status and when(path, rack):
-            return cli.Response(200, "OK", {"content-type": "application/json"}, b"[]")
+            return transport.Response(200, "OK", {"content-type": "application/json"}, b"[]")
         return resp
 
-    cli.send_request = send
+    transport.send_request = send
 
 
-def clear_selection_on(cli: ModuleType, status: int) -> None:
+def clear_selection_on(status: int) -> None:
     """An answer with ``status`` drops the rack selection before the error is raised."""
-    original = cli.check_response
+    original = responses.check_response
 
     def check(resp, host):  # type: ignore[no-untyped-def]
         if resp.status == status:
-            cli.clear_rack()
+            files.clear_rack()
         original(resp, host)
 
-    cli.check_response = check
+    responses.check_response = check
