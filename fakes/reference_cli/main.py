@@ -1,9 +1,9 @@
 """The entry point: route argv to a command and turn every failure into one line.
 
-A command's module is imported only when that command runs, so ``--help`` and
-``--version`` load nothing but this module and :mod:`errors`; each command is
-called through its module attribute (``login.cmd_login``) so a mutant's
-replacement is what runs.
+A command's module is imported only when that command runs, so ``--help``
+loads nothing but this module and :mod:`errors`; each command is called
+through its module attribute (``login.cmd_login``) so a mutant's replacement
+is what runs.
 """
 
 from __future__ import annotations
