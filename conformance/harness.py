@@ -163,6 +163,22 @@ class Convox:
         with self.given(f"log in directly to {ref}"):
             return self.ok(self.login(self.rack_host(ref), self.rack_key(ref), **kwargs))
 
+    def rack_commands_work(self, ref: str = "acme/legacy") -> None:
+        """Given, in a home of its own: a direct login to ``ref`` and ``apps`` there work.
+
+        For checks whose subject presumes a CLI that works at a rack (what a
+        hand-edited or half-logged-out home does, keys that look odd): when even
+        this fails, the check is blocked by the rules covering it (LOGIN-005,
+        PROXY-006) instead of failing for a deviation that is not its own.
+        """
+        if self.memo.get(f"rack commands work at {ref}"):
+            return
+        elsewhere = self.another_home()
+        elsewhere.login_rack(ref)
+        with elsewhere.given(f"run apps at {ref}"):
+            elsewhere.ok(elsewhere.run("apps"))
+        self.memo[f"rack commands work at {ref}"] = True
+
     def switched(self, rack: str) -> Invocation:
         """Given: switch to a rack Console lists (set-up; blocks on failure)."""
         with self.given(f"switch to {rack}"):

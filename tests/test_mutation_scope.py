@@ -11,14 +11,30 @@ sys.path.insert(0, str(REPO / "tests" / "mutation"))
 
 import score  # noqa: E402
 
-CLI = (REPO / "fakes" / "reference_cli" / "cli.py").read_text()
+PACKAGE = REPO / score.TARGET
+
+
+def function_names() -> list[str]:
+    """Every function defined in the reference CLI's modules (duplicates kept)."""
+    return [
+        node.name
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef)
+    ]
 
 
 def test_scope_names_only_functions_that_exist() -> None:
-    names = {n.name for n in ast.walk(ast.parse(CLI)) if isinstance(n, ast.FunctionDef)}
+    names = set(function_names())
     scope = score.out_of_scope()
     assert scope and set(scope) <= names
     assert all(reason.strip() for reason in scope.values())
+
+
+def test_scope_names_are_unambiguous_across_the_package() -> None:
+    """scope.toml names bare functions, so none of them may be defined in two modules."""
+    names = function_names()
+    assert [name for name in score.out_of_scope() if names.count(name) != 1] == []
 
 
 def test_operator_inside_an_annotation_is_recognised() -> None:

@@ -181,6 +181,8 @@ def test_old_rack_key_stops_working_after_roll(convox: Convox) -> None:
     host = convox.rack_host(STAGING)
     old = convox.rack_key(STAGING)
     convox.login_rack(STAGING)
+    with convox.given("apps at acme/staging before the roll"):
+        convox.ok(convox.run("apps"))
     convox.world.roll_rack_key(STAGING)
     convox.world.finish_rack_updates()
     assert convox.rack_key(STAGING) != old
@@ -208,6 +210,8 @@ def test_setting_rack_password_keeps_user_able_to_reach_rack(convox: Convox) -> 
     host = convox.rack_host(LEGACY)
     old = convox.rack_key(LEGACY)
     convox.login_rack(LEGACY)
+    with convox.given("apps at acme/legacy"):
+        convox.ok(convox.run("apps"))
     new = _new_password()
 
     mark = convox.journal.mark()
@@ -264,6 +268,8 @@ def test_regenerated_console_key_leaves_direct_rack_login_working(convox: Convox
     rack_key = convox.rack_key(LEGACY)
     convox.login_console(ALICE)
     convox.login_rack(LEGACY)
+    with convox.given("apps at acme/legacy"):
+        convox.ok(convox.run("apps"))
     old = convox.user_key(ALICE)
     convox.world.regenerate_user_key(ALICE)
     with convox.given("a login to Console with the old key is refused", covered_by="LOGIN-011"):

@@ -39,15 +39,6 @@ def _encodings(key: str) -> list[bytes]:
     ]
 
 
-def commands_work_after_a_rack_login(convox: Convox) -> None:
-    """Given, in a home of its own: a login to acme/legacy and apps there work, so what
-    the check's home then does is about the files it holds, not about the CLI at all."""
-    elsewhere = convox.another_home()
-    elsewhere.login_rack(LEGACY)
-    with elsewhere.given("run apps at acme/legacy"):
-        elsewhere.ok(elsewhere.run("apps"))
-
-
 def _files_holding(root: Path, key: str, allowed: Path) -> list[str]:
     forms = _encodings(key)
     found = []
@@ -63,7 +54,7 @@ def _files_holding(root: Path, key: str, allowed: Path) -> list[str]:
 @pytest.mark.spec("LOGOUT-001")
 def test_hand_written_files_are_a_login(convox: Convox) -> None:
     """The target file and auth written by hand for acme/legacy; no login is ever run."""
-    commands_work_after_a_rack_login(convox)
+    convox.rack_commands_work()
     host = convox.rack_host(LEGACY)
     key = convox.rack_key(LEGACY)
     convox.state.write_target(host)
@@ -106,6 +97,8 @@ def test_removing_the_target_file_logs_out(convox: Convox) -> None:
 def test_restoring_the_files_logs_back_in(convox: Convox) -> None:
     """Logged in to acme/legacy: the auth entry, then the target file, removed and restored."""
     convox.login_rack(LEGACY)
+    with convox.given("apps at acme/legacy"):
+        convox.ok(convox.run("apps"))
     host = convox.rack_host(LEGACY)
     rack = convox.identity(convox.rack_key(LEGACY))
     entries = convox.state.keys()
@@ -161,7 +154,7 @@ def test_logged_out_cli_sends_no_empty_or_wrong_key(convox: Convox) -> None:
 @pytest.mark.spec("LOGOUT-007")
 def test_logged_out_cli_says_how_to_log_in(convox: Convox) -> None:
     """Apps with no target file, then with a target file naming a host auth has no key for."""
-    commands_work_after_a_rack_login(convox)
+    convox.rack_commands_work()
     missing_target = convox.failed(convox.run("apps"))
     assert "login" in missing_target.output.lower(), (
         "with no target file, apps does not mention login:\n" + missing_target.describe()

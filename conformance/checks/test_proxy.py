@@ -217,6 +217,7 @@ def test_rack_console_no_longer_brokers_is_not_reached_around_console(convox: Co
 @pytest.mark.spec("PROXY-009")
 def test_login_retargets_the_very_next_command(convox: Convox) -> None:
     """With acme/production selected via Console, log in to acme/legacy, then back to Console."""
+    convox.rack_commands_work(LEGACY)
     convox.login_console(ALICE)
     convox.switched(PRODUCTION)
     convox.login_rack(LEGACY)

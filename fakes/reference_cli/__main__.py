@@ -1,5 +1,5 @@
 """``python -m fakes.reference_cli``: run the reference CLI."""
 
-from fakes.reference_cli.cli import main
+from fakes.reference_cli import main as entry
 
-raise SystemExit(main())
+raise SystemExit(entry.main())

@@ -1,9 +1,14 @@
 """The mutant zoo: deliberately broken reference CLIs, each breaking one rule.
 
-A mutant overrides one attribute of ``fakes.reference_cli.cli`` and then runs
-its ``main()``; nothing is copied, so a mutant stays one small function. Each
-names the rule it breaks, and the kill test proves the suite fails that very
-rule against it. Mutants live in ``zoo_<area>.py`` modules next to this file.
+A mutant replaces one attribute of the reference CLI module that defines it
+(``transport.send_request = ...`` after ``from fakes.reference_cli import
+transport``), and that takes effect everywhere because the reference CLI's
+modules import each other only as modules and call through the module
+attribute (``transport.send_request(...)``), never through a name bound with
+``from ... import``. ``run.py`` then runs the CLI's ``main()``; nothing is
+copied, so a mutant stays one small function. Each names the rule it breaks,
+and the kill test proves the suite fails that very rule against it. Mutants
+live in ``zoo_<area>.py`` modules next to this file.
 """
 
 from __future__ import annotations
@@ -15,47 +20,86 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+
+from fakes.reference_cli import files, responses, transport
 
 RUNNER = Path(__file__).with_name("run.py")
 
 
+#: What a variant is: a mutant breaks rules on purpose; a probe satisfies every rule
+#: in a way other than the reference's; an emulation behaves like a real CLI.
+KINDS = ("mutant", "probe", "emulation")
+
+
 @dataclass(frozen=True)
 class Mutant:
+    """A variant of the reference CLI (a mutant, a probe or an emulation)."""
+
     name: str
+    #: The rule whose checks must fail (mutants only; "" for probes and emulations).
     rule: str
     description: str
-    apply: Callable[[ModuleType], None]
+    apply: Callable[[], None]
+    kind: str = "mutant"
+    #: Every rule the whole suite may fail against it (the precision matrix's bound).
+    breaks: tuple[str, ...] = ()
+    #: Emulations only: the rules expected to be not applicable.
+    not_applicable: tuple[str, ...] = ()
+    #: The profile that drives it.
+    profile: str = "reference"
+    #: Part of the precision matrix's default (fast) run.
+    precision: bool = False
 
     def command(self) -> str:
-        """The ``--cli`` value that runs this mutant."""
+        """The ``--cli`` value that runs this variant."""
         return shlex.join([sys.executable, str(RUNNER), self.name])
 
 
+Register = Callable[[Callable[[], None]], Callable[[], None]]
+
+
 class Zoo:
-    """Collects the mutants a zoo module declares with :meth:`mutant`."""
+    """Collects the variants a zoo module declares with :meth:`mutant`, :meth:`probe`
+    or :meth:`emulation`."""
 
     def __init__(self) -> None:
         self.mutants: dict[str, Mutant] = {}
 
-    def mutant(
-        self, rule: str, description: str
-    ) -> Callable[[Callable[[ModuleType], None]], Callable[[ModuleType], None]]:
-        def register(apply: Callable[[ModuleType], None]) -> Callable[[ModuleType], None]:
+    def _register(self, **fields: object) -> Register:
+        def register(apply: Callable[[], None]) -> Callable[[], None]:
             name = apply.__name__.replace("_", "-")
             if name in self.mutants:
                 raise ValueError(f"duplicate mutant {name}")
-            self.mutants[name] = Mutant(name, rule, description, apply)
+            self.mutants[name] = Mutant(name=name, apply=apply, **fields)  # type: ignore[arg-type]
             return apply
 
         return register
 
+    def mutant(self, rule: str, description: str, *, also: tuple[str, ...] = (),
+               precision: bool = False) -> Register:
+        """A mutant breaking ``rule`` (and the rules in ``also`` that the same
+        deviation necessarily breaks), killed by a check of ``rule``."""
+        return self._register(rule=rule, description=description, kind="mutant",
+                              breaks=(rule, *also), precision=precision)
+
+    def probe(self, description: str) -> Register:
+        """A variant that satisfies every rule another way: it must fail nothing."""
+        return self._register(rule="", description=description, kind="probe", precision=True)
+
+    def emulation(self, description: str, *, profile: str, breaks: tuple[str, ...],
+                  not_applicable: tuple[str, ...]) -> Register:
+        """A real CLI's recorded behaviour: exactly ``breaks`` fail, exactly
+        ``not_applicable`` are not applicable."""
+        return self._register(rule="", description=description, kind="emulation",
+                              breaks=breaks, not_applicable=not_applicable, profile=profile,
+                              precision=True)
+
 
 def all_mutants() -> dict[str, Mutant]:
-    """Every mutant of every ``zoo_*`` module, by name."""
+    """Every variant of every ``zoo_*`` module and of ``emulations``, by name."""
     found: dict[str, Mutant] = {}
     for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
-        if not info.name.startswith("zoo_"):
+        if not (info.name.startswith("zoo_") or info.name == "emulations"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         for name, mutant in module.zoo.mutants.items():
@@ -65,30 +109,35 @@ def all_mutants() -> dict[str, Mutant]:
     return dict(sorted(found.items()))
 
 
+def killable() -> dict[str, Mutant]:
+    """The mutants proper: each must be killed by a check of its own rule."""
+    return {name: m for name, m in all_mutants().items() if m.kind == "mutant"}
+
+
 # Building blocks for mutants that differ only in which answer they mishandle.
 
 
-def swallow_status(cli: ModuleType, status: int,
+def swallow_status(status: int,
                    when: Callable[[str, str | None], bool] = lambda path, rack: True) -> None:
     """Answers with ``status`` (where ``when(path, rack)``) read as an empty 200 list."""
-    original = cli.send_request
+    original = transport.send_request
 
     def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
         resp = original(host, key, method, path, rack, body, content_type)
         if resp.status == status and when(path, rack):
-            return cli.Response(200, "OK", {"content-type": "application/json"}, b"[]")
+            return transport.Response(200, "OK", {"content-type": "application/json"}, b"[]")
         return resp
 
-    cli.send_request = send
+    transport.send_request = send
 
 
-def clear_selection_on(cli: ModuleType, status: int) -> None:
+def clear_selection_on(status: int) -> None:
     """An answer with ``status`` drops the rack selection before the error is raised."""
-    original = cli.check_response
+    original = responses.check_response
 
     def check(resp, host):  # type: ignore[no-untyped-def]
         if resp.status == status:
-            cli.clear_rack()
+            files.clear_rack()
         original(resp, host)
 
-    cli.check_response = check
+    responses.check_response = check

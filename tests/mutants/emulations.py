@@ -53,11 +53,11 @@ def v2_escape(key: str) -> str:
 
 
 @zoo.emulation(
+    "today's official v2 CLI, convox/rack tag 20260421192651, as observed",
     profile="convox-rack",
     breaks=("SECURITY-001", "KEYROLL-002", "KEYROLL-008", "LOGOUT-006", "LOGOUT-007",
             "RELIABILITY-001", "RELIABILITY-003", "RELIABILITY-007"),
     not_applicable=("LOGOUT-010", "LOGOUT-011", "LOGIN-007", "SECURITY-003"),
-    description="today's official v2 CLI, convox/rack tag 20260421192651, as observed",
 )
 def convox_rack_20260421192651() -> None:
     real_basic_auth = transport.basic_auth_header

@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from fakes.reference_cli import cli
+from fakes.reference_cli import main as entry
 from tests.mutants import all_mutants
 
 
@@ -19,8 +19,8 @@ def main() -> int:
     if name not in mutants:
         print(f"unknown mutant {name!r}", file=sys.stderr)
         return 2
-    mutants[name].apply(cli)
-    return cli.main(args)
+    mutants[name].apply()
+    return entry.main(args)
 
 
 if __name__ == "__main__":

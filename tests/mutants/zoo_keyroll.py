@@ -1,108 +1,109 @@
 """Mutants that break the KEYROLL rules."""
 
-from types import ModuleType
 
+from fakes.reference_cli import errors, files, lock, responses, transport
+from fakes.reference_cli.commands import login, rack, switch
 from tests.mutants import Zoo, clear_selection_on, swallow_status
 
 zoo = Zoo()
 
 
 @zoo.mutant("KEYROLL-008", "forgets the new key after rolling the rack it is logged in to")
-def keyroll_forgets_rolled_key(cli: ModuleType) -> None:
-    cli.store_rolled_key = lambda host, key: None
+def keyroll_forgets_rolled_key() -> None:
+    rack.store_rolled_key = lambda host, key: None
 
 
 @zoo.mutant("KEYROLL-001", "takes a 401 for an empty answer, so a revoked key looks fine")
-def keyroll_401_is_empty_answer(cli: ModuleType) -> None:
-    swallow_status(cli, 401, when=lambda path, rack: path != "/auth")
+def keyroll_401_is_empty_answer() -> None:
+    swallow_status(401, when=lambda path, rack: path != "/auth")
 
 
 @zoo.mutant("KEYROLL-002", "reports a refused key as a bare 'unauthorized' with no hint to log in")
-def keyroll_refusal_without_login_hint(cli: ModuleType) -> None:
-    original = cli.check_response
+def keyroll_refusal_without_login_hint() -> None:
+    original = responses.check_response
 
     def check(resp, host):  # type: ignore[no-untyped-def]
         if resp.status == 401:
-            raise cli.CliError("unauthorized")
+            raise errors.CliError("unauthorized")
         original(resp, host)
 
-    cli.check_response = check
+    responses.check_response = check
 
 
 @zoo.mutant("KEYROLL-003", "drops the rack selection when a key is refused")
-def keyroll_401_clears_selection(cli: ModuleType) -> None:
-    clear_selection_on(cli, 401)
+def keyroll_401_clears_selection() -> None:
+    clear_selection_on(401)
 
 
 @zoo.mutant("KEYROLL-004", "a new login to a host keeps the key already stored for it")
-def keyroll_login_keeps_old_key(cli: ModuleType) -> None:
-    original = cli.store_login
+def keyroll_login_keeps_old_key() -> None:
+    original = login.store_login
 
     def store(host: str, key: str, ident: str) -> None:
-        original(host, cli.read_auth().get(host) or key, ident)
+        original(host, files.read_auth().get(host) or key, ident)
 
-    cli.store_login = store
+    login.store_login = store
 
 
 @zoo.mutant(
     "KEYROLL-005", "remembers rack status from the last listing and refuses racks seen updating"
 )
-def keyroll_caches_rack_status(cli: ModuleType) -> None:
+def keyroll_caches_rack_status() -> None:
     import json
 
-    original = cli.send_request
+    original = transport.send_request
 
     def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
-        cache = cli.config_path("rack-status")
+        cache = files.config_path("rack-status")
         if rack and path != "/racks":
-            seen = json.loads(cli.read_text(cache) or "{}")
+            seen = json.loads(files.read_text(cache) or "{}")
             if seen.get(rack) == "updating":
-                raise cli.CliError(f"rack {rack} is updating; try again when it is running")
+                raise errors.CliError(f"rack {rack} is updating; try again when it is running")
         resp = original(host, key, method, path, rack, body, content_type)
         if path == "/racks" and resp.status == 200:
             listed = json.loads(resp.body)
-            status = {cli.rack_ref(item): item.get("status") for item in listed}
-            cli.ensure_config_dir()
-            cli.atomic_write(cache, json.dumps(status).encode(), 0o600)
+            status = {switch.rack_ref(item): item.get("status") for item in listed}
+            files.ensure_config_dir()
+            files.atomic_write(cache, json.dumps(status).encode(), 0o600)
         return resp
 
-    cli.send_request = send
+    transport.send_request = send
 
 
 @zoo.mutant("KEYROLL-006", "forgets the rack selection when Console cannot reach the rack (502)")
-def keyroll_502_clears_selection(cli: ModuleType) -> None:
-    clear_selection_on(cli, 502)
+def keyroll_502_clears_selection() -> None:
+    clear_selection_on(502)
 
 
 @zoo.mutant("KEYROLL-007", "login skips the check when the key is the one already stored")
-def keyroll_trusts_stored_key(cli: ModuleType) -> None:
-    original = cli.validate_login
+def keyroll_trusts_stored_key() -> None:
+    original = login.validate_login
 
     def validate(host: str, key: str) -> str:
-        if cli.read_auth().get(host) == key:
+        if files.read_auth().get(host) == key:
             return ""
         return original(host, key)
 
-    cli.validate_login = validate
+    login.validate_login = validate
 
 
 @zoo.mutant("KEYROLL-009", "shows a Console gateway error (502) as an empty rack")
-def keyroll_502_is_empty_answer(cli: ModuleType) -> None:
-    swallow_status(cli, 502, when=lambda path, rack: bool(rack))
+def keyroll_502_is_empty_answer() -> None:
+    swallow_status(502, when=lambda path, rack: bool(rack))
 
 
 @zoo.mutant("KEYROLL-010", "a refused login wipes every stored key, rack keys included")
-def keyroll_refused_login_wipes_auth(cli: ModuleType) -> None:
-    original = cli.validate_login
+def keyroll_refused_login_wipes_auth() -> None:
+    original = login.validate_login
 
     def validate(host: str, key: str) -> str:
         try:
             return original(host, key)
-        except cli.TransportError:
+        except errors.TransportError:
             raise
-        except cli.CliError:
-            with cli.locked():
-                cli.write_auth({})
+        except errors.CliError:
+            with lock.locked():
+                files.write_auth({})
             raise
 
-    cli.validate_login = validate
+    login.validate_login = validate

@@ -6,8 +6,9 @@ drawn keys and hosts expose; the others only show in a sequence of steps
 membership change), which is what the model check is for.
 """
 
-from types import ModuleType
 
+from fakes.reference_cli import errors, files, lock, responses, transport
+from fakes.reference_cli.commands import login
 from tests.mutants import Zoo
 
 zoo = Zoo()
@@ -17,79 +18,81 @@ zoo = Zoo()
 
 
 @zoo.mutant("SECURITY-001", "trims spaces around the key before using it")
-def key_whitespace_trimmed(cli: ModuleType) -> None:
-    original = cli.resolve_login_key
-    cli.resolve_login_key = lambda host, flag_key, stored: original(host, flag_key, stored).strip()
+def key_whitespace_trimmed() -> None:
+    original = login.resolve_login_key
+    login.resolve_login_key = lambda host, flag_key, stored: original(
+        host, flag_key, stored
+    ).strip()
 
 
 @zoo.mutant("LOGIN-003", "lowercases every host in auth when it rewrites the file")
-def auth_hosts_lowercased(cli: ModuleType) -> None:
-    original = cli.write_auth
+def auth_hosts_lowercased() -> None:
+    original = files.write_auth
 
     def write(auth: dict[str, str]) -> None:
         original({host.lower(): key for host, key in auth.items()})
 
-    cli.write_auth = write
+    files.write_auth = write
 
 
 # ------------------------------------------------------------------ model
 
 
 @zoo.mutant("PROXY-001", "forgets the selected rack after the first command proxied through it")
-def selection_forgotten_after_proxied_command(cli: ModuleType) -> None:
-    original = cli.api
+def selection_forgotten_after_proxied_command() -> None:
+    original = responses.api
 
     def api(state: object, *args: object, **kwargs: object) -> object:
         result = original(state, *args, **kwargs)
         if getattr(state, "rack", None):
-            with cli.locked():
-                cli.clear_rack()
+            with lock.locked():
+                files.clear_rack()
         return result
 
-    cli.api = api
+    responses.api = api
 
 
 @zoo.mutant("LOGIN-011", "a refused login still records its host as the target")
-def refused_login_writes_host(cli: ModuleType) -> None:
-    original = cli.validate_login
+def refused_login_writes_host() -> None:
+    original = login.validate_login
 
     def validate(host: str, key: str) -> str:
         try:
             return original(host, key)
-        except cli.CliError:
-            cli.write_host(host)
+        except errors.CliError:
+            files.write_host(host)
             raise
 
-    cli.validate_login = validate
+    login.validate_login = validate
 
 
 @zoo.mutant("KEYROLL-004", "a login to a host already in auth keeps the key stored for it")
-def relogin_keeps_stored_key(cli: ModuleType) -> None:
-    original = cli.write_auth
+def relogin_keeps_stored_key() -> None:
+    original = files.write_auth
 
     def write(auth: dict[str, str]) -> None:
-        stored = cli.read_auth()
+        stored = files.read_auth()
         original({**auth, **{h: k for h, k in stored.items() if h in auth}})
 
-    cli.write_auth = write
+    files.write_auth = write
 
 
 @zoo.mutant("PROXY-001", "when Console refuses a command, retries it at another stored host")
-def refused_command_goes_around_console(cli: ModuleType) -> None:
-    original = cli.api
+def refused_command_goes_around_console() -> None:
+    original = responses.api
 
     def api(state: object, method: str, path: str, *args: object) -> object:
         try:
             return original(state, method, path, *args)
-        except cli.CliError:
+        except errors.CliError:
             if not getattr(state, "rack", None):
                 raise
-            for host, key in cli.read_auth().items():
+            for host, key in files.read_auth().items():
                 if host == getattr(state, "host", None):
                     continue
-                resp = cli.send_request(host, key, method, path)
+                resp = transport.send_request(host, key, method, path)
                 if 200 <= resp.status < 300:
-                    return cli.parse_json(resp, host, allow_empty=method != "GET")
+                    return responses.parse_json(resp, host, allow_empty=method != "GET")
             raise
 
-    cli.api = api
+    responses.api = api

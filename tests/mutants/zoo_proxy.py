@@ -1,40 +1,41 @@
 """Mutants that break the PROXY rules."""
 
 import contextlib
-from types import ModuleType
 
+from fakes.reference_cli import errors, files, lock, login_state, responses, transport
+from fakes.reference_cli.commands import login
 from tests.mutants import Zoo
 
 zoo = Zoo()
 
 
 @zoo.mutant("PROXY-001", "forgets the Rack header, so Console cannot know where to proxy")
-def proxy_forgets_rack_header(cli: ModuleType) -> None:
-    original = cli.request_headers
+def proxy_forgets_rack_header() -> None:
+    original = transport.request_headers
 
     def headers(key: str, rack: str | None, content_type: str | None = None) -> dict[str, str]:
         return original(key, None, content_type)
 
-    cli.request_headers = headers
+    transport.request_headers = headers
 
 
 @zoo.mutant("PROXY-005", "sends another host's (the Console's) key to the rack it is logged in to")
-def proxy_sends_console_key_to_rack(cli: ModuleType) -> None:
-    original = cli.current_state
+def proxy_sends_console_key_to_rack() -> None:
+    original = login_state.current_state
 
     def state() -> object:
         current = original()
-        others = [key for host, key in cli.read_auth().items() if host != current.host]
+        others = [key for host, key in files.read_auth().items() if host != current.host]
         if current.host and others:
             current.key = others[0]
         return current
 
-    cli.current_state = state
+    login_state.current_state = state
 
 
 @zoo.mutant("PROXY-002", "expects Console to wrap proxied answers in {data: ...} and shows nothing")
-def proxy_expects_console_envelope(cli: ModuleType) -> None:
-    original = cli.api
+def proxy_expects_console_envelope() -> None:
+    original = responses.api
 
     def api(state, method, path, body=None, content_type=None):  # type: ignore[no-untyped-def]
         result = original(state, method, path, body, content_type)
@@ -44,115 +45,129 @@ def proxy_expects_console_envelope(cli: ModuleType) -> None:
             return result["data"]
         return {} if isinstance(result, dict) else []
 
-    cli.api = api
+    responses.api = api
 
 
 @zoo.mutant("PROXY-003", "goes straight to the selected rack with its key when auth holds one")
-def proxy_shortcuts_to_known_rack(cli: ModuleType) -> None:
-    original = cli.api
+def proxy_shortcuts_to_known_rack() -> None:
+    original = responses.api
 
     def api(state, method, path, body=None, content_type=None):  # type: ignore[no-untyped-def]
         if state.rack:
             wanted = state.rack.rsplit("/", 1)[-1]
-            for host, key in cli.read_auth().items():
+            for host, key in files.read_auth().items():
                 if host == state.host or not key:
                     continue
                 try:
-                    resp = cli.send_request(host, key, "GET", "/system")
-                    system = cli.parse_json(resp, host) if resp.status == 200 else {}
-                except cli.CliError:
+                    resp = transport.send_request(host, key, "GET", "/system")
+                    system = responses.parse_json(resp, host) if resp.status == 200 else {}
+                except errors.CliError:
                     continue
                 if isinstance(system, dict) and system.get("name") == wanted:
-                    direct = cli.State(host, key, None)
+                    direct = login_state.State(host, key, None)
                     return original(direct, method, path, body, content_type)
         return original(state, method, path, body, content_type)
 
-    cli.api = api
+    responses.api = api
 
 
 @zoo.mutant("PROXY-004", "sends a directly logged-in rack's key to Console once a rack is selected")
-def proxy_sends_rack_key_to_console(cli: ModuleType) -> None:
-    original = cli.current_state
+def proxy_sends_rack_key_to_console() -> None:
+    original = login_state.current_state
 
     def state() -> object:
         current = original()
         if current.rack and current.host:
-            others = [key for host, key in cli.read_auth().items() if host != current.host]
+            others = [key for host, key in files.read_auth().items() if host != current.host]
             if others:
                 current.key = others[-1]
         return current
 
-    cli.current_state = state
+    login_state.current_state = state
 
 
 @zoo.mutant("PROXY-006", "checks in with the Console it holds a key for before direct commands")
-def proxy_checks_in_with_console(cli: ModuleType) -> None:
-    original = cli.api
+def proxy_checks_in_with_console() -> None:
+    original = responses.api
 
     def api(state, method, path, body=None, content_type=None):  # type: ignore[no-untyped-def]
         if not state.rack:
-            others = [(h, k) for h, k in cli.read_auth().items() if h != state.host and k]
+            others = [(h, k) for h, k in files.read_auth().items() if h != state.host and k]
             if others:
-                with contextlib.suppress(cli.CliError):
-                    cli.send_request(others[0][0], others[0][1], "GET", "/auth")
+                with contextlib.suppress(errors.CliError):
+                    transport.send_request(others[0][0], others[0][1], "GET", "/auth")
         return original(state, method, path, body, content_type)
 
-    cli.api = api
+    responses.api = api
 
 
 @zoo.mutant("PROXY-007", "caches the first rack selection it reads and ignores later switches")
-def proxy_caches_rack_selection(cli: ModuleType) -> None:
-    original = cli.read_rack
+def proxy_caches_rack_selection() -> None:
+    original = files.read_rack
 
     def read_rack() -> str | None:
-        cache = cli.config_path(".rack-cache")
-        cached = cli.read_text(cache)
+        cache = files.config_path(".rack-cache")
+        cached = files.read_text(cache)
         if cached:
             return cached.strip()
         rack = original()
         if rack:
-            cli.ensure_config_dir()
-            cli.atomic_write(cache, rack.encode(), 0o600)
+            files.ensure_config_dir()
+            files.atomic_write(cache, rack.encode(), 0o600)
         return rack
 
-    cli.read_rack = read_rack
+    files.read_rack = read_rack
 
 
 @zoo.mutant("PROXY-008", "when Console refuses a rack, retries at other hosts auth holds keys for")
-def proxy_falls_back_around_console(cli: ModuleType) -> None:
-    original = cli.api
+def proxy_falls_back_around_console() -> None:
+    original = responses.api
 
     def api(state, method, path, body=None, content_type=None):  # type: ignore[no-untyped-def]
         try:
             return original(state, method, path, body, content_type)
-        except cli.CliError:
+        except errors.CliError:
             if not state.rack or not state.key:
                 raise
-            for host, key in cli.read_auth().items():
+            for host, key in files.read_auth().items():
                 if host == state.host or not key:
                     continue
                 try:
-                    resp = cli.send_request(host, key, method, path, None, body, content_type)
-                except cli.CliError:
+                    resp = transport.send_request(host, key, method, path, None, body, content_type)
+                except errors.CliError:
                     continue
                 if 200 <= resp.status < 300:
-                    return cli.parse_json(resp, host, allow_empty=method != "GET")
+                    return responses.parse_json(resp, host, allow_empty=method != "GET")
             raise
 
-    cli.api = api
+    responses.api = api
 
 
 @zoo.mutant("PROXY-009", "a login while a rack is selected stores the key but keeps the old target")
-def proxy_selection_pins_login_target(cli: ModuleType) -> None:
-    original = cli.store_login
+def proxy_selection_pins_login_target() -> None:
+    original = login.store_login
 
     def store(host: str, key: str, ident: str) -> None:
-        if not cli.read_rack():
+        if not files.read_rack():
             original(host, key, ident)
             return
-        with cli.locked():
-            auth = cli.read_auth()
+        with lock.locked():
+            auth = files.read_auth()
             auth[host] = key
-            cli.write_auth(auth)
+            files.write_auth(auth)
 
-    cli.store_login = store
+    login.store_login = store
+
+
+@zoo.mutant("PROXY-006", "runs no command without a selected rack: a direct rack login is useless",
+            precision=True)
+def proxy_commands_need_a_selected_rack() -> None:
+    original = responses.api
+
+    def api(state: login_state.State, method: str, path: str, body: bytes | None = None,
+            content_type: str | None = None) -> object:
+        if not state.rack:
+            raise errors.CliError("no rack selected; run `convox switch`")
+        return original(state, method, path, body, content_type)
+
+    responses.api = api

@@ -1,7 +1,8 @@
 """Mutants that break the RELIABILITY rules."""
 
-from types import ModuleType
 
+from fakes.reference_cli import errors, files, output, transport
+from fakes.reference_cli.commands import login, switch
 from tests.mutants import Zoo
 
 zoo = Zoo()
@@ -10,113 +11,128 @@ zoo = Zoo()
 @zoo.mutant(
     "RELIABILITY-001", "read-modify-write of auth without the lock, losing concurrent logins"
 )
-def reliability_unlocked_auth_update(cli: ModuleType) -> None:
+def reliability_unlocked_auth_update() -> None:
     import time
 
     def store(host: str, key: str, ident: str) -> None:
-        auth = cli.read_auth()
+        auth = files.read_auth()
         time.sleep(0.05)  # widen the race a real unlocked writer has
         auth[host] = key
-        cli.ensure_config_dir()
-        path = cli.config_path("auth")
+        files.ensure_config_dir()
+        path = files.config_path("auth")
         with open(path, "wb") as handle:
-            handle.write(cli.auth_json(auth))
-        cli.write_host(host)
-        cli.clear_rack()
+            handle.write(files.auth_json(auth))
+        files.write_host(host)
+        files.clear_rack()
 
-    cli.store_login = store
+    login.store_login = store
 
 
 @zoo.mutant("RELIABILITY-002", "treats an auth file it cannot parse as empty, then rewrites it")
-def reliability_corrupt_auth_is_empty(cli: ModuleType) -> None:
-    original = cli.read_auth
+def reliability_corrupt_auth_is_empty() -> None:
+    original = files.read_auth
 
     def read() -> dict[str, str]:
         try:
             return original()
-        except cli.CliError:
+        except errors.CliError:
             return {}
 
-    cli.read_auth = read
+    files.read_auth = read
 
 
 @zoo.mutant("RELIABILITY-003", "reports a corrupt auth file as a bare JSON error, naming no file")
-def reliability_corrupt_auth_unnamed(cli: ModuleType) -> None:
-    original = cli.read_auth
+def reliability_corrupt_auth_unnamed() -> None:
+    original = files.read_auth
 
     def read() -> dict[str, str]:
         try:
             return original()
-        except cli.CliError:
-            raise cli.CliError("unexpected end of JSON input") from None
+        except errors.CliError:
+            raise errors.CliError("unexpected end of JSON input") from None
 
-    cli.read_auth = read
+    files.read_auth = read
 
 
 @zoo.mutant("RELIABILITY-004", "takes a file it cannot read for a missing one")
-def reliability_unreadable_is_missing(cli: ModuleType) -> None:
-    original = cli.read_text
+def reliability_unreadable_is_missing() -> None:
+    original = files.read_text
 
     def read(path: str) -> str | None:
         try:
             return original(path)
-        except cli.CliError:
+        except errors.CliError:
             return None
 
-    cli.read_text = read
+    files.read_text = read
 
 
 @zoo.mutant("RELIABILITY-005", "logs in anyway when the server cannot be reached (offline login)")
-def reliability_transport_error_logs_in(cli: ModuleType) -> None:
-    original = cli.validate_login
+def reliability_transport_error_logs_in() -> None:
+    original = login.validate_login
 
     def validate(host: str, key: str) -> str:
         try:
             return original(host, key)
-        except cli.TransportError:
+        except errors.TransportError:
             return ""
 
-    cli.validate_login = validate
+    login.validate_login = validate
 
 
 @zoo.mutant("RELIABILITY-006", "login treats every answer but a 401 as an accepted key")
-def reliability_only_401_refuses(cli: ModuleType) -> None:
+def reliability_only_401_refuses() -> None:
     def validate(host: str, key: str) -> str:
-        resp = cli.send_request(host, key, "GET", "/auth")
+        resp = transport.send_request(host, key, "GET", "/auth")
         if resp.status == 401:
-            raise cli.CliError(f"invalid login: {host} rejected the key")
+            raise errors.CliError(f"invalid login: {host} rejected the key")
         return ""
 
-    cli.validate_login = validate
+    login.validate_login = validate
 
 
 @zoo.mutant("RELIABILITY-007", "waits an hour for an answer")
-def reliability_waits_forever(cli: ModuleType) -> None:
-    cli.request_timeout = lambda: 3600.0
+def reliability_waits_forever() -> None:
+    transport.request_timeout = lambda: 3600.0
 
 
 @zoo.mutant("RELIABILITY-008", "prints errors on stdout, leaving stderr empty")
-def reliability_errors_on_stdout(cli: ModuleType) -> None:
+def reliability_errors_on_stdout() -> None:
     def report(message: str) -> None:
-        line = " ".join(cli.redact(str(message)).split()) or "unknown error"
-        cli.out(f"ERROR: {line}")
+        line = " ".join(errors.redact(str(message)).split()) or "unknown error"
+        output.out(f"ERROR: {line}")
 
-    cli.report_error = report
+    errors.report_error = report
 
 
 @zoo.mutant("RELIABILITY-009", "switch trusts an org/name when Console's rack list cannot be read")
-def reliability_switch_trusts_name_on_error(cli: ModuleType) -> None:
-    original = cli.cmd_switch
+def reliability_switch_trusts_name_on_error() -> None:
+    original = switch.cmd_switch
 
-    def switch(args: list[str]) -> int:
+    def cmd_switch(args: list[str]) -> int:
         try:
             return original(args)
-        except cli.CliError as exc:
+        except errors.CliError as exc:
             refused = str(exc).startswith(("rack not found", "ambiguous", "usage"))
             if refused or len(args) != 1 or "/" not in args[0]:
                 raise
-            cli.select_rack(args[0])
-            cli.out(f"Switched to {args[0]}")
+            switch.select_rack(args[0])
+            output.out(f"Switched to {args[0]}")
             return 0
 
-    cli.cmd_switch = switch
+    switch.cmd_switch = cmd_switch
+
+
+@zoo.mutant("RELIABILITY-010", "takes an answer it cannot parse for an empty list")
+def reliability_malformed_answer_is_empty() -> None:
+    from fakes.reference_cli import responses
+
+    original = responses.parse_json
+
+    def parse(resp: transport.Response, host: str, allow_empty: bool = False) -> object:
+        try:
+            return original(resp, host, allow_empty)
+        except errors.CliError:
+            return []
+
+    responses.parse_json = parse

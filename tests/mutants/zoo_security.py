@@ -1,63 +1,64 @@
 """Mutants that break the SECURITY rules."""
 
-from types import ModuleType
 
+from fakes.reference_cli import errors, files, hosts, transport
+from fakes.reference_cli.commands import login
 from tests.mutants import Zoo
 
 zoo = Zoo()
 
 
 @zoo.mutant("SECURITY-004", "prints the key after a successful login")
-def security_prints_key(cli: ModuleType) -> None:
-    original = cli.store_login
+def security_prints_key() -> None:
+    original = login.store_login
 
     def store(host: str, key: str, ident: str) -> None:
         original(host, key, ident)
         print(f"stored key {key} for {host}")
 
-    cli.store_login = store
+    login.store_login = store
 
 
 @zoo.mutant("SECURITY-005", "writes auth readable by everyone")
-def security_world_readable_auth(cli: ModuleType) -> None:
-    cli.AUTH_MODE = 0o644
+def security_world_readable_auth() -> None:
+    files.AUTH_MODE = 0o644
 
 
-@zoo.mutant("SECURITY-001", "percent-encodes the key before sending it")
-def security_percent_encodes_key(cli: ModuleType) -> None:
+@zoo.mutant("SECURITY-001", "percent-encodes the key before sending it", precision=True)
+def security_percent_encodes_key() -> None:
     from urllib.parse import quote
 
-    original = cli.basic_auth_header
-    cli.basic_auth_header = lambda key: original(quote(key, safe=""))
+    original = transport.basic_auth_header
+    transport.basic_auth_header = lambda key: original(quote(key, safe=""))
 
 
 @zoo.mutant("SECURITY-002", "probes a new login target with the current host's key first")
-def security_probes_with_current_key(cli: ModuleType) -> None:
-    original = cli.validate_login
+def security_probes_with_current_key() -> None:
+    original = login.validate_login
 
     def validate(host: str, key: str) -> str:
-        current = cli.read_host()
-        stored = cli.read_auth().get(current) if current else None
+        current = files.read_host()
+        stored = files.read_auth().get(current) if current else None
         if stored and current != host and stored != key:
             try:
-                resp = cli.send_request(host, stored, "GET", "/auth")
+                resp = transport.send_request(host, stored, "GET", "/auth")
                 if resp.status == 200:
                     key = stored
-            except cli.CliError:
+            except errors.CliError:
                 pass
         return original(host, key)
 
-    cli.validate_login = validate
+    login.validate_login = validate
 
 
 @zoo.mutant("SECURITY-003", "reports each login to an analytics host, like the classic CLI")
-def security_phones_home(cli: ModuleType) -> None:
-    original = cli.store_login
+def security_phones_home() -> None:
+    original = login.store_login
 
     def store(host: str, key: str, ident: str) -> None:
         original(host, key, ident)
         try:
-            conn = cli.open_connection("api.segment.io", 2.0)
+            conn = transport.open_connection("api.segment.io", 2.0)
             try:
                 conn.request("POST", "/v1/track", body=b'{"event": "cli-login"}')
                 conn.getresponse().read()
@@ -66,48 +67,48 @@ def security_phones_home(cli: ModuleType) -> None:
         except Exception:
             pass
 
-    cli.store_login = store
+    login.store_login = store
 
 
 @zoo.mutant("SECURITY-006", "creates the config directory world-writable")
-def security_world_writable_config_dir(cli: ModuleType) -> None:
-    cli.CONFIG_DIR_MODE = 0o777
+def security_world_writable_config_dir() -> None:
+    files.CONFIG_DIR_MODE = 0o777
 
 
 @zoo.mutant("SECURITY-007", "retries over plain http:// when the TLS handshake fails")
-def security_falls_back_to_plain_http(cli: ModuleType) -> None:
-    original = cli.send_request
+def security_falls_back_to_plain_http() -> None:
+    original = transport.send_request
 
     def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
         try:
             return original(host, key, method, path, rack, body, content_type)
-        except cli.TransportError as exc:
+        except errors.TransportError as exc:
             if "TLS" not in str(exc):
                 raise
         import http.client
 
-        name, port = cli.split_host(host)
-        conn = http.client.HTTPConnection(name, port, timeout=cli.request_timeout())
+        name, port = hosts.split_host(host)
+        conn = http.client.HTTPConnection(name, port, timeout=transport.request_timeout())
         try:
-            headers = cli.request_headers(key, rack, content_type)
+            headers = transport.request_headers(key, rack, content_type)
             conn.request(method, path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
             got = {k.lower(): v for k, v in resp.getheaders()}
-            return cli.Response(resp.status, resp.reason or "", got, data)
+            return transport.Response(resp.status, resp.reason or "", got, data)
         except OSError as exc:
-            raise cli.TransportError(f"plain HTTP to {host} failed: {exc}") from None
+            raise errors.TransportError(f"plain HTTP to {host} failed: {exc}") from None
         finally:
             conn.close()
 
-    cli.send_request = send
+    transport.send_request = send
 
 
 @zoo.mutant("SECURITY-001", "stores the key Unicode-normalised (NFKD) instead of as given")
-def security_normalises_stored_key(cli: ModuleType) -> None:
+def security_normalises_stored_key() -> None:
     import unicodedata
 
-    original = cli.store_login
-    cli.store_login = lambda host, key, ident: original(
+    original = login.store_login
+    login.store_login = lambda host, key, ident: original(
         host, unicodedata.normalize("NFKD", key), ident
     )

@@ -1,125 +1,126 @@
 """Mutants that break the SHARING rules."""
 
-from types import ModuleType
 
+from fakes.reference_cli import errors, files, login_state, responses
+from fakes.reference_cli.commands import rack, switch
 from tests.mutants import Zoo, swallow_status
 
 zoo = Zoo()
 
 
-def _first_org_only(cli: ModuleType, racks: list) -> list:  # type: ignore[type-arg]
+def _first_org_only(racks: list) -> list:  # type: ignore[type-arg]
     """The racks of the first organization Console lists (one-org-per-user thinking)."""
     if not racks:
         return racks
-    first = cli.rack_ref(racks[0]).split("/", 1)[0]
-    return [item for item in racks if cli.rack_ref(item).split("/", 1)[0] == first]
+    first = switch.rack_ref(racks[0]).split("/", 1)[0]
+    return [item for item in racks if switch.rack_ref(item).split("/", 1)[0] == first]
 
 
 @zoo.mutant("SHARING-001", "racks shows only the first organization's racks")
-def sharing_racks_lists_one_organization(cli: ModuleType) -> None:
-    original = cli.fetch_racks
+def sharing_racks_lists_one_organization() -> None:
+    original = switch.fetch_racks
 
     def fetch(state, command="switch"):  # type: ignore[no-untyped-def]
         racks = original(state, command)
-        return _first_org_only(cli, racks) if command == "racks" else racks
+        return _first_org_only(racks) if command == "racks" else racks
 
-    cli.fetch_racks = fetch
+    switch.fetch_racks = fetch
 
 
 @zoo.mutant("SHARING-002", "switch only finds racks of the first organization Console lists")
-def sharing_switch_sees_one_organization(cli: ModuleType) -> None:
-    original = cli.rack_refs
+def sharing_switch_sees_one_organization() -> None:
+    original = switch.rack_refs
 
     def refs(racks):  # type: ignore[no-untyped-def]
-        return original(_first_org_only(cli, racks))
+        return original(_first_org_only(racks))
 
-    cli.rack_refs = refs
+    switch.rack_refs = refs
 
 
 @zoo.mutant("SHARING-003", "sends the first key stored in auth, whatever the host")
-def sharing_sends_first_stored_key(cli: ModuleType) -> None:
-    original = cli.current_state
+def sharing_sends_first_stored_key() -> None:
+    original = login_state.current_state
 
     def state():  # type: ignore[no-untyped-def]
         current = original()
-        stored = list(cli.read_auth().values())
+        stored = list(files.read_auth().values())
         if current.key and stored:
             current.key = stored[0]
-            cli.remember_secret(current.key)
+            errors.remember_secret(current.key)
         return current
 
-    cli.current_state = state
+    login_state.current_state = state
 
 
 @zoo.mutant("SHARING-004", "switch stores the selection before Console has confirmed the rack")
-def sharing_switch_writes_before_checking(cli: ModuleType) -> None:
-    original = cli.cmd_switch
+def sharing_switch_writes_before_checking() -> None:
+    original = switch.cmd_switch
 
-    def switch(args):  # type: ignore[no-untyped-def]
+    def cmd_switch(args):  # type: ignore[no-untyped-def]
         if len(args) == 1 and "/" in args[0]:
-            cli.select_rack(args[0])
+            switch.select_rack(args[0])
         return original(args)
 
-    cli.cmd_switch = switch
+    switch.cmd_switch = cmd_switch
 
 
 @zoo.mutant("SHARING-005", "shows Console's refusal (403) as a rack with nothing on it")
-def sharing_403_is_empty_answer(cli: ModuleType) -> None:
-    swallow_status(cli, 403, when=lambda path, rack: bool(rack))
+def sharing_403_is_empty_answer() -> None:
+    swallow_status(403, when=lambda path, rack: bool(rack))
 
 
 @zoo.mutant("SHARING-006", "rack info insists on a rack selected through Console")
-def sharing_rack_info_needs_console(cli: ModuleType) -> None:
-    original = cli.cmd_rack
+def sharing_rack_info_needs_console() -> None:
+    original = rack.cmd_rack
 
-    def rack(args):  # type: ignore[no-untyped-def]
-        if not cli.read_rack():
-            raise cli.CliError("no rack selected; run `convox switch ORG/NAME`")
+    def cmd_rack(args):  # type: ignore[no-untyped-def]
+        if not files.read_rack():
+            raise errors.CliError("no rack selected; run `convox switch ORG/NAME`")
         return original(args)
 
-    cli.cmd_rack = rack
+    rack.cmd_rack = cmd_rack
 
 
 @zoo.mutant("SHARING-008", "answers from the last good result when Console refuses the rack")
-def sharing_serves_stale_answer_on_refusal(cli: ModuleType) -> None:
+def sharing_serves_stale_answer_on_refusal() -> None:
     import hashlib
     import json
 
-    original = cli.api
+    original = responses.api
 
     def api(state, method, path, body=None, content_type=None):  # type: ignore[no-untyped-def]
         if method != "GET" or not state.rack:
             return original(state, method, path, body, content_type)
         name = hashlib.sha256(f"{state.rack} {path}".encode()).hexdigest()[:16]
-        cache = cli.config_path(f"cache-{name}.json")
+        cache = files.config_path(f"cache-{name}.json")
         try:
             result = original(state, method, path, body, content_type)
-        except cli.CliError:
-            saved = cli.read_text(cache)
+        except errors.CliError:
+            saved = files.read_text(cache)
             if saved is None:
                 raise
             return json.loads(saved)
-        cli.ensure_config_dir()
-        cli.atomic_write(cache, json.dumps(result).encode(), 0o600)
+        files.ensure_config_dir()
+        files.atomic_write(cache, json.dumps(result).encode(), 0o600)
         return result
 
-    cli.api = api
+    responses.api = api
 
 
 @zoo.mutant("SHARING-009", "keeps Console's rack list from the first listing and reuses it")
-def sharing_caches_rack_list(cli: ModuleType) -> None:
+def sharing_caches_rack_list() -> None:
     import json
 
-    original = cli.fetch_racks
+    original = switch.fetch_racks
 
     def fetch(state, command="switch"):  # type: ignore[no-untyped-def]
-        cache = cli.config_path("racks-cache.json")
-        saved = cli.read_text(cache)
+        cache = files.config_path("racks-cache.json")
+        saved = files.read_text(cache)
         if saved is not None:
             return json.loads(saved)
         racks = original(state, command)
-        cli.ensure_config_dir()
-        cli.atomic_write(cache, json.dumps(racks).encode(), 0o600)
+        files.ensure_config_dir()
+        files.atomic_write(cache, json.dumps(racks).encode(), 0o600)
         return racks
 
-    cli.fetch_racks = fetch
+    switch.fetch_racks = fetch

@@ -1,225 +1,226 @@
 """Mutants that break the SWITCH rules."""
 
-from types import ModuleType
 
+from fakes.reference_cli import errors, files, login_state, output
+from fakes.reference_cli.commands import login, switch
 from tests.mutants import Zoo
 
 zoo = Zoo()
 
 
 @zoo.mutant("SWITCH-005", "switch also rewrites the login target")
-def switch_rewrites_host(cli: ModuleType) -> None:
-    original = cli.select_rack
+def switch_rewrites_host() -> None:
+    original = switch.select_rack
 
     def select(ref: str) -> None:
         original(ref)
-        cli.write_host(ref)
+        files.write_host(ref)
 
-    cli.select_rack = select
+    switch.select_rack = select
 
 
 @zoo.mutant("SWITCH-005", "switch re-saves auth in compact JSON (same keys, other bytes)")
-def switch_rewrites_auth_compact(cli: ModuleType) -> None:
+def switch_rewrites_auth_compact() -> None:
     import json
 
-    original = cli.select_rack
+    original = switch.select_rack
 
     def select(ref: str) -> None:
         original(ref)
-        data = json.dumps(cli.read_auth()).encode("utf-8")
-        cli.atomic_write(cli.config_path("auth"), data, cli.AUTH_MODE)
+        data = json.dumps(files.read_auth()).encode("utf-8")
+        files.atomic_write(files.config_path("auth"), data, files.AUTH_MODE)
 
-    cli.select_rack = select
+    switch.select_rack = select
 
 
 @zoo.mutant("SWITCH-003", "switch accepts a rack Console did not list")
-def switch_accepts_unlisted_rack(cli: ModuleType) -> None:
-    original = cli.match_rack
+def switch_accepts_unlisted_rack() -> None:
+    original = switch.match_rack
 
     def match(refs: list[str], wanted: str) -> str:
         try:
             return original(refs, wanted)
-        except cli.CliError:
+        except errors.CliError:
             if "/" in wanted:
                 return wanted
             raise
 
-    cli.match_rack = match
+    switch.match_rack = match
 
 
 @zoo.mutant("SWITCH-001", "switch stores the bare rack name, dropping the organization")
-def switch_stores_bare_name(cli: ModuleType) -> None:
-    original = cli.select_rack
+def switch_stores_bare_name() -> None:
+    original = switch.select_rack
 
     def select(ref: str) -> None:
         original(ref.rsplit("/", 1)[-1])
 
-    cli.select_rack = select
+    switch.select_rack = select
 
 
 @zoo.mutant("SWITCH-002", "switch compares rack names only, ignoring the organization")
-def switch_matches_name_ignoring_org(cli: ModuleType) -> None:
-    original = cli.match_rack
+def switch_matches_name_ignoring_org() -> None:
+    original = switch.match_rack
 
     def match(refs: list[str], wanted: str) -> str:
         return original(refs, wanted.rsplit("/", 1)[-1])
 
-    cli.match_rack = match
+    switch.match_rack = match
 
 
 @zoo.mutant("SWITCH-002", "switch checks names against the rack list it saw first (a stale cache)")
-def switch_uses_stale_rack_list(cli: ModuleType) -> None:
+def switch_uses_stale_rack_list() -> None:
     import json
 
-    original = cli.fetch_racks
+    original = switch.fetch_racks
 
     def fetch(state: object, command: str = "switch") -> list[dict[str, object]]:
-        cache = cli.config_path("racks.cache")
-        text = cli.read_text(cache)
+        cache = files.config_path("racks.cache")
+        text = files.read_text(cache)
         if text is not None:
             return json.loads(text)
         racks = original(state, command)
-        cli.ensure_config_dir()
-        cli.atomic_write(cache, json.dumps(racks).encode("utf-8"), cli.PLAIN_FILE_MODE)
+        files.ensure_config_dir()
+        files.atomic_write(cache, json.dumps(racks).encode("utf-8"), files.PLAIN_FILE_MODE)
         return racks
 
-    cli.fetch_racks = fetch
+    switch.fetch_racks = fetch
 
 
 @zoo.mutant("SWITCH-004", "switch on a rack login selects the name as typed")
-def switch_on_rack_selects_as_typed(cli: ModuleType) -> None:
-    original = cli.cmd_switch
+def switch_on_rack_selects_as_typed() -> None:
+    original = switch.cmd_switch
 
-    def switch(args: list[str]) -> int:
+    def cmd_switch(args: list[str]) -> int:
         try:
             return original(args)
-        except cli.CliError as exc:
+        except errors.CliError as exc:
             if args and "needs a Console login" in str(exc):
-                cli.select_rack(args[0])
+                switch.select_rack(args[0])
                 return 0
             raise
 
-    cli.cmd_switch = switch
+    switch.cmd_switch = cmd_switch
 
 
 @zoo.mutant("SWITCH-004", "switch on a rack login asks console.convox.com with the rack key")
-def switch_on_rack_asks_default_console(cli: ModuleType) -> None:
-    original = cli.fetch_racks
+def switch_on_rack_asks_default_console() -> None:
+    original = switch.fetch_racks
 
     def fetch(state: object, command: str = "switch") -> list[dict[str, object]]:
         try:
             return original(state, command)
-        except cli.CliError:
-            if state.host == cli.DEFAULT_HOST:  # type: ignore[attr-defined]
+        except errors.CliError:
+            if state.host == login.DEFAULT_HOST:  # type: ignore[attr-defined]
                 raise
-            console = cli.State(cli.DEFAULT_HOST, state.key, state.rack)  # type: ignore[attr-defined]
+            console = login_state.State(login.DEFAULT_HOST, state.key, state.rack)  # type: ignore[attr-defined]
             return original(console, command)
 
-    cli.fetch_racks = fetch
+    switch.fetch_racks = fetch
 
 
 @zoo.mutant("SWITCH-006", "switch refuses a bare rack name")
-def switch_refuses_bare_name(cli: ModuleType) -> None:
-    original = cli.match_rack
+def switch_refuses_bare_name() -> None:
+    original = switch.match_rack
 
     def match(refs: list[str], wanted: str) -> str:
         if "/" not in wanted:
-            raise cli.CliError(f"rack not found: {wanted} (use ORG/NAME)")
+            raise errors.CliError(f"rack not found: {wanted} (use ORG/NAME)")
         return original(refs, wanted)
 
-    cli.match_rack = match
+    switch.match_rack = match
 
 
 @zoo.mutant("SWITCH-007", "switch takes an unknown bare name as a rack of the current org")
-def switch_guesses_org_for_unknown_name(cli: ModuleType) -> None:
-    original = cli.match_rack
+def switch_guesses_org_for_unknown_name() -> None:
+    original = switch.match_rack
 
     def match(refs: list[str], wanted: str) -> str:
         try:
             return original(refs, wanted)
-        except cli.CliError:
+        except errors.CliError:
             if "/" in wanted or any(ref.rsplit("/", 1)[-1] == wanted for ref in refs):
                 raise
-            current = cli.read_rack() or (refs[0] if refs else "")
+            current = files.read_rack() or (refs[0] if refs else "")
             return f"{current.split('/')[0]}/{wanted}"
 
-    cli.match_rack = match
+    switch.match_rack = match
 
 
 @zoo.mutant("SWITCH-007", "switch to an unknown rack forgets the current selection")
-def switch_clears_selection_on_unknown_rack(cli: ModuleType) -> None:
-    original = cli.match_rack
+def switch_clears_selection_on_unknown_rack() -> None:
+    original = switch.match_rack
 
     def match(refs: list[str], wanted: str) -> str:
         try:
             return original(refs, wanted)
-        except cli.CliError as exc:
+        except errors.CliError as exc:
             if "not found" in str(exc):
-                cli.clear_rack()
+                files.clear_rack()
             raise
 
-    cli.match_rack = match
+    switch.match_rack = match
 
 
 @zoo.mutant("SWITCH-008", "switch picks the first rack matching an ambiguous bare name")
-def switch_picks_first_of_ambiguous_name(cli: ModuleType) -> None:
-    original = cli.match_rack
+def switch_picks_first_of_ambiguous_name() -> None:
+    original = switch.match_rack
 
     def match(refs: list[str], wanted: str) -> str:
         try:
             return original(refs, wanted)
-        except cli.CliError:
+        except errors.CliError:
             matches = [ref for ref in refs if ref.rsplit("/", 1)[-1] == wanted]
             if matches:
                 return matches[0]
             raise
 
-    cli.match_rack = match
+    switch.match_rack = match
 
 
 @zoo.mutant("SWITCH-009", "switch without a name prints the bare rack name, not org/name")
-def current_rack_prints_bare_name(cli: ModuleType) -> None:
+def current_rack_prints_bare_name() -> None:
     def current() -> int:
-        rack = cli.read_rack()
+        rack = files.read_rack()
         if rack is None:
-            raise cli.CliError("no rack selected")
-        cli.out(rack.rsplit("/", 1)[-1])
+            raise errors.CliError("no rack selected")
+        output.out(rack.rsplit("/", 1)[-1])
         return 0
 
-    cli.cmd_current_rack = current
+    switch.cmd_current_rack = current
 
 
 @zoo.mutant("SWITCH-009", "switch without a name is a usage error")
-def switch_without_name_is_usage_error(cli: ModuleType) -> None:
-    original = cli.cmd_switch
+def switch_without_name_is_usage_error() -> None:
+    original = switch.cmd_switch
 
-    def switch(args: list[str]) -> int:
+    def cmd_switch(args: list[str]) -> int:
         if not args:
-            raise cli.CliError("usage: convox switch ORG/NAME")
+            raise errors.CliError("usage: convox switch ORG/NAME")
         return original(args)
 
-    cli.cmd_switch = switch
+    switch.cmd_switch = cmd_switch
 
 
 @zoo.mutant("SWITCH-010", "reads the selection file without trimming its newline")
-def selection_read_untrimmed(cli: ModuleType) -> None:
+def selection_read_untrimmed() -> None:
     def read_rack() -> str | None:
-        text = cli.read_text(cli.config_path("rack"))
+        text = files.read_text(files.config_path("rack"))
         return text if text and text.strip() else None
 
-    cli.read_rack = read_rack
+    files.read_rack = read_rack
 
 
 @zoo.mutant("SWITCH-006", "compares a bare rack name by sort order instead of equality")
-def switch_bare_name_by_sort_order(cli: ModuleType) -> None:
-    original = cli.match_rack
+def switch_bare_name_by_sort_order() -> None:
+    original = switch.match_rack
 
     def match(refs: list[str], wanted: str) -> str:
         if "/" in wanted:
             return original(refs, wanted)
         matches = [ref for ref in refs if ref.rsplit("/", 1)[-1] <= wanted]
         if len(matches) > 1:
-            raise cli.CliError(f"ambiguous rack name: {wanted}")
+            raise errors.CliError(f"ambiguous rack name: {wanted}")
         return original(refs, wanted) if not matches else matches[0]
 
-    cli.match_rack = match
+    switch.match_rack = match

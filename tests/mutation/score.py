@@ -7,8 +7,8 @@ disk). Because that file is rewritten on disk, everything happens in a
 throwaway copy of the tree: an interrupted run can never leave a mutated
 reference CLI in the checkout.
 
-Mutations inside type annotations are equivalent by construction (the module
-uses ``from __future__ import annotations``, so annotations are never
+Mutations inside type annotations are equivalent by construction (the
+modules use ``from __future__ import annotations``, so annotations are never
 evaluated) and are skipped with that reason. The rest are sampled with a fixed
 seed (``--sample N``, ``--sample 0`` for all) because every surviving mutant
 costs a full suite run. Writes ``reports/mutation/score.json`` and
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-TARGET = "fakes/reference_cli/cli.py"
+TARGET = "fakes/reference_cli"  # a package: cosmic-ray mutates every module in it
 CONFIG = """\
 [cosmic-ray]
 module-path = "{target}"
@@ -89,6 +89,24 @@ def function_at(line: int, spans: list[tuple[int, int, str]]) -> str:
     return inside[-1] if inside else "<module>"
 
 
+Spans = tuple[list[tuple[tuple[int, int], tuple[int, int]]], list[tuple[int, int, str]]]
+
+
+class Sources:
+    """Each mutated module's (annotation spans, function spans), read once per file."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.cache: dict[str, Spans] = {}
+
+    def spans(self, module_path: object) -> Spans:
+        key = str(module_path)
+        if key not in self.cache:
+            source = (self.work / key).read_text()
+            self.cache[key] = (annotation_spans(source), function_spans(source))
+        return self.cache[key]
+
+
 def sqlite_rows(db: Path, query: str) -> list[tuple[Any, ...]]:
     import sqlite3
 
@@ -101,15 +119,14 @@ def choose(work: Path, db: Path, sample: int, seed: int) -> tuple[int, int, int]
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
-    source = (work / TARGET).read_text()
-    spans = annotation_spans(source)
-    functions = function_spans(source)
+    sources = Sources(work)
     scope = out_of_scope()
     equivalent = excluded = 0
     with use_db(str(db), WorkDB.Mode.open) as work_db:
         candidates = []
         for item in work_db.pending_work_items:
             mutation = item.mutations[0]
+            spans, functions = sources.spans(mutation.module_path)
             if in_annotation(tuple(mutation.start_pos), spans):
                 work_db.set_result(item.job_id, WorkResult(
                     output="equivalent: inside a type annotation (never evaluated)",
@@ -132,17 +149,18 @@ def choose(work: Path, db: Path, sample: int, seed: int) -> tuple[int, int, int]
     return equivalent, excluded, len(keep)
 
 
-def summarise(db: Path, source: str) -> dict[str, Any]:
+def summarise(db: Path, work: Path) -> dict[str, Any]:
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
-    functions = function_spans(source)
+    sources = Sources(work)
     scope = out_of_scope()
     killed, survivors, incompetent, excluded = 0, [], 0, 0
     with use_db(str(db), WorkDB.Mode.open) as work_db:
         for item, result in work_db.completed_work_items:
             if result.worker_outcome == WorkerOutcome.SKIPPED:
                 continue
+            _spans, functions = sources.spans(item.mutations[0].module_path)
             function = function_at(item.mutations[0].start_pos[0], functions)
             if function in scope:  # a session sampled before the scope file named it
                 excluded += 1
@@ -153,6 +171,7 @@ def summarise(db: Path, source: str) -> dict[str, Any]:
                 mutation = item.mutations[0]
                 survivors.append({
                     "job": item.job_id,
+                    "module": str(mutation.module_path),
                     "function": function,
                     "operator": mutation.operator_name,
                     "line": mutation.start_pos[0],
@@ -167,7 +186,7 @@ def summarise(db: Path, source: str) -> dict[str, Any]:
         "incompetent": incompetent,
         "out_of_scope_run": excluded,
         "score": round(killed / tested, 4) if tested else None,
-        "survivors": sorted(survivors, key=lambda s: s["line"]),
+        "survivors": sorted(survivors, key=lambda s: (s["module"], s["line"])),
     }
 
 
@@ -203,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{total} mutants; {equivalent} in annotations (equivalent); {excluded} in "
               f"out-of-scope functions; running {chosen}", flush=True)
         cosmic("exec", str(config), str(db))
-        summary = summarise(db, (work / TARGET).read_text())
+        summary = summarise(db, work)
     summary.update(total=total, equivalent_annotations=equivalent, out_of_scope=excluded,
                    sampled=chosen, seed=args.seed, target=TARGET)
 
@@ -213,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Mutation score of the reference CLI",
         "",
-        f"{summary['total']} mutants of `{TARGET}`; {equivalent} inside type annotations "
-        f"(equivalent, skipped); {excluded} in functions no rule governs "
+        f"{summary['total']} mutants of the modules of `{TARGET}`; {equivalent} inside type "
+        f"annotations (equivalent, skipped); {excluded} in functions no rule governs "
         f"(tests/mutation/scope.toml); {chosen} sampled with seed {args.seed}.",
         "",
         f"**Killed {summary['killed']} / {summary['killed'] + summary['survived']} "
@@ -224,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     for survivor in summary["survivors"]:
-        lines += [f"### {survivor['function']} (line {survivor['line']}): {survivor['operator']}",
+        lines += [f"### {survivor['module']}:{survivor['line']} {survivor['function']}: "
+                  f"{survivor['operator']}",
                   "",
                   "```diff", survivor["diff"].strip(), "```", ""]
     (out / "score.md").write_text("\n".join(lines))

@@ -541,7 +541,7 @@ def test_logout_removes_only_the_current_host(cli: Cli, server: HTTPServer, host
 
 
 def test_version_help_and_unknown(cli: Cli) -> None:
-    from fakes.reference_cli.cli import VERSION
+    from fakes.reference_cli.transport import VERSION
 
     assert cli.run("--version").stdout.strip().endswith(VERSION)
     assert "login" in cli.run("--help").stdout

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from fakes.reference_cli import cli
+from fakes.reference_cli import errors, files, hosts, lock, login_state, main, transport
+from fakes.reference_cli.commands import login, logout, rack, switch
 from tests.reference_cli.conftest import ROOT, basic, clean_env
 
 
@@ -40,9 +41,9 @@ def test_config_dir_defaults_to_home_dot_convox(
 ) -> None:
     monkeypatch.delenv("CONVOX_CONFIG", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert cli.config_dir() == str(tmp_path / ".convox")
+    assert files.config_dir() == str(tmp_path / ".convox")
     monkeypatch.setenv("CONVOX_CONFIG", str(tmp_path / "elsewhere"))
-    assert cli.config_path("auth") == str(tmp_path / "elsewhere" / "auth")
+    assert files.config_path("auth") == str(tmp_path / "elsewhere" / "auth")
 
 
 # ----------------------------------------------------------------- atomic write
@@ -52,7 +53,7 @@ def test_atomic_write_replaces_and_leaves_no_temp_files(config: Path) -> None:
     config.mkdir()
     target = config / "auth"
     target.write_bytes(b"old")
-    cli.atomic_write(str(target), b"new contents", 0o600)
+    files.atomic_write(str(target), b"new contents", 0o600)
     assert target.read_bytes() == b"new contents"
     assert sorted(os.listdir(config)) == ["auth"]
     assert target.stat().st_mode & 0o777 == 0o600
@@ -68,9 +69,9 @@ def test_atomic_write_failure_keeps_old_file_and_cleans_up(
     def broken_replace(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli.os, "replace", broken_replace)
-    with pytest.raises(cli.CliError, match=r"cannot write .*auth"):
-        cli.atomic_write(str(target), b"new", 0o600)
+    monkeypatch.setattr(files.os, "replace", broken_replace)
+    with pytest.raises(errors.CliError, match=r"cannot write .*auth"):
+        files.atomic_write(str(target), b"new", 0o600)
     assert target.read_bytes() == b"precious"
     assert sorted(os.listdir(config)) == ["auth"]
 
@@ -92,7 +93,7 @@ def test_atomic_write_is_never_half_visible(config: Path) -> None:
     thread.start()
     try:
         for i in range(40):
-            cli.atomic_write(str(target), big_b if i % 2 == 0 else big_a, 0o600)
+            files.atomic_write(str(target), big_b if i % 2 == 0 else big_a, 0o600)
     finally:
         done.set()
         thread.join()
@@ -103,15 +104,15 @@ def test_atomic_write_is_never_half_visible(config: Path) -> None:
 
 
 def bump_concurrently(counter: Path, workers: int = 8) -> int:
-    """``workers`` threads each read-increment-write ``counter`` under ``cli.locked()``."""
+    """``workers`` threads each read-increment-write ``counter`` under ``lock.locked()``."""
     barrier = threading.Barrier(workers)
 
     def bump() -> None:
         barrier.wait()
-        with cli.locked():
+        with lock.locked():
             value = int(counter.read_text()) if counter.exists() else 0
             time.sleep(0.03)  # widen the window a missing lock would lose updates in
-            cli.atomic_write(str(counter), str(value + 1).encode(), 0o600)
+            files.atomic_write(str(counter), str(value + 1).encode(), 0o600)
 
     threads = [threading.Thread(target=bump) for _ in range(workers)]
     for thread in threads:
@@ -129,7 +130,7 @@ def test_without_the_lock_updates_are_lost(config: Path, monkeypatch: pytest.Mon
     """Control for the test above: it would catch a lock that does nothing."""
     import contextlib
 
-    monkeypatch.setattr(cli, "locked", contextlib.nullcontext)
+    monkeypatch.setattr(lock, "locked", contextlib.nullcontext)
     config.mkdir()
     assert bump_concurrently(config / "counter") < 8
 
@@ -138,10 +139,10 @@ def test_concurrent_store_login_in_processes_loses_nothing(config: Path) -> None
     """8 processes x 10 logins to distinct hosts: all 80 keys survive."""
     script = (
         "import sys\n"
-        "from fakes.reference_cli import cli\n"
+        "from fakes.reference_cli.commands import login\n"
         "n = int(sys.argv[1])\n"
         "for j in range(10):\n"
-        "    cli.store_login(f'h{n}-{j}.convox.test', f'key-{n}-{j}', '')\n"
+        "    login.store_login(f'h{n}-{j}.convox.test', f'key-{n}-{j}', '')\n"
     )
     env = clean_env(CONVOX_CONFIG=str(config), HOME=str(config.parent))
     procs = [
@@ -161,7 +162,7 @@ def test_concurrent_store_login_in_processes_loses_nothing(config: Path) -> None
 def test_fresh_files_get_private_modes_whatever_the_umask(config: Path) -> None:
     old = os.umask(0)
     try:
-        cli.store_login("h.convox.test", "k1", "user-1")
+        login.store_login("h.convox.test", "k1", "user-1")
     finally:
         os.umask(old)
     assert config.stat().st_mode & 0o777 == 0o700
@@ -175,14 +176,14 @@ def test_loose_modes_are_tightened(config: Path) -> None:
     config.chmod(0o755)
     (config / "auth").write_text('{"other": "k0"}')
     (config / "auth").chmod(0o644)
-    cli.store_login("h.convox.test", "k1", "")
+    login.store_login("h.convox.test", "k1", "")
     assert config.stat().st_mode & 0o777 == 0o700
     assert (config / "auth").stat().st_mode & 0o777 == 0o600
     assert json.loads((config / "auth").read_text()) == {"other": "k0", "h.convox.test": "k1"}
 
 
 def test_auth_format_is_two_space_json(config: Path) -> None:
-    cli.store_login("a.convox.test", "k/+é", "")
+    login.store_login("a.convox.test", "k/+é", "")
     text = (config / "auth").read_text(encoding="utf-8")
     assert text == json.dumps({"a.convox.test": "k/+é"}, indent=2, ensure_ascii=False)
 
@@ -204,8 +205,8 @@ def test_corrupt_auth_is_reported_and_never_overwritten(config: Path, content: b
     auth = config / "auth"
     auth.write_bytes(content)
     auth.chmod(0o600)
-    with pytest.raises(cli.CliError) as info:
-        cli.store_login("h.convox.test", "k1", "")
+    with pytest.raises(errors.CliError) as info:
+        login.store_login("h.convox.test", "k1", "")
     assert str(auth) in str(info.value)
     assert auth.read_bytes() == content
     assert not (config / "host").exists()
@@ -220,7 +221,7 @@ def test_corrupt_auth_through_main_is_one_line_naming_the_file(
     auth.write_bytes(content)
     (config / "host").write_text("h.convox.test")
     for argv in (["apps"], ["logout"], ["login", "h.convox.test", "--password", "secret-k"]):
-        assert cli.main(argv) == 1
+        assert main.main(argv) == 1
         captured = capsys.readouterr()
         lines = captured.err.splitlines()
         assert len(lines) == 1 and lines[0].startswith("ERROR: ")
@@ -232,10 +233,10 @@ def test_corrupt_auth_through_main_is_one_line_naming_the_file(
 def test_unreadable_auth_is_reported(config: Path) -> None:
     config.mkdir(mode=0o700)
     (config / "auth").mkdir()  # unreadable as a file, even for root
-    with pytest.raises(cli.CliError, match=str(config / "auth")):
-        cli.read_auth()
-    with pytest.raises(cli.CliError, match=str(config / "auth")):
-        cli.store_login("h.convox.test", "k", "")
+    with pytest.raises(errors.CliError, match=str(config / "auth")):
+        files.read_auth()
+    with pytest.raises(errors.CliError, match=str(config / "auth")):
+        login.store_login("h.convox.test", "k", "")
 
 
 def test_unreadable_auth_is_reported_and_kept(config: Path) -> None:
@@ -247,27 +248,27 @@ def test_unreadable_auth_is_reported_and_kept(config: Path) -> None:
     else:
         auth.write_text("{}")
         auth.chmod(0)
-    with pytest.raises(cli.CliError, match="cannot read"):
-        cli.read_auth()
-    with pytest.raises(cli.CliError, match="cannot read"):
-        cli.store_login("h.convox.test", "k", "")
+    with pytest.raises(errors.CliError, match="cannot read"):
+        files.read_auth()
+    with pytest.raises(errors.CliError, match="cannot read"):
+        login.store_login("h.convox.test", "k", "")
     assert auth.is_symlink() if os.geteuid() == 0 else auth.stat().st_mode & 0o777 == 0
 
 
 def test_missing_and_empty_auth_mean_no_keys(config: Path) -> None:
-    assert cli.read_auth() == {}
+    assert files.read_auth() == {}
     config.mkdir()
     (config / "auth").write_text("  \n")
-    assert cli.read_auth() == {}
+    assert files.read_auth() == {}
 
 
 # ----------------------------------------------------------------- login / logout state
 
 
 def test_store_login_keeps_other_hosts_and_clears_rack(config: Path) -> None:
-    cli.store_login("console.convox.com", "c1", "u1")
-    cli.write_rack("acme/prod")
-    cli.store_login("rack.convox.test", "r1", "")
+    login.store_login("console.convox.com", "c1", "u1")
+    files.write_rack("acme/prod")
+    login.store_login("rack.convox.test", "r1", "")
     assert json.loads((config / "auth").read_text()) == {
         "console.convox.com": "c1",
         "rack.convox.test": "r1",
@@ -278,23 +279,23 @@ def test_store_login_keeps_other_hosts_and_clears_rack(config: Path) -> None:
 
 
 def test_remove_login_keeps_other_hosts(config: Path) -> None:
-    cli.store_login("a.convox.test", "ka", "")
-    cli.store_login("b.convox.test", "kb", "")
-    cli.write_rack("acme/prod")
-    cli.remove_login("b.convox.test")
+    login.store_login("a.convox.test", "ka", "")
+    login.store_login("b.convox.test", "kb", "")
+    files.write_rack("acme/prod")
+    logout.remove_login("b.convox.test")
     assert json.loads((config / "auth").read_text()) == {"a.convox.test": "ka"}
     assert not (config / "host").exists()
     assert not (config / "rack").exists()
 
 
 def test_state_is_read_from_the_files_every_time(config: Path) -> None:
-    cli.store_login("a.convox.test", "ka", "")
-    assert cli.current_state().key == "ka"
+    login.store_login("a.convox.test", "ka", "")
+    assert login_state.current_state().key == "ka"
     (config / "auth").write_text("{}")
-    state = cli.current_state()
+    state = login_state.current_state()
     assert state.host == "a.convox.test" and state.key is None
-    with pytest.raises(cli.NotLoggedIn):
-        cli.require_login(state)
+    with pytest.raises(errors.NotLoggedIn):
+        login_state.require_login(state)
 
 
 # ----------------------------------------------------------------- pure helpers
@@ -305,16 +306,16 @@ def test_state_is_read_from_the_files_every_time(config: Path) -> None:
     ["plain", "a+b/c=", "user@host:pass", "100%25 sure", " spaced key ", "ключ-ñ-🔑", ":", ""],
 )
 def test_basic_auth_header_is_byte_exact(key: str) -> None:
-    assert cli.basic_auth_header(key) == basic(key)
+    assert transport.basic_auth_header(key) == basic(key)
 
 
 def test_request_headers_carry_version_agent_and_rack() -> None:
-    headers = cli.request_headers("k", "acme/prod")
+    headers = transport.request_headers("k", "acme/prod")
     assert headers["Authorization"] == basic("k")
-    assert headers["Version"] == cli.VERSION
+    assert headers["Version"] == transport.VERSION
     assert headers["User-Agent"].startswith("convox-reference/")
     assert headers["Rack"] == "acme/prod"
-    assert "Rack" not in cli.request_headers("k", None)
+    assert "Rack" not in transport.request_headers("k", None)
 
 
 REFS = ["acme/prod", "acme/staging", "beta/prod", "beta/dev"]
@@ -325,20 +326,20 @@ REFS = ["acme/prod", "acme/staging", "beta/prod", "beta/dev"]
     [("acme/prod", "acme/prod"), ("staging", "acme/staging"), ("dev", "beta/dev")],
 )
 def test_match_rack_finds(wanted: str, expected: str) -> None:
-    assert cli.match_rack(REFS, wanted) == expected
+    assert switch.match_rack(REFS, wanted) == expected
 
 
 def test_match_rack_errors() -> None:
     with pytest.raises(
-        cli.CliError, match=r"ambiguous rack name: prod \(matches acme/prod, beta/prod\)"
+        errors.CliError, match=r"ambiguous rack name: prod \(matches acme/prod, beta/prod\)"
     ):
-        cli.match_rack(REFS, "prod")
-    with pytest.raises(cli.CliError, match="rack not found: nope"):
-        cli.match_rack(REFS, "nope")
-    with pytest.raises(cli.CliError, match="rack not found: acme/dev"):
-        cli.match_rack(REFS, "acme/dev")
-    with pytest.raises(cli.CliError, match="rack not found: acme"):
-        cli.match_rack(REFS, "acme")
+        switch.match_rack(REFS, "prod")
+    with pytest.raises(errors.CliError, match="rack not found: nope"):
+        switch.match_rack(REFS, "nope")
+    with pytest.raises(errors.CliError, match="rack not found: acme/dev"):
+        switch.match_rack(REFS, "acme/dev")
+    with pytest.raises(errors.CliError, match="rack not found: acme"):
+        switch.match_rack(REFS, "acme")
 
 
 def test_rack_refs_from_console_listing() -> None:
@@ -347,7 +348,7 @@ def test_rack_refs_from_console_listing() -> None:
         {"name": "solo"},
         {"name": "prod", "organization": {"name": "acme"}},
     ]
-    assert cli.rack_refs(racks) == ["acme/prod", "solo"]
+    assert switch.rack_refs(racks) == ["acme/prod", "solo"]
 
 
 @pytest.mark.parametrize(
@@ -360,59 +361,60 @@ def test_rack_refs_from_console_listing() -> None:
     ],
 )
 def test_split_host(raw: str, expected: tuple[str, int]) -> None:
-    assert cli.split_host(raw) == expected
+    assert hosts.split_host(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["", "host:0", "host:99999", "host:x", "[::1", "a/b", "-p"])
 def test_normalize_host_rejects(raw: str) -> None:
-    with pytest.raises(cli.CliError):
-        cli.normalize_host(raw)
+    with pytest.raises(errors.CliError):
+        hosts.normalize_host(raw)
 
 
 def test_normalize_host_strips_scheme_and_slash() -> None:
-    assert cli.normalize_host("https://Rack.Example.com:8443/") == "Rack.Example.com:8443"
-    assert cli.normalize_host("http://x.convox.test") == "x.convox.test"
+    assert hosts.normalize_host("https://Rack.Example.com:8443/") == "Rack.Example.com:8443"
+    assert hosts.normalize_host("http://x.convox.test") == "x.convox.test"
 
 
 def test_resolve_map(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(cli.RESOLVE_ENV, "console.convox.com:443=127.0.0.1:40001; *=127.0.0.1:40009")
-    assert cli.resolve_address("console.convox.com", 443) == ("127.0.0.1", 40001)
-    assert cli.resolve_address("CONSOLE.convox.com", 443) == ("127.0.0.1", 40001)
-    assert cli.resolve_address("console.convox.com", 8443) == ("127.0.0.1", 40009)
-    assert cli.resolve_address("telemetry.example", 443) == ("127.0.0.1", 40009)
+    resolve = "console.convox.com:443=127.0.0.1:40001; *=127.0.0.1:40009"
+    monkeypatch.setenv(hosts.RESOLVE_ENV, resolve)
+    assert hosts.resolve_address("console.convox.com", 443) == ("127.0.0.1", 40001)
+    assert hosts.resolve_address("CONSOLE.convox.com", 443) == ("127.0.0.1", 40001)
+    assert hosts.resolve_address("console.convox.com", 8443) == ("127.0.0.1", 40009)
+    assert hosts.resolve_address("telemetry.example", 443) == ("127.0.0.1", 40009)
     # addresses and localhost need no resolving: the wildcard leaves them alone
-    assert cli.resolve_address("127.0.0.1", 40001) is None
-    assert cli.resolve_address("::1", 40001) is None
-    assert cli.resolve_address("localhost", 40001) is None
-    monkeypatch.setenv(cli.RESOLVE_ENV, "127.0.0.1:5=127.0.0.1:6;*=127.0.0.1:9")
-    assert cli.resolve_address("127.0.0.1", 5) == ("127.0.0.1", 6)
-    monkeypatch.setenv(cli.RESOLVE_ENV, "console.convox.com=127.0.0.1:1")
-    assert cli.resolve_address("console.convox.com", 443) == ("127.0.0.1", 1)
-    assert cli.resolve_address("other", 443) is None
-    monkeypatch.setenv(cli.RESOLVE_ENV, "garbage")
-    with pytest.raises(cli.CliError, match="CONVOX_REFERENCE_RESOLVE"):
-        cli.resolve_address("other", 443)
-    monkeypatch.delenv(cli.RESOLVE_ENV)
-    assert cli.resolve_address("console.convox.com", 443) is None
+    assert hosts.resolve_address("127.0.0.1", 40001) is None
+    assert hosts.resolve_address("::1", 40001) is None
+    assert hosts.resolve_address("localhost", 40001) is None
+    monkeypatch.setenv(hosts.RESOLVE_ENV, "127.0.0.1:5=127.0.0.1:6;*=127.0.0.1:9")
+    assert hosts.resolve_address("127.0.0.1", 5) == ("127.0.0.1", 6)
+    monkeypatch.setenv(hosts.RESOLVE_ENV, "console.convox.com=127.0.0.1:1")
+    assert hosts.resolve_address("console.convox.com", 443) == ("127.0.0.1", 1)
+    assert hosts.resolve_address("other", 443) is None
+    monkeypatch.setenv(hosts.RESOLVE_ENV, "garbage")
+    with pytest.raises(errors.CliError, match="CONVOX_REFERENCE_RESOLVE"):
+        hosts.resolve_address("other", 443)
+    monkeypatch.delenv(hosts.RESOLVE_ENV)
+    assert hosts.resolve_address("console.convox.com", 443) is None
 
 
 def test_parse_login_args() -> None:
-    assert cli.parse_login_args([]) == (None, None)
-    assert cli.parse_login_args(["h", "--password", "-k-"]) == ("h", "-k-")
-    assert cli.parse_login_args(["-p", "k", "h"]) == ("h", "k")
-    assert cli.parse_login_args(["--password=a=b", "h"]) == ("h", "a=b")
-    assert cli.parse_login_args(["--", "-odd-host"]) == ("-odd-host", None)
+    assert login.parse_login_args([]) == (None, None)
+    assert login.parse_login_args(["h", "--password", "-k-"]) == ("h", "-k-")
+    assert login.parse_login_args(["-p", "k", "h"]) == ("h", "k")
+    assert login.parse_login_args(["--password=a=b", "h"]) == ("h", "a=b")
+    assert login.parse_login_args(["--", "-odd-host"]) == ("-odd-host", None)
     for bad in (["--password"], ["--bogus"], ["a", "b"]):
-        with pytest.raises(cli.CliError):
-            cli.parse_login_args(bad)
+        with pytest.raises(errors.CliError):
+            login.parse_login_args(bad)
 
 
 def test_encode_params_matches_the_wire_form() -> None:
     from urllib.parse import parse_qs, parse_qsl
 
-    assert cli.encode_params([("Password", "abc")]) == b"parameters=Password%3Dabc"
+    assert rack.encode_params([("Password", "abc")]) == b"parameters=Password%3Dabc"
     odd = "a+b/c&d=e %é"
-    body = cli.encode_params([("Password", odd)]).decode()
+    body = rack.encode_params([("Password", odd)]).decode()
     inner = parse_qs(body)["parameters"][0]
     assert dict(parse_qsl(inner)) == {"Password": odd}
 
@@ -421,19 +423,20 @@ def test_encode_params_matches_the_wire_form() -> None:
     ("timeout", "ok"), [("", True), ("2.5", True), ("0", False), ("-1", False), ("x", False)]
 )
 def test_request_timeout(monkeypatch: pytest.MonkeyPatch, timeout: str, ok: bool) -> None:
-    monkeypatch.setenv(cli.TIMEOUT_ENV, timeout)
+    monkeypatch.setenv(transport.TIMEOUT_ENV, timeout)
     if ok:
-        assert cli.request_timeout() == (float(timeout) if timeout else cli.DEFAULT_TIMEOUT)
+        expected = float(timeout) if timeout else transport.DEFAULT_TIMEOUT
+        assert transport.request_timeout() == expected
     else:
-        with pytest.raises(cli.CliError):
-            cli.request_timeout()
+        with pytest.raises(errors.CliError):
+            transport.request_timeout()
 
 
 def test_redact_hides_remembered_keys() -> None:
-    cli._SECRETS.clear()
-    cli.remember_secret("s3cr3t-key")
-    assert cli.redact("boom s3cr3t-key boom") == "boom ******** boom"
-    cli._SECRETS.clear()
+    errors._SECRETS.clear()
+    errors.remember_secret("s3cr3t-key")
+    assert errors.redact("boom s3cr3t-key boom") == "boom ******** boom"
+    errors._SECRETS.clear()
 
 
 # ----------------------------------------------------------------- mutant seams
@@ -449,8 +452,8 @@ def test_replacing_one_function_changes_main(
         calls.append((host, key))
         return "u-9"
 
-    monkeypatch.setattr(cli, "validate_login", fake_validate)
-    assert cli.main(["login", "h.convox.test", "--password", "kk"]) == 0
+    monkeypatch.setattr(login, "validate_login", fake_validate)
+    assert main.main(["login", "h.convox.test", "--password", "kk"]) == 0
     assert calls == [("h.convox.test", "kk")]
     assert json.loads((config / "auth").read_text()) == {"h.convox.test": "kk"}
     assert capsys.readouterr().out == "Logged in successfully.\n"
@@ -460,7 +463,7 @@ def test_not_logged_in_sends_nothing_in_process(
     config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sent: list[object] = []
-    monkeypatch.setattr(cli, "send_request", lambda *a, **k: sent.append(a))
+    monkeypatch.setattr(transport, "send_request", lambda *a, **k: sent.append(a))
     for argv in (
         ["apps"],
         ["racks"],
@@ -468,7 +471,7 @@ def test_not_logged_in_sends_nothing_in_process(
         ["switch", "x"],
         ["rack", "params", "set", "Password=n"],
     ):
-        assert cli.main(argv) == 1
+        assert main.main(argv) == 1
         assert "not logged in, try `convox login`" in capsys.readouterr().err
     assert sent == []
 
@@ -479,7 +482,7 @@ def test_unexpected_exception_is_one_line(
     def explode(*args: object) -> object:
         raise RuntimeError("kaboom with key-xyz")
 
-    monkeypatch.setattr(cli, "read_host", explode)
-    assert cli.main(["apps"]) == 1
+    monkeypatch.setattr(files, "read_host", explode)
+    assert main.main(["apps"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("ERROR: unexpected error: RuntimeError")

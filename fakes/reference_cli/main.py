@@ -1,0 +1,123 @@
+"""The entry point: route argv to a command and turn every failure into one line.
+
+A command's module is imported only when that command runs, so ``--help``
+loads nothing but this module and :mod:`errors`; each command is called
+through its module attribute (``login.cmd_login``) so a mutant's replacement
+is what runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from fakes.reference_cli import errors
+
+USAGE = """\
+convox-reference: the bundled reference Convox CLI (convox-conformance)
+
+usage: convox <command> [args]
+
+commands:
+  login [HOST] [--password KEY | -p KEY]   log in to Console (default console.convox.com)
+                                           or to a Rack directly; the key comes from the
+                                           flag, CONVOX_PASSWORD, the key already stored
+                                           for HOST, or a no-echo prompt
+  switch [ORG/NAME | NAME]                 select the Rack Console proxies to; without an
+                                           argument print the selected Rack
+  racks                                    list the Racks Console gives you
+  apps                                     list the apps of the current Rack
+  rack                                     show the current Rack
+  rack params                              show the current Rack's parameters
+  rack params set KEY=VALUE...             set Rack parameters (Password=NEW rolls its key)
+  logout                                   forget the current host's key
+  --version                                print the version
+  --help                                   print this help
+
+files: $CONVOX_CONFIG or ~/.convox: host, auth (JSON host -> key), rack (org/name), id
+environment: CONVOX_CONFIG, CONVOX_PASSWORD, CONVOX_TIMEOUT (seconds, default 10),
+             SSL_CERT_FILE (CA bundle to verify against), CONVOX_REFERENCE_RESOLVE
+             (name:port=ip:port;...;*=ip:port, like curl --resolve)
+"""
+
+
+def silence_stdout() -> None:
+    """stdout's reader went away: point it at /dev/null so the interpreter's final
+    flush cannot print a traceback either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        return
+
+
+def cmd_help(args: list[str]) -> int:
+    """Print the usage text."""
+    sys.stdout.write(USAGE)
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_version(args: list[str]) -> int:
+    """Print the version (the same string sent as the ``Version`` header)."""
+    from fakes.reference_cli import output, transport
+
+    output.out(f"convox-reference {transport.VERSION}")
+    return 0
+
+
+def dispatch(args: list[str]) -> int:
+    """Route argv to a ``cmd_*`` function, imported and looked up when its command runs."""
+    if not args or args[0] in ("--help", "-h", "help"):
+        return cmd_help(args[1:])
+    command, rest = args[0], args[1:]
+    if command in ("--version", "-v", "version"):
+        return cmd_version(rest)
+    if rest and rest[0] in ("--help", "-h") and command != "login":
+        return cmd_help(rest)
+    if command == "login":
+        if rest[:1] in (["--help"], ["-h"]):
+            return cmd_help(rest)
+        from fakes.reference_cli.commands import login
+
+        return login.cmd_login(rest)
+    if command in ("switch", "racks"):
+        from fakes.reference_cli.commands import switch
+
+        return switch.cmd_switch(rest) if command == "switch" else switch.cmd_racks(rest)
+    if command in ("apps", "rack"):
+        from fakes.reference_cli.commands import rack
+
+        if command == "apps":
+            return rack.cmd_apps(rest)
+        if rest[:2] == ["params", "set"]:
+            return rack.cmd_rack_params_set(rest[2:])
+        if rest[:1] == ["params"]:
+            return rack.cmd_rack_params(rest[1:])
+        return rack.cmd_rack(rest)
+    if command == "logout":
+        from fakes.reference_cli.commands import logout
+
+        return logout.cmd_logout(rest)
+    raise errors.CliError(f"unknown command: {command} (see `convox --help`)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run one command; every failure is one ``ERROR:`` line and status 1.
+
+    No traceback ever reaches the user: they leak internals and, worse, could
+    show a key.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    errors.forget_secrets()
+    try:
+        return dispatch(args)
+    except errors.CliError as exc:
+        errors.report_error(str(exc))
+    except KeyboardInterrupt:
+        errors.report_error("interrupted")
+    except BrokenPipeError:
+        silence_stdout()
+    except Exception as exc:
+        errors.report_error(f"unexpected error: {type(exc).__name__}: {exc}")
+    return 1

@@ -1,0 +1,204 @@
+"""Transport: one verified HTTPS request, and one readable line when it fails.
+
+TLS is always verified (``$SSL_CERT_FILE`` replaces the system CAs), every
+request carries the same headers (auth, ``Version``, ``Rack``), bodies are read
+whole within the timeout, and any network, TLS or framing failure becomes a
+:class:`~fakes.reference_cli.errors.TransportError` with one line naming the
+host. ``ssl`` and ``http.client`` are imported only when a request is made, so
+``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+
+from fakes.reference_cli import errors, hosts
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # only for annotations: importing these at run time costs start-up
+    import http.client
+    import ssl
+
+
+VERSION = "1.0.0"
+"""Sent as the ``Version`` header and printed by ``--version``."""
+
+
+DEFAULT_TIMEOUT = 10.0
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+TIMEOUT_ENV = "CONVOX_TIMEOUT"
+CA_ENV = "SSL_CERT_FILE"
+
+
+class Response:
+    """A fully read HTTP response (the body is read before the connection closes)."""
+
+    __slots__ = ("body", "headers", "reason", "status")
+
+    def __init__(self, status: int, reason: str, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+
+
+def request_timeout() -> float:
+    """Seconds allowed per request (``$CONVOX_TIMEOUT``, default 10): never hang."""
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        raise errors.CliError(f"invalid {TIMEOUT_ENV}: {text!r} (seconds expected)") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise errors.CliError(f"invalid {TIMEOUT_ENV}: {text!r} (positive seconds expected)")
+    return value
+
+
+def tls_context() -> ssl.SSLContext:
+    """A verifying TLS client context; ``$SSL_CERT_FILE`` replaces the system CAs.
+
+    Real Convox CLIs skip verification; the reference does not copy that.
+    """
+    import ssl
+
+    cafile = os.environ.get(CA_ENV) or None
+    try:
+        context = ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise errors.CliError(f"cannot load CA bundle {CA_ENV}={cafile}: {exc}") from None
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def basic_auth_header(key: str) -> str:
+    """``Basic base64("convox:" + key)``: the key's UTF-8 bytes exactly, never escaped."""
+    import base64
+
+    try:
+        raw = key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise errors.CliError("the key is not valid UTF-8") from None
+    return "Basic " + base64.b64encode(b"convox:" + raw).decode("ascii")
+
+
+def user_agent() -> str:
+    """Identify the reference CLI honestly (real CLIs send ``convox.go/<version>``)."""
+    return f"convox-reference/{VERSION}"
+
+
+def request_headers(key: str, rack: str | None, content_type: str | None = None) -> dict[str, str]:
+    """Headers of every request: auth, Version, User-Agent and ``Rack`` when selected.
+
+    The ``Rack`` header is how Console knows which rack to proxy to.
+    """
+    headers = {
+        "Authorization": basic_auth_header(key),
+        "Version": VERSION,
+        "User-Agent": user_agent(),
+        "Accept": "application/json",
+    }
+    if rack:
+        headers["Rack"] = rack
+    if content_type:
+        headers["Content-Type"] = content_type
+    return headers
+
+
+def open_connection(host: str, timeout: float) -> http.client.HTTPSConnection:
+    """An ``HTTPSConnection`` to ``host`` (HTTPS only), honouring the resolve map."""
+    import http.client
+    import socket
+
+    name, port = hosts.split_host(host)
+    context = tls_context()
+    conn = http.client.HTTPSConnection(name, port, timeout=timeout, context=context)
+    target = hosts.resolve_address(name, port)
+    if target is not None:
+
+        def create_connection(
+            address: tuple[str, int],
+            timeout: float | None = None,
+            source_address: tuple[str, int] | None = None,
+        ) -> socket.socket:
+            return socket.create_connection(target, timeout, source_address)
+
+        conn._create_connection = create_connection  # type: ignore[attr-defined]
+    return conn
+
+
+def describe_transport_error(exc: BaseException, host: str, timeout: float) -> str:
+    """One readable line for a network/TLS/framing failure (no traceback, no key)."""
+    import http.client
+    import ssl
+
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        detail = exc.verify_message or exc.reason or "verification failed"
+        return f"TLS certificate of {host} could not be verified: {detail}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS error talking to {host}: {exc.reason or exc}"
+    if isinstance(exc, TimeoutError):
+        return f"timed out after {timeout:g}s talking to {host}"
+    if isinstance(exc, http.client.IncompleteRead):
+        return f"truncated response from {host}"
+    if isinstance(exc, http.client.HTTPException):
+        return f"invalid HTTP response from {host}: {type(exc).__name__} {exc}".strip()
+    if isinstance(exc, ConnectionRefusedError):
+        return f"cannot connect to {host}: connection refused"
+    if isinstance(exc, OSError):
+        return f"network error talking to {host}: {exc.strerror or exc}"
+    if isinstance(exc, UnicodeError):
+        return f"invalid host: {host}"
+    return f"request to {host} failed: {type(exc).__name__}"
+
+
+def read_body(resp: http.client.HTTPResponse, deadline: float, host: str) -> bytes:
+    """Read the whole body within the deadline; a short body is an error, not data."""
+    import time
+
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise TimeoutError()
+        chunk = resp.read(65536)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise errors.TransportError(f"response from {host} is too large")
+        chunks.append(chunk)
+    if resp.length:
+        raise errors.TransportError(f"truncated response from {host}")
+    return b"".join(chunks)
+
+
+def send_request(
+    host: str,
+    key: str,
+    method: str,
+    path: str,
+    rack: str | None = None,
+    body: bytes | None = None,
+    content_type: str | None = None,
+) -> Response:
+    """One HTTPS request to ``https://<host><path>``; any transport failure -> TransportError."""
+    import time
+
+    timeout = request_timeout()
+    headers = request_headers(key, rack, content_type)
+    deadline = time.monotonic() + timeout
+    conn = open_connection(host, timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = read_body(resp, deadline, host)
+        response_headers = {k.lower(): v for k, v in resp.getheaders()}
+        return Response(resp.status, resp.reason or "", response_headers, data)
+    except errors.CliError:
+        raise
+    except Exception as exc:
+        raise errors.TransportError(describe_transport_error(exc, host, timeout)) from None
+    finally:
+        conn.close()

@@ -1,0 +1,57 @@
+"""Probes: variants that satisfy every rule in a way other than the reference's.
+
+Each stands for a class of CLI the suite once failed wrongly. The precision
+matrix runs the whole suite against each and requires that nothing fails and
+nothing is blocked: a check that turns one of them red asserts more than its
+rule says.
+"""
+
+from fakes.reference_cli import errors, login_state, output, responses, transport
+from fakes.reference_cli.commands import login, rack, switch
+from tests.mutants import Zoo
+
+zoo = Zoo()
+
+
+@zoo.probe("racks shows an empty list, exit 0, when Console refuses the key (as v2 does)")
+def racks_empty_when_refused() -> None:
+    original = switch.fetch_racks
+
+    def fetch(state: login_state.State, command: str = "switch") -> list[dict[str, object]]:
+        host, key = login_state.require_login(state)
+        if command == "racks":
+            resp = transport.send_request(host, key, "GET", "/racks", state.rack)
+            if resp.status == 401:
+                return []
+        return original(state, command)
+
+    switch.fetch_racks = fetch
+    real_out = output.out
+    output.out = lambda text: real_out("RACK  STATUS" if text == "no racks" else text)
+
+
+@zoo.probe("refuses a selected rack Console does not list, without asking Console for it")
+def refuses_unlisted_rack_locally() -> None:
+    original = rack.cmd_apps
+
+    def apps(args: list[str]) -> int:
+        state = login_state.current_state()
+        if state.rack and state.host and state.key:
+            listed = switch.rack_refs(switch.fetch_racks(state, "apps"))
+            if state.rack not in listed:
+                raise errors.CliError(f"{state.rack} is not one of your racks on {state.host}")
+        return original(args)
+
+    rack.cmd_apps = apps
+
+
+@zoo.probe("takes any 200 from /auth as an accepted key without reading the body")
+def auth_body_ignored() -> None:
+    def validate(host: str, key: str) -> str:
+        resp = transport.send_request(host, key, "GET", "/auth")
+        if resp.status == 401:
+            raise errors.CliError(f"invalid login: {host} rejected the key")
+        responses.check_response(resp, host)
+        return ""
+
+    login.validate_login = validate
