@@ -40,7 +40,7 @@ from tests.suite_support import run_suite
 
 REPO = Path(__file__).resolve().parents[1]
 MATRIX = REPO / "reports" / "precision-matrix.md"
-FULL = os.environ.get("PRECISION", os.environ.get("KILL_MATRIX")) == "full"
+FULL = os.environ.get("PRECISION") == "full"
 WORKERS = 2
 FAILING = ("failed", "error", "expected-fail")
 #: Emulations run with the expectations file a fork of that CLI starts from: the
