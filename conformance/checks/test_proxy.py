@@ -143,8 +143,7 @@ def test_cli_never_sends_the_console_key_to_a_rack(convox: Convox) -> None:
     convox.login_console(ALICE)
     mark = convox.journal.mark()
     convox.login_rack(LEGACY)
-    with convox.given("run apps at acme/legacy"):
-        convox.ok(convox.run("apps"))
+    convox.run("apps")  # its requests are the observation, whatever its exit code
 
     rack = convox.identity(convox.rack_key(LEGACY))
     at_rack = convox.journal.expect_some(since=mark, hop="cli", server=LEGACY)

@@ -105,9 +105,14 @@ def test_collaborators_commands_are_proxied_with_their_own_key(convox: Convox) -
     acme/production and runs apps."""
     _holds_shared_sandbox_key(convox)
     bob = _login_bob(convox)
-    convox.switched(PRODUCTION)
 
+    # The switch's requests are observed too: a CLI sending the wrong stored key
+    # shows it there first. Whether the switch worked is SWITCH-001's business.
     mark = convox.journal.mark()
+    switch = convox.switch(PRODUCTION)
+    convox.journal.expect_none(since=mark, hop="cli", key=lambda k: k != bob)
+    with convox.given("switch to acme/production"):
+        convox.ok(switch)
     apps = convox.ok(convox.run("apps"))
     for app in ("web", "worker"):
         assert app in apps.stdout, f"apps does not show acme/production's {app!r}:\n" + (

@@ -77,7 +77,8 @@ def relogin_keeps_stored_key() -> None:
     files.write_auth = write
 
 
-@zoo.mutant("PROXY-001", "when Console refuses a command, retries it at another stored host")
+@zoo.mutant("PROXY-008", "when Console refuses a command, retries it at another stored host",
+            also=("PROXY-001",))
 def refused_command_goes_around_console() -> None:
     original = responses.api
 
