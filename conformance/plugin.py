@@ -19,6 +19,7 @@ from conformance.blame import FAILED_RULES_PROPERTY, blamed_rules
 from conformance.evidence import EVIDENCE_PROPERTY, Redactor, evidence_data
 from conformance.harness import NOT_APPLICABLE, Convox, not_applicable
 from conformance.profiles import Profile, ProfileError, load_profile
+from conformance.report.outcomes import is_blocked
 from conformance.runner import DEFAULT_TIMEOUT, CliNotRunnable, CliSession, check_runnable
 
 if TYPE_CHECKING:
@@ -290,9 +291,11 @@ def entry_data(entry: Any) -> dict[str, Any]:
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
-    """Show not-applicable apart from ordinary skips in the terminal."""
+    """Show not-applicable and blocked apart from ordinary skips in the terminal."""
     if report.skipped and isinstance(report.longrepr, tuple):
         reason = str(report.longrepr[2])
+        if is_blocked(reason):
+            return "blocked", "B", ("BLOCKED", {"yellow": True})
         if NOT_APPLICABLE in reason:
             return "not-applicable", "n", ("N/A", {"yellow": True})
     return None

@@ -7,4 +7,6 @@ cross-implementation matrix. Keeping one model means the files can never
 disagree about what happened.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions ``RunResult.from_dict`` reads (baselines and matrices of older runs).
+READABLE_VERSIONS = (1, 2)

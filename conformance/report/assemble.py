@@ -11,8 +11,10 @@ from collections.abc import Sequence
 
 from conformance.report import baseline as baseline_mod
 from conformance.report import expectations as expectations_mod
-from conformance.report.model import CheckResult, RuleInfo, RunInfo, RunResult, decide
+from conformance.report.model import CheckResult, RuleInfo, RunInfo, RunResult
 from conformance.report.outcomes import FLAKY, PASSED, RAW_FAILING
+from conformance.report.scoring import Scope, root_causes
+from conformance.report.verdict import decide
 
 
 def judge_attempts(checks: Sequence[CheckResult]) -> None:
@@ -38,15 +40,36 @@ def assemble(
     new_checks: str = "fail",
     today: dt.date | None = None,
     warnings: Sequence[str] = (),
+    fail_on: str = "should",
+    scope: Scope | None = None,
+    strict_expectations: bool = False,
 ) -> RunResult:
     """Apply --verify, expectations and the baseline, in that order, then decide."""
+    scope = scope or Scope()
     judge_attempts(checks)
     problems: list[str] = []
     notes_warnings = list(warnings)
+    used: list[dict] = []
+    unexercised: list[str] = []
+    live: list[expectations_mod.Expectation] = []
+    causes = []
     if expectations:
-        found, warned = expectations_mod.apply(checks, expectations, expectations_source, today)
-        problems += found
-        notes_warnings += warned
+        applied = expectations_mod.apply(checks, expectations, expectations_source, today)
+        problems += applied.problems
+        used = applied.used
+        live = applied.live
+        causes = root_causes(rules, checks)
+        for cause in causes:
+            # An entry for a rule that failed only as a set-up step excuses that failure.
+            entry = next((e for e in live if e.id == cause.rule), None)
+            if entry is not None and not cause.own_failure and cause.blocked:
+                applied.unexercised.pop(cause.rule, None)
+                used.append({**entry.as_dict(), "checks": list(cause.blocked)})
+        unexercised = list(applied.unexercised.values())
+        if strict_expectations:
+            problems += [f"{line} (--strict-expectations)" for line in unexercised]
+        else:
+            notes_warnings += unexercised
     fixed: list[str] = []
     if baseline is not None:
         fixed = baseline_mod.apply(checks, baseline)
@@ -54,8 +77,21 @@ def assemble(
     if flaky:
         notes_warnings.append(f"{len(flaky)} flaky check(s) (not failing the run): "
                               + ", ".join(flaky))
-    verdict = decide(checks, expectation_problems=problems, new_checks=new_checks,
-                     warnings=notes_warnings)
-    notes: dict[str, list] = {"expectations": problems, "fixed": fixed}
-    result = RunResult(run=run, rules=rules, checks=checks, verdict=verdict, notes=notes)
-    return result
+    causes = root_causes(rules, checks)
+    expiries = sorted(str(entry["expires"]) for entry in used if entry.get("expires"))
+    verdict = decide(
+        checks,
+        levels={rule.id: rule.level for rule in rules},
+        causes=causes,
+        excused=frozenset(entry.id for entry in live),
+        expectation_problems=problems,
+        new_checks=new_checks,
+        warnings=notes_warnings,
+        fail_on=fail_on,
+        partial=scope.partial,
+        soonest_expiry=expiries[0] if expiries else None,
+    )
+    notes: dict[str, list] = {"expectation_problems": problems, "expectations": used,
+                              "unexercised": unexercised, "fixed": fixed}
+    return RunResult(run=run, rules=rules, checks=checks, verdict=verdict, notes=notes,
+                     scope=scope)

@@ -13,12 +13,16 @@ from typing import Any
 
 from conformance.evidence import EVIDENCE_PROPERTY
 from conformance.report.model import Attempt, CheckResult, RuleInfo
-from conformance.report.outcomes import Phase, classify, one_line
+from conformance.report.outcomes import BLOCKED_OUTCOME, Phase, blocked_rule, classify, one_line
 from conformance.report.redact import SECRETS_PROPERTY
 
 RULES_PROPERTY = "conformance.rules"
 EXCEPTION_PROPERTY = "conformance.exception"
 ATTEMPTS_PROPERTY = "conformance.attempts"
+#: Set by the harness before it ends a check as blocked: {rule, step, detail}.
+BLOCKED_PROPERTY = "conformance.blocked"
+#: Set by a multi-rule check before it fails: the rule ids that really failed.
+FAILED_RULES_PROPERTY = "conformance.failed_rules"
 MAX_DETAILS = 20_000
 
 
@@ -130,6 +134,14 @@ def build(nodeid: str, reports: list[Any], rule_ids: list[str],
     last = reports[-1]
     evidence = merge_evidence(properties(last, EVIDENCE_PROPERTY))
     attempts = [Attempt(**a) for value in properties(last, ATTEMPTS_PROPERTY) for a in value]
+    blocked: dict[str, Any] | None = None
+    blocked_by: str | None = None
+    if outcome == BLOCKED_OUTCOME:
+        recorded = [v for r in reports for v in properties(r, BLOCKED_PROPERTY)
+                    if isinstance(v, dict)]
+        blocked = {str(k): str(v) for k, v in recorded[-1].items()} if recorded else None
+        blocked_by = (blocked or {}).get("rule") or blocked_rule(reason)
+    failed_rules = _failed_rules(reports, rule_ids)
     return CheckResult(
         id=check_id(nodeid),
         nodeid=nodeid,
@@ -143,7 +155,24 @@ def build(nodeid: str, reports: list[Any], rule_ids: list[str],
         area=area,
         attempts=attempts,
         evidence=evidence,
+        blocked_by=blocked_by,
+        blocked=blocked,
+        failed_rules=failed_rules,
     )
+
+
+def _failed_rules(reports: list[Any], rule_ids: list[str]) -> list[str] | None:
+    """The rules a check said it failed for, in the marker's order; None when unsaid."""
+    named: dict[str, None] = {}
+    for report in reports:
+        for value in properties(report, FAILED_RULES_PROPERTY):
+            if isinstance(value, (list, tuple)):
+                named.update(dict.fromkeys(str(v) for v in value))
+            elif isinstance(value, str):
+                named[value] = None
+    if not named:
+        return None
+    return [r for r in rule_ids if r in named] + [r for r in named if r not in rule_ids]
 
 
 def merge_evidence(values: list[Any]) -> dict[str, Any]:

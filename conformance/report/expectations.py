@@ -20,20 +20,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conformance.report.model import CheckResult, RunResult
 from conformance.report.outcomes import (
+    BLOCKED_OUTCOME,
     ERROR,
     EXPECTED_FAIL,
     FAILED,
     FLAKY,
     NEW_FAILURE,
     NOT_APPLICABLE,
+    NOT_RUN,
     PASSED,
     UNEXPECTED_PASS,
 )
@@ -123,44 +126,51 @@ def matches(entry: Expectation, check: CheckResult) -> bool:
             or check.id.startswith(ident + "[") or check.nodeid.endswith("/" + ident))
 
 
+@dataclass
+class Applied:
+    """What applying an expectations file found."""
+
+    problems: list[str] = field(default_factory=list)  # fail the run (expired entries)
+    #: Entries no check of this run tested: id -> the warning.
+    unexercised: dict[str, str] = field(default_factory=dict)
+    used: list[dict[str, Any]] = field(default_factory=list)  # entries that excused a failure
+    live: list[Expectation] = field(default_factory=list)  # entries not expired
+
+
 def apply(checks: list[CheckResult], entries: Iterable[Expectation], source: str,
-          today: dt.date | None = None) -> tuple[list[str], list[str]]:
+          today: dt.date | None = None) -> Applied:
     """Turn listed failures into expected-fail and listed passes into unexpected-pass.
 
-    Returns (problems that fail the run, warnings). A rule entry is strict per
-    rule: it becomes an unexpected pass only when none of the rule's checks
-    failed any more. A check entry is strict per check and wins over a rule
-    entry for the same check. Harness errors are never excused.
+    A rule entry is strict per rule: it becomes an unexpected pass only when
+    none of the rule's checks failed any more. A check entry is strict per
+    check and wins over a rule entry for the same check. Harness errors are
+    never excused. A check of several rules that failed for other rules
+    (``failed_rules``) does not exercise an entry for this one.
     """
     today = today or dt.date.today()
-    problems: list[str] = []
-    warnings: list[str] = []
+    found = Applied()
     entries = list(entries)
-    live = []
     for entry in entries:
         if entry.expired(today):
-            problems.append(
+            found.problems.append(
                 f"expectation {entry.id} in {source} expired on {entry.expires}: fix the CLI or "
                 f"move the date ({entry.reason})"
             )
         else:
-            live.append(entry)
-    check_entries = [e for e in live if not _is_rule_entry(e, checks)]
-    rule_entries = [e for e in live if _is_rule_entry(e, checks)]
+            found.live.append(entry)
+    check_entries = [e for e in found.live if not _is_rule_entry(e, checks)]
+    rule_entries = [e for e in found.live if _is_rule_entry(e, checks)]
     claimed: dict[str, Expectation] = {}
     for entry in check_entries:
         hit = [c for c in checks if matches(entry, c)]
-        if not hit:
-            warnings.append(f"expectation {entry.id} in {source} matches no check that ran")
         for check in hit:
             claimed[check.nodeid] = entry
-            _judge([check], entry)
+        _judge(hit, entry, entry.id, found, source)
     for entry in rule_entries:
-        hit = [c for c in checks if entry.id in c.rules and c.nodeid not in claimed]
-        if not hit:
-            continue
-        _judge(hit, entry)
-    return problems, warnings
+        hit = [c for c in checks if c.names(entry.id) and c.nodeid not in claimed
+               and c.outcome_for(entry.id) != BLOCKED_OUTCOME]
+        _judge(hit, entry, entry.id, found, source)
+    return found
 
 
 def _is_rule_entry(entry: Expectation, checks: list[CheckResult]) -> bool:
@@ -168,8 +178,14 @@ def _is_rule_entry(entry: Expectation, checks: list[CheckResult]) -> bool:
         "::" not in entry.id and ".py" not in entry.id)
 
 
-def _judge(checks: list[CheckResult], entry: Expectation) -> None:
-    ran = [c for c in checks if c.outcome != NOT_APPLICABLE]
+def _judge(checks: list[CheckResult], entry: Expectation, ident: str, found: Applied,
+           source: str) -> None:
+    ran = [c for c in checks if c.outcome not in (NOT_APPLICABLE, BLOCKED_OUTCOME)]
+    if not ran:
+        why = ("only not-applicable or blocked checks of it ran" if checks
+               else "no check of it ran")
+        found.unexercised[ident] = f"expectation {ident} in {source} was never exercised: {why}"
+        return
     failing = [c for c in ran if c.outcome in (FAILED, FLAKY, NEW_FAILURE)]
     for check in ran:
         check.expectation = entry.as_dict()
@@ -177,6 +193,7 @@ def _judge(checks: list[CheckResult], entry: Expectation) -> None:
         for check in failing:
             if check.outcome in (FAILED, NEW_FAILURE):
                 check.outcome = EXPECTED_FAIL
+        found.used.append({**entry.as_dict(), "checks": [c.id for c in failing]})
         return
     if any(c.outcome == ERROR for c in ran):
         return  # a harness fault says nothing about whether the CLI got fixed
@@ -189,33 +206,74 @@ def _judge(checks: list[CheckResult], entry: Expectation) -> None:
 
 # ------------------------------------------------------------------ update
 
-def from_run(result: RunResult, existing: Iterable[Expectation] = ()) -> list[Expectation]:
+def from_run(result: RunResult, existing: Iterable[Expectation] = (), *,
+             merge: bool = False) -> list[Expectation]:
     """The expectations a run implies: its failures, keeping what people wrote.
 
     A rule whose every applicable check failed is listed by rule id; a rule
-    that partly fails is listed check by check. An existing entry for an id
-    that still fails is kept as written (reason, link, expiry).
+    that partly fails is listed check by check; a rule that failed only as a
+    set-up step of blocked checks is listed by rule id. An existing entry for
+    an id that still fails is kept as written (reason, link, expiry). With
+    ``merge`` (for partial runs), entries about rules and checks this run did
+    not decide are kept as they were.
     """
     kept = {entry.id: entry for entry in existing}
     failing_outcomes = {FAILED, EXPECTED_FAIL, NEW_FAILURE, FLAKY}
     wanted: dict[str, str] = {}
     done: set[str] = set()
     for rule in result.rules:
-        checks = [c for c in result.checks_of(rule.id) if c.outcome != NOT_APPLICABLE]
-        bad = [c for c in checks if c.outcome in failing_outcomes]
+        checks = [c for c in result.checks_of(rule.id)
+                  if c.outcome_for(rule.id) not in (NOT_APPLICABLE, BLOCKED_OUTCOME)]
+        bad = [c for c in checks if c.outcome_for(rule.id) in failing_outcomes]
         if checks and len(bad) == len(checks):
             wanted[rule.id] = bad[0].reason
             done.update(c.nodeid for c in bad)
     for check in result.checks:
         if check.outcome in failing_outcomes and check.nodeid not in done:
             wanted[check.id] = check.reason
+    for cause in result.root_causes():
+        if not cause.own_failure and cause.rule not in wanted:
+            wanted[cause.rule] = cause.reason
     found = []
     for ident, reason in wanted.items():
         if ident in kept:
             found.append(kept[ident])
         else:
-            found.append(Expectation(ident, f"fails: {reason}" if reason else "fails"))
+            text = stable_reason(reason)
+            found.append(Expectation(ident, f"fails: {text}" if text else "fails"))
+    if merge:
+        listed = {entry.id for entry in found}
+        ran = {check.id for check in result.checks}
+        for entry in existing:
+            if entry.id in listed:
+                continue
+            is_rule = any(rule.id == entry.id for rule in result.rules)
+            undecided = (result.rule_status(entry.id) == NOT_RUN if is_rule
+                         else not any(matches(entry, c) for c in result.checks
+                                      if c.id in ran))
+            if undecided:
+                found.append(entry)
     return found
+
+
+#: Run-specific text that must not end up in a file people commit.
+_UNSTABLE = (
+    (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}:\d+|\[[0-9a-fA-F:]+\]:\d+|"
+                r"\b[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*:\d{2,5}\b"), "<host>"),
+    (re.compile(r"(?<![\w~.])/(?:[^\s/'\"`:]+/)+[^\s/'\"`:]*"), "<path>"),
+    (re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s)\b"), "<time>"),
+    (re.compile(r"#\d+>"), ">"),
+    (re.compile(r"\b[0-9a-f]{12,}\b"), "<id>"),
+)
+
+
+def stable_reason(reason: str, limit: int = 200) -> str:
+    """A failure reason without ports, paths, timings or ids that change every run."""
+    text = reason
+    for pattern, replacement in _UNSTABLE:
+        text = pattern.sub(replacement, text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render(entries: Iterable[Expectation], header: str = "") -> str:

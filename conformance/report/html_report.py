@@ -19,8 +19,10 @@ from typing import Any
 
 from conformance.report import SCHEMA_VERSION
 from conformance.report.model import CheckResult, RuleInfo, RunResult
-from conformance.report.outcomes import CHECK_OUTCOMES, FAILING, PASSED
+from conformance.report.outcomes import CHECK_OUTCOMES, FAILING, NOT_APPLICABLE, NOT_RUN, PASSED
 from conformance.report.runinfo import now_iso
+from conformance.report.scoring import not_applicable_why
+from conformance.report.verdict import verdict_line, word
 
 MAX_TEXT = 8_000
 
@@ -50,10 +52,8 @@ def badge(outcome: str) -> str:
 def render(result: RunResult, area_titles: dict[str, str] | None = None) -> str:
     titles = area_titles or {}
     run = result.run
-    status_text = {"conformant": "Conformant", "failures": "Conformance failures",
-                   "harness-error": "Harness error"}.get(result.verdict.status,
-                                                         result.verdict.status)
-    verdict = f"{status_text} (exit code {result.verdict.exit_code})"
+    partial = ", partial run" if result.scope.partial else ""
+    verdict = f"{word(result.verdict)}{partial} (exit code {result.verdict.exit_code})"
     notes = result.verdict.reasons + result.verdict.warnings
     fixed = result.notes.get("fixed", [])
     if fixed:
@@ -68,6 +68,12 @@ def render(result: RunResult, area_titles: dict[str, str] | None = None) -> str:
         "title": e(f"Convox conformance: {run.profile.get('name', '')} — {run.run_id}"),
         "status": e(result.verdict.status),
         "verdict": e(verdict),
+        "verdict_line": e(verdict_line(result)),
+        "partial": (f'<p class="partial">Partial run ({e("; ".join(result.scope.why))}): '
+                    "scores cover only the rules whose checks all ran.</p>"
+                    if result.scope.partial else ""),
+        "rootcauses": root_causes_html(result),
+        "known": known_html(result),
         "reasons": reasons,
         "runinfo": run_info_rows(result),
         "outcome_heads": "".join(f'<th class="num">{e(o)}</th>' for o in CHECK_OUTCOMES),
@@ -84,8 +90,7 @@ def render(result: RunResult, area_titles: dict[str, str] | None = None) -> str:
 
 def run_info_rows(result: RunResult) -> str:
     run = result.run
-    passed, applicable = result.must_score()
-    score = f"{passed} / {applicable}" if applicable else "no applicable MUST rule"
+    score = result.score("MUST").text()
     seed = ", ".join(f"{k}={v}" for k, v in run.seed.items()) or "none"
     options = ", ".join(f"{k}={v}" for k, v in run.options.items() if v not in (None, "", 0))
     rows = [
@@ -93,7 +98,8 @@ def run_info_rows(result: RunResult) -> str:
         ("CLI", " ".join(run.cli_command)),
         ("CLI version", run.cli_version or "unknown"),
         ("profile", f"{run.profile.get('name', '')} ({run.profile.get('source', '')})"),
-        ("MUST rules passed", score),
+        ("MUST rules", score),
+        ("gate", f"--fail-on {result.verdict.fail_on}"),
         ("suite", f"{run.suite_version}, specs+checks sha256 "
                   f"{run.digest.get('combined', '')[:16]}"),
         ("platform", ", ".join(f"{k} {v}" for k, v in run.platform.items())),
@@ -104,12 +110,59 @@ def run_info_rows(result: RunResult) -> str:
     return "\n".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
 
 
+def root_causes_html(result: RunResult) -> str:
+    """Each failed rule once, first thing on the page."""
+    causes = result.root_causes()
+    if not causes:
+        return ""
+    items = []
+    for cause in causes:
+        counts = [f"{len(cause.failed)} check(s) failed"] if cause.failed else \
+            ["failed only as a set-up step"]
+        if cause.blocked:
+            counts.append(f"{len(cause.blocked)} check(s) blocked")
+        known = " (known failure)" if cause.known else ""
+        items.append(f'<li><a href="#{anchor("rule", cause.rule)}"><strong>{e(cause.rule)}'
+                     f"</strong></a> {e(cause.level)}{e(known)} {e(cause.title)}: "
+                     f"{e(', '.join(counts))} — {e(cause.reason)}</li>")
+    return (f'<section id="root-causes"><h2>Root causes ({len(causes)})</h2>'
+            f'<ul class="root-causes">{"".join(items)}</ul></section>')
+
+
+def known_html(result: RunResult) -> str:
+    """Expected failures, not-applicable rules and blocked checks: what the verdict rests on."""
+    parts = []
+    entries = result.notes.get("expectations", [])
+    if entries:
+        rows = "".join(
+            f"<tr><td><code>{e(x['id'])}</code></td><td>{e(x.get('reason'))}</td><td>"
+            + (f'<a href="{e(x["link"])}">{e(x["link"])}</a>' if x.get("link") else "—")
+            + f"</td><td>{e(x.get('expires') or 'never')}</td></tr>" for x in entries)
+        parts.append('<section id="expected-failures"><h2>Expected failures</h2><table>'
+                     "<thead><tr><th>id</th><th>reason</th><th>link</th><th>expires</th></tr>"
+                     f"</thead><tbody>{rows}</tbody></table></section>")
+    na = [rule for rule in result.rules if result.rule_status(rule.id) == NOT_APPLICABLE]
+    if na:
+        items = "".join(f'<li><a href="#{anchor("rule", r.id)}">{e(r.id)}</a> {e(r.level)} '
+                        f"{e(r.title)}: {e(not_applicable_why(result.checks, r.id))}</li>"
+                        for r in na)
+        parts.append(f'<section id="not-applicable"><h2>Not applicable ({len(na)})</h2>'
+                     f"<ul>{items}</ul></section>")
+    blocked = result.blocked_checks()
+    if blocked:
+        items = "".join(f'<li><a href="#{anchor("check", c.id)}"><code>{e(c.id)}</code></a> '
+                        f"{e(', '.join(c.rules))} — {e(c.reason)}</li>" for c in blocked[:200])
+        parts.append(f'<section id="blocked"><h2>Blocked checks ({len(blocked)})</h2>'
+                     f"<ul>{items}</ul></section>")
+    return "\n".join(parts)
+
+
 def summary_rows(result: RunResult, titles: dict[str, str]) -> str:
     rows = []
     counts = result.area_counts()
     for area in result.areas():
         rules = [r for r in result.rules if r.area == area]
-        passing = sum(1 for r in rules if result.rule_outcome(r.id) == PASSED)
+        passing = sum(1 for r in rules if result.rule_status(r.id) == PASSED)
         c = counts.get(area) or Counter()
         cells = "".join(f'<td class="num o-{o}">{c.get(o, 0) or ""}</td>' for o in CHECK_OUTCOMES)
         failing = " failing" if any(c.get(o, 0) for o in FAILING) else ""
@@ -141,6 +194,9 @@ def area_section(result: RunResult, area: str, titles: dict[str, str]) -> str:
 def rule_row(result: RunResult, rule: RuleInfo) -> str:
     checks = result.checks_of(rule.id)
     outcome = result.rule_outcome(rule.id)
+    status = result.rule_status(rule.id)
+    undecided = ('<br><span class="muted">not decided by this partial run</span>'
+                 if status == NOT_RUN and checks else "")
     cls = "rule" if rule.known else "extra-rule"
     failing = " failing" if outcome in FAILING else ""
     quotes = []
@@ -157,7 +213,7 @@ def rule_row(result: RunResult, rule: RuleInfo) -> str:
         f'<tr class="{cls} o-{e(outcome)}{failing}" id="{anchor("rule", rule.id)}" '
         f'data-outcome="{e(outcome)}">'
         f'<td class="rule-id"><a href="#{anchor("rule", rule.id)}">{e(rule.id)}</a><br>'
-        f'<span class="level">{e(rule.level)}</span><br>{badge(outcome)}</td>'
+        f'<span class="level">{e(rule.level)}</span><br>{badge(outcome)}{undecided}</td>'
         f"<td><strong>{e(rule.title)}</strong>{''.join(quotes)}</td>"
         f'<td class="checks">{check_html}</td></tr>'
     )

@@ -3,8 +3,8 @@
 One ``testsuite`` per area; each check is a ``testcase`` whose name starts
 with its rule ids, so a CI page reads "LOGIN-003 test_login.py::test_keeps"
 and the evidence sits in ``system-out``. Expected failures and not-applicable
-checks are ``skipped`` (with the reason), so the CI's red/green matches the
-suite's verdict.
+checks are ``skipped`` (with the reason), and so are blocked checks, so the
+CI's red/green matches the suite's verdict.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections import defaultdict
 
 from conformance.report.model import CheckResult, RunResult
 from conformance.report.outcomes import (
+    BLOCKED_OUTCOME,
     ERROR,
     EXPECTED_FAIL,
     FAILED,
@@ -69,7 +70,9 @@ def render(result: RunResult, new_checks: str = "fail") -> str:
     for name, value in (("run_id", result.run.run_id), ("suite_version", result.run.suite_version),
                         ("profile", result.run.profile.get("name", "")),
                         ("cli_version", result.run.cli_version or ""),
-                        ("verdict", result.verdict.status)):
+                        ("verdict", result.verdict.status),
+                        ("fail_on", result.verdict.fail_on),
+                        ("partial", str(result.scope.partial).lower())):
         ET.SubElement(properties, "property", name=name, value=clean(str(value)))
     for suite in root:
         suite.insert(0, _copy(properties))
@@ -97,6 +100,8 @@ def _element(check: CheckResult, new_checks: str) -> tuple[str, str] | None:
         return "skipped", f"not applicable: {reason}"
     if check.outcome == EXPECTED_FAIL:
         return "skipped", f"expected failure: {reason}"
+    if check.outcome == BLOCKED_OUTCOME:
+        return "skipped", reason  # "blocked by RULE-ID: ..."
     if check.outcome == FLAKY:
         return None  # passes the run; system-out says it was flaky
     return None

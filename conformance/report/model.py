@@ -8,25 +8,24 @@ gating read old runs with exactly the code that wrote them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from conformance.report import SCHEMA_VERSION
+from conformance.report import READABLE_VERSIONS, SCHEMA_VERSION, scoring
 from conformance.report.outcomes import (
+    BLOCKED_OUTCOME,
     CHECK_OUTCOMES,
-    ERROR,
+    EXPECTED_FAIL,
     FAILED,
     FAILING,
+    FLAKY,
     NEW_FAILURE,
-    NOT_APPLICABLE,
-    NOT_RUN,
-    PASSED,
-    UNEXPECTED_PASS,
-    worst,
 )
+from conformance.report.scoring import Scope
 
 LEVEL_RANK = {"MUST": 0, "SHOULD": 1}
+#: Outcomes that are a failure of the rules a check blames.
+BLAMED_OUTCOMES = frozenset({FAILED, EXPECTED_FAIL, NEW_FAILURE, FLAKY})
 
 
 @dataclass(frozen=True)
@@ -79,6 +78,30 @@ class CheckResult:
     expectation: dict[str, Any] | None = None
     baseline: str | None = None  # the outcome in the baseline, "absent", or None
     evidence: dict[str, Any] = field(default_factory=lambda: {"invocations": [], "journal": []})
+    #: Blocked only: the rule whose set-up step failed, and {rule, step, detail}.
+    blocked_by: str | None = None
+    blocked: dict[str, Any] | None = None
+    #: Set by a multi-rule check that failed for some of its rules only.
+    failed_rules: list[str] | None = None
+
+    def blamed(self) -> list[str]:
+        """The rules a failure of this check counts against."""
+        return list(self.failed_rules) if self.failed_rules else list(self.rules)
+
+    def names(self, rule_id: str) -> bool:
+        return rule_id in self.rules or rule_id in (self.failed_rules or ())
+
+    def outcome_for(self, rule_id: str) -> str:
+        """This check's outcome as one of its rules sees it.
+
+        A multi-rule check that failed for rule A only (``failed_rules``) ended
+        before it finished observing its other rules: for them it is blocked
+        by A, neither a pass nor a failure.
+        """
+        if (self.failed_rules and self.outcome in BLAMED_OUTCOMES
+                and rule_id not in self.failed_rules):
+            return BLOCKED_OUTCOME
+        return self.outcome
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,12 +133,21 @@ class RunInfo:
 
 @dataclass
 class Verdict:
-    """The run's exit code and the lines that explain it."""
+    """The run's exit code, its verdict word and the lines that explain it."""
 
     exit_code: int
-    status: str  # conformant | failures | harness-error
+    #: conformant | no-regression | gate-passed | failures | harness-error
+    status: str
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: The gate: "should" fails on any failing rule, "must" on MUST rules only.
+    fail_on: str = "should"
+    partial: bool = False
+    #: Known failures that let the gate pass (expectations, baseline), by id.
+    known_failures: list[str] = field(default_factory=list)
+    soonest_expiry: str | None = None
+    #: Failing rules the gate does not look at (SHOULD rules under --fail-on must).
+    not_gated: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -126,15 +158,20 @@ class RunResult:
     rules: list[RuleInfo]
     checks: list[CheckResult]
     verdict: Verdict
-    #: Expectation problems, baseline notes: {"expectations": [...], "fixed": [...]}.
+    #: Expectation problems, baseline notes: {"expectation_problems": [...], "fixed": [...],
+    #: "expectations": [entries used], "unexercised": [...]}.
     notes: dict[str, list[Any]] = field(default_factory=dict)
+    scope: Scope = field(default_factory=Scope)
 
     # ---------------------------------------------------------- derived views
     def checks_of(self, rule_id: str) -> list[CheckResult]:
-        return [check for check in self.checks if rule_id in check.rules]
+        return scoring.checks_of(self.checks, rule_id)
 
     def rule_outcome(self, rule_id: str) -> str:
-        return worst(check.outcome for check in self.checks_of(rule_id))
+        return scoring.rule_outcome(self.checks, rule_id)
+
+    def rule_status(self, rule_id: str) -> str:
+        return scoring.rule_status(self.checks, rule_id, self.scope)
 
     def areas(self) -> list[str]:
         """Areas in catalogue order, then any area only the checks mention."""
@@ -161,31 +198,45 @@ class RunResult:
     def failing_checks(self) -> list[CheckResult]:
         return [check for check in self.checks if check.outcome in FAILING]
 
+    def blocked_checks(self) -> list[CheckResult]:
+        return [check for check in self.checks if check.outcome == BLOCKED_OUTCOME]
+
+    def score(self, level: str = "MUST") -> scoring.Score:
+        return scoring.score(self.rules, self.checks, self.scope, level)
+
     def must_score(self) -> tuple[int, int]:
-        """(MUST rules passed, MUST rules applicable): the matrix's score."""
-        return must_score({rule.id: self.rule_outcome(rule.id)
-                           for rule in self.rules if rule.level == "MUST"})
+        """(MUST rules passed, MUST rules decided): the matrix's score."""
+        found = self.score("MUST")
+        return len(found.passed), found.decided
+
+    def root_causes(self) -> list[scoring.RootCause]:
+        return scoring.root_causes(self.rules, self.checks)
 
     # ------------------------------------------------------------- JSON form
     def to_dict(self) -> dict[str, Any]:
         counts = self.outcome_counts()
-        passed, applicable = self.must_score()
+        causes = self.root_causes()
         return {
             "schema_version": SCHEMA_VERSION,
             "run": asdict(self.run),
             "verdict": asdict(self.verdict),
+            "root_causes": [cause.to_dict() for cause in causes],
+            "scope": self.scope.to_dict(),
             "summary": {
                 "checks": len(self.checks),
+                "partial": self.scope.partial,
                 "outcomes": {o: counts.get(o, 0) for o in CHECK_OUTCOMES},
                 "areas": [
                     {"area": area, "outcomes": {o: c[o] for o in CHECK_OUTCOMES if c[o]}}
                     for area, c in self.area_counts().items()
                 ],
-                "must": {"passed": passed, "applicable": applicable,
-                         "score": round(passed / applicable, 4) if applicable else None},
+                "must": self.score("MUST").to_dict(),
+                "should": self.score("SHOULD").to_dict(),
+                "root_causes": scoring.root_cause_line(causes),
             },
             "rules": [
                 {**asdict(rule), "outcome": self.rule_outcome(rule.id),
+                 "status": self.rule_status(rule.id),
                  "checks": [check.id for check in self.checks_of(rule.id)]}
                 for rule in self.rules
             ],
@@ -196,9 +247,10 @@ class RunResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunResult:
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             raise ValueError(f"results.json schema_version {version!r} is not supported "
-                             f"(this suite reads version {SCHEMA_VERSION})")
+                             f"(this suite reads versions "
+                             f"{', '.join(map(str, READABLE_VERSIONS))})")
         rules = [
             RuleInfo(
                 id=r["id"], title=r["title"], level=r["level"], area=r["area"],
@@ -207,62 +259,27 @@ class RunResult:
             )
             for r in data["rules"]
         ]
+        scope = Scope.from_dict(data.get("scope"))
+        if version == 1 and data["run"].get("options", {}).get("rules"):
+            # Version 1 did not record its scope; a --rule run was partial.
+            scope = Scope(partial=True, why=("--rule (recorded by an older suite)",),
+                          selected=tuple(data["run"]["options"]["rules"]))
         return cls(
             run=RunInfo(**data["run"]),
             rules=rules,
             checks=[CheckResult.from_dict(c) for c in data["checks"]],
             verdict=Verdict(**data["verdict"]),
             notes=data.get("notes", {}),
+            scope=scope,
         )
 
 
 def must_score(rule_outcomes: dict[str, str]) -> tuple[int, int]:
-    """(passed, applicable) over MUST rule outcomes; N/A and not-run do not count."""
-    applicable = [o for o in rule_outcomes.values() if o not in (NOT_APPLICABLE, NOT_RUN)]
-    return sum(1 for o in applicable if o == PASSED), len(applicable)
+    """(passed, decided) over MUST rule outcomes, counted by what really happened.
 
-
-#: Outcomes that fail a run (new-failure only unless --new-checks=pending).
-RUN_FAILING = frozenset({FAILED, UNEXPECTED_PASS, NEW_FAILURE})
-
-
-def decide(
-    checks: list[CheckResult],
-    *,
-    expectation_problems: Sequence[str] = (),
-    new_checks: str = "fail",
-    warnings: Sequence[str] = (),
-) -> Verdict:
-    """The exit code: 3 for harness errors, 1 for conformance failures, else 0.
-
-    Harness errors win because failures next to a broken harness cannot be
-    trusted; expected failures and flaky checks never fail a run, an
-    unexpected pass and an expired expectation always do.
+    An unexpected pass is a pass and an expected failure a failure; not
+    applicable, not run, blocked and harness errors decide nothing.
     """
-    reasons: list[str] = []
-    notes = list(warnings)
-    errors = [c for c in checks if c.outcome == ERROR]
-    for check in errors:
-        reasons.append(f"harness error in {check.id}: {check.reason}")
-    for check in checks:
-        if check.outcome == FAILED:
-            reasons.append(f"{_label(check)} failed: {check.reason}")
-        elif check.outcome == UNEXPECTED_PASS:
-            reasons.append(f"{_label(check)} passed although expected to fail: "
-                           "remove it from the expectations file")
-        elif check.outcome == NEW_FAILURE:
-            line = f"{_label(check)} is new since the baseline and fails: {check.reason}"
-            if new_checks == "pending":
-                notes.append(line + " (pending: --new-checks=pending)")
-            else:
-                reasons.append(line)
-    reasons.extend(expectation_problems)
-    if errors:
-        return Verdict(3, "harness-error", reasons, notes)
-    if reasons:
-        return Verdict(1, "failures", reasons, notes)
-    return Verdict(0, "conformant", [], notes)
-
-
-def _label(check: CheckResult) -> str:
-    return f"{', '.join(check.rules)} ({check.id})" if check.rules else check.id
+    decided = [o for o in rule_outcomes.values()
+               if o in scoring.DECIDED_PASS or o in scoring.DECIDED_FAIL]
+    return sum(1 for o in decided if o in scoring.DECIDED_PASS), len(decided)

@@ -3,12 +3,16 @@
 A CLI author reads outcomes, not pytest internals, so the distinctions that
 matter to them are made here once: a failed assertion (including a CLI that
 hung, :class:`conformance.runner.CliTimeout`) is the CLI's fault, anything
-else that blows up is the harness's fault (``error``), and a skip that says
-"not applicable: ..." is neither a pass nor a failure.
+else that blows up is the harness's fault (``error``), a skip that says
+"not applicable: ..." is neither a pass nor a failure, and a skip that says
+"blocked by RULE-ID: ..." (a set-up step failed, so the check's own rule was
+never observed) is *blocked*: neither a pass nor a failure either, and its
+root cause is the named rule.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,12 +24,14 @@ EXPECTED_FAIL = "expected-fail"
 UNEXPECTED_PASS = "unexpected-pass"
 NEW_FAILURE = "new-failure"
 FLAKY = "flaky"
+#: A set-up ("given") step failed; the check's own rule stayed undecided.
+BLOCKED_OUTCOME = "blocked"
 #: Only for rules: the catalogue has the rule but no check of it ran.
 NOT_RUN = "not-run"
 
 #: Worst first: a rule shows the worst outcome among its checks.
-SEVERITY = (ERROR, FAILED, NEW_FAILURE, UNEXPECTED_PASS, FLAKY, EXPECTED_FAIL, PASSED,
-            NOT_APPLICABLE, NOT_RUN)
+SEVERITY = (ERROR, FAILED, NEW_FAILURE, UNEXPECTED_PASS, FLAKY, EXPECTED_FAIL,
+            BLOCKED_OUTCOME, PASSED, NOT_APPLICABLE, NOT_RUN)
 CHECK_OUTCOMES = SEVERITY[:-1]
 #: Outcomes a reader should look at ("failures only" in report.html).
 FAILING = frozenset({ERROR, FAILED, NEW_FAILURE, UNEXPECTED_PASS, FLAKY})
@@ -33,6 +39,10 @@ FAILING = frozenset({ERROR, FAILED, NEW_FAILURE, UNEXPECTED_PASS, FLAKY})
 RAW_FAILING = frozenset({FAILED, ERROR})
 
 SKIP_PREFIX = "not applicable: "
+#: The skip reason that means *blocked* (the harness's ``given`` steps use it):
+#: ``pytest.skip(BLOCKED + "LOGIN-004: log in to Console as alice failed")``.
+BLOCKED = "blocked by "
+_BLOCKED_RULE = re.compile(r"blocked by ([A-Za-z][A-Za-z0-9_]*-[A-Za-z0-9_.-]+?):?(?:\s|$)")
 #: Exceptions that mean the CLI misbehaved, although they are not assertions:
 #: a CLI that writes a config file the suite cannot parse fails the check.
 CLI_FAULTS = frozenset({"conformance.state.StateError"})
@@ -72,11 +82,11 @@ def classify(phases: Iterable[Phase]) -> tuple[str, str]:
                 return EXPECTED_FAIL, phase.wasxfail or "xfail"
             return UNEXPECTED_PASS, phase.wasxfail or "xpass"
     if setup is not None and setup.outcome == "skipped":
-        return NOT_APPLICABLE, not_applicable_reason(setup.message)
+        return skip_outcome(setup.message)
     if setup is not None and setup.outcome == "failed":
         return ERROR, f"setup: {setup.message}"
     if call is not None and call.outcome == "skipped":
-        return NOT_APPLICABLE, not_applicable_reason(call.message)
+        return skip_outcome(call.message)
     if call is not None and call.outcome == "failed":
         outcome = FAILED if is_assertion(call) else ERROR
         reason = call.message
@@ -86,10 +96,32 @@ def classify(phases: Iterable[Phase]) -> tuple[str, str]:
     if teardown is not None and teardown.outcome == "failed":
         return ERROR, f"teardown: {teardown.message}"
     if teardown is not None and teardown.outcome == "skipped":
-        return NOT_APPLICABLE, not_applicable_reason(teardown.message)
+        return skip_outcome(teardown.message)
     if call is None:
         return ERROR, "the check never ran"
     return PASSED, ""
+
+
+def skip_reason(message: str) -> str:
+    """A skip's reason without pytest's ``Skipped: `` prefix."""
+    return message[len("Skipped: "):] if message.startswith("Skipped: ") else message
+
+
+def is_blocked(message: str) -> bool:
+    return skip_reason(message).startswith(BLOCKED)
+
+
+def skip_outcome(message: str) -> tuple[str, str]:
+    """A skip is blocked (``blocked by RULE: ...``) or not applicable."""
+    if is_blocked(message):
+        return BLOCKED_OUTCOME, skip_reason(message)
+    return NOT_APPLICABLE, not_applicable_reason(message)
+
+
+def blocked_rule(reason: str) -> str | None:
+    """The rule id of ``blocked by RULE-ID: ...``, or None."""
+    found = _BLOCKED_RULE.search(reason)
+    return found.group(1) if found else None
 
 
 def is_assertion(phase: Phase) -> bool:

@@ -22,6 +22,11 @@ What travels on ``report.user_properties`` (name: value):
 * ``conformance.exception``: ``{type, assertion, message}`` of a failed phase
 * ``conformance.secret-digests``: SHA-256 of the keys the check's fixtures knew
 * ``conformance.attempts``: ``[{outcome, reason, duration}]`` of --verify reruns
+* ``conformance.blocked``: ``{rule, step, detail}`` of a check the harness ended as blocked
+* ``conformance.failed_rules``: the rule ids a multi-rule check really failed for
+
+Workers also send the controller the checks they collected (before any
+deselection), so a partial run knows which rules it could not decide.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from conformance.report.baseline import load as load_baseline
 from conformance.report.collect import (
     ATTEMPTS_PROPERTY,
     EXCEPTION_PROPERTY,
+    FAILED_RULES_PROPERTY,
     RULES_PROPERTY,
     Collector,
     check_id,
@@ -60,6 +66,7 @@ from conformance.report.runinfo import (
     suite_digest,
     suite_version,
 )
+from conformance.report.scoring import Scope
 from conformance.report.terminal import Progress, plain_summary, rich_summary, wants_rich
 from conformance.report.write import scrubbed, write_all
 
@@ -68,6 +75,9 @@ RULES_KEY = pytest.StashKey[tuple[list[RuleInfo], dict[str, str]]]()
 RUN_SECRETS_KEY = pytest.StashKey[set[str]]()
 ITEM_SECRETS_KEY = pytest.StashKey[set[str]]()
 RESULT_KEY = pytest.StashKey[RunResult]()
+#: check id -> rule ids of every spec check collected, before any deselection.
+COLLECTED_KEY = pytest.StashKey[dict[str, list[str]]]()
+WORKER_COLLECTED = "conformance_collected"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -87,6 +97,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--new-checks", choices=("fail", "pending"), default="fail",
                     help="with --baseline: whether failing checks the baseline lacks fail the "
                          "run (default) or only warn (pending)")
+    group.addoption("--fail-on", choices=("must", "should"), default="should",
+                    help="the gate: fail the run on failing MUST rules only (must) or on any "
+                         "failing rule (should, the default)")
+    group.addoption("--strict-expectations", action="store_true", default=False,
+                    help="fail the run when an expectations entry was never exercised")
     group.addoption("--verify", type=int, default=0, metavar="N",
                     help="rerun each failing check N times; label it flaky when outcomes differ")
     group.addoption("--no-color", action="store_true", default=False,
@@ -167,6 +182,21 @@ class CheckRecorder:
         return report
 
     @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Remember every spec check before --rule, -k or --deselect drop some."""
+        collected = self.config.stash.setdefault(COLLECTED_KEY, {})
+        for item in items:
+            rules = spec_ids(item)
+            if rules:
+                collected[check_id(item.nodeid)] = rules
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            collected: dict[str, list[str]] = self.config.stash.get(COLLECTED_KEY, {})
+            workeroutput[WORKER_COLLECTED] = dict(collected)
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
         if self.verify <= 0:
             return None
@@ -242,6 +272,12 @@ class ReportSession:
             self.start_progress()
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        sent = getattr(node, "workeroutput", {}).get(WORKER_COLLECTED)
+        if isinstance(sent, dict):
+            self.config.stash.setdefault(COLLECTED_KEY, {}).update(sent)
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         if self.total is None:
             self.total = len(ids)
@@ -282,10 +318,12 @@ class ReportSession:
         if not self.expectations:
             return False
         rules: list[str] = next(iter(properties(report, RULES_PROPERTY)), [])
+        failed_rules = [r for v in properties(report, FAILED_RULES_PROPERTY) for r in v] or None
         probe = CheckResult(id=check_id(report.nodeid), nodeid=report.nodeid, rules=list(rules),
-                            outcome=FAILED, raw_outcome=FAILED)
+                            outcome=FAILED, raw_outcome=FAILED, failed_rules=failed_rules)
         today = dt.date.today()
-        return any(matches(e, probe) and not e.expired(today) for e in self.expectations)
+        return any((matches(e, probe) if e.id not in rules else e.id in probe.blamed())
+                   and not e.expired(today) for e in self.expectations)
 
     # ------------------------------------------------------------- finish
     @pytest.hookimpl(tryfirst=True)
@@ -319,10 +357,33 @@ class ReportSession:
             baseline=self.baseline,
             new_checks=self.config.getoption("new_checks"),
             warnings=warnings,
+            fail_on=self.config.getoption("fail_on"),
+            scope=self.scope(checks),
+            strict_expectations=bool(self.config.getoption("strict_expectations")),
         )
         known = self.config.stash.get(RUN_SECRETS_KEY, set())
         scrub = Scrubber(known, self.collector.digests)
         return scrubbed(result, scrub)
+
+    def scope(self, checks: list[CheckResult]) -> Scope:
+        """Which collected checks did not run, and why the run is partial."""
+        collected: dict[str, list[str]] = self.config.stash.get(COLLECTED_KEY, {})
+        ran = {check.id for check in checks}
+        not_run = {ident: tuple(rules) for ident, rules in collected.items() if ident not in ran}
+        option = self.config.option
+        selected = tuple(self.config.getoption("rule", None) or ())
+        why = []
+        if selected:
+            why.append("--rule " + " ".join(selected))
+        if getattr(option, "keyword", ""):
+            why.append(f"-k {option.keyword}")
+        if getattr(option, "markexpr", ""):
+            why.append(f"-m {option.markexpr}")
+        if getattr(option, "deselect", None):
+            why.append("--deselect")
+        if not_run:
+            why.append(f"{len(not_run)} of {len(collected)} checks did not run")
+        return Scope(partial=bool(why), why=tuple(why), not_run=not_run, selected=selected)
 
     def run_info(self) -> RunInfo:
         from conformance.plugin import PROFILE_KEY, cli_version
@@ -341,6 +402,8 @@ class ReportSession:
             "expectations": self.config.getoption("expectations"),
             "baseline": self.config.getoption("baseline"),
             "new_checks": self.config.getoption("new_checks"),
+            "fail_on": self.config.getoption("fail_on"),
+            "strict_expectations": self.config.getoption("strict_expectations"),
             "verify": self.config.getoption("verify"),
             "backend": self.config.getoption("backend", None),
             "cli_timeout": self.config.getoption("cli_timeout", None),

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from conformance.report.model import RunResult
 from conformance.report.outcomes import (
+    BLOCKED_OUTCOME,
     ERROR,
     EXPECTED_FAIL,
     FAILED,
@@ -22,13 +23,14 @@ from conformance.report.outcomes import (
     PASSED,
     UNEXPECTED_PASS,
 )
+from conformance.report.verdict import verdict_line
 
 COLUMNS = (PASSED, FAILED, NOT_APPLICABLE)
-OPTIONAL = (ERROR, EXPECTED_FAIL, UNEXPECTED_PASS, NEW_FAILURE, FLAKY)
+OPTIONAL = (BLOCKED_OUTCOME, ERROR, EXPECTED_FAIL, UNEXPECTED_PASS, NEW_FAILURE, FLAKY)
 HEADINGS = {NOT_APPLICABLE: "N/A"}
 STYLES = {PASSED: "green", FAILED: "red", NOT_APPLICABLE: "yellow", ERROR: "magenta",
           EXPECTED_FAIL: "dark_orange", UNEXPECTED_PASS: "bright_red", NEW_FAILURE: "red",
-          FLAKY: "yellow"}
+          FLAKY: "yellow", BLOCKED_OUTCOME: "yellow"}
 MAX_LISTED = 40
 
 
@@ -106,11 +108,32 @@ def table_rows(result: RunResult) -> tuple[list[str], list[list[str]]]:
     return heads, rows
 
 
+def root_cause_lines(result: RunResult) -> list[str]:
+    """Each failed rule once: how many checks failed for it and how many it blocked."""
+    lines = []
+    for cause in result.root_causes():
+        counts = [f"{len(cause.failed)} failed"] if cause.failed else ["failed as a set-up step"]
+        if cause.blocked:
+            counts.append(f"{len(cause.blocked)} blocked")
+        known = " (known)" if cause.known else ""
+        lines.append(f"{cause.rule} {cause.level}{known}: {cause.title} "
+                     f"[{', '.join(counts)}] — {cause.reason or '-'}")
+    return lines
+
+
+def blocked_lines(result: RunResult) -> list[str]:
+    blocked = result.blocked_checks()
+    lines = [f"{check.id}  {check.reason}" for check in blocked[:MAX_LISTED]]
+    if len(blocked) > MAX_LISTED:
+        lines.append(f"... and {len(blocked) - MAX_LISTED} more (see report.html)")
+    return lines
+
+
 def failing_lines(result: RunResult) -> list[str]:
     lines = []
     failing = result.failing_checks()
     for check in failing[:MAX_LISTED]:
-        rules = ",".join(check.rules) or check.id
+        rules = ",".join(check.blamed()) or check.id
         lines.append(f"{rules}  {check.outcome}: {check.reason or '-'}  [{check.id}]")
     if len(failing) > MAX_LISTED:
         lines.append(f"... and {len(failing) - MAX_LISTED} more (see report.html)")
@@ -119,16 +142,16 @@ def failing_lines(result: RunResult) -> list[str]:
 
 def footer_lines(result: RunResult, report_path: str | None) -> list[str]:
     lines = [f"warning: {w}" for w in result.verdict.warnings]
-    lines += [f"expectations: {p}" for p in result.notes.get("expectations", [])]
+    lines += [f"expectations: {p}" for p in result.notes.get("expectation_problems", [])]
     fixed = result.notes.get("fixed", [])
     if fixed:
         lines.append(f"fixed since the baseline ({len(fixed)}): {', '.join(fixed)}; "
                      "refresh the baseline")
-    passed, applicable = result.must_score()
-    verdict = {"conformant": "CONFORMANT", "failures": "NOT CONFORMANT",
-               "harness-error": "HARNESS ERROR"}.get(result.verdict.status, result.verdict.status)
-    score = f", MUST rules passed {passed}/{applicable}" if applicable else ""
-    lines.append(f"verdict: {verdict} (exit code {result.verdict.exit_code}){score}")
+    lines += [f"expected failure: {entry['id']}: {entry.get('reason')}"
+              + (f" ({entry['link']})" if entry.get("link") else "")
+              + (f", expires {entry['expires']}" if entry.get("expires") else "")
+              for entry in result.notes.get("expectations", [])]
+    lines.append(verdict_line(result))
     if report_path:
         lines.append(f"report: {report_path}")
     return lines
@@ -143,6 +166,12 @@ def plain_summary(result: RunResult, write: Callable[[str], None],
         return "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])
                          for i, c in enumerate(cells))
 
+    causes = root_cause_lines(result)
+    if causes:
+        write(f"root causes ({len(causes)}):")
+        for text in causes:
+            write(f"  {text}")
+        write("")
     write(line(heads))
     for row in rows:
         write(line(row))
@@ -151,6 +180,12 @@ def plain_summary(result: RunResult, write: Callable[[str], None],
         write("")
         write("failing rules:")
         for text in failing:
+            write(f"  {text}")
+    blocked = blocked_lines(result)
+    if blocked:
+        write("")
+        write(f"blocked checks ({len(result.blocked_checks())}):")
+        for text in blocked:
             write(f"  {text}")
     write("")
     for text in footer_lines(result, report_path):
@@ -164,6 +199,11 @@ def rich_summary(result: RunResult, stream: IO[str], report_path: str | None,
     from rich.text import Text
 
     console = Console(file=stream, force_terminal=True, width=width, highlight=False)
+    causes = root_cause_lines(result)
+    if causes:
+        console.print(f"[bold red]root causes ({len(causes)})[/]")
+        for text in causes:
+            console.print(Text("  " + text))
     heads, rows = table_rows(result)
     outcomes = [NOT_APPLICABLE if h == "N/A" else h for h in heads[1:]]
     table = Table(title="Conformance by area", title_justify="left")
@@ -178,7 +218,13 @@ def rich_summary(result: RunResult, stream: IO[str], report_path: str | None,
         console.print("[bold red]failing rules[/]")
         for text in failing:
             console.print(Text("  " + text))
-    style = {"conformant": "bold green", "failures": "bold red"}.get(result.verdict.status,
+    blocked = blocked_lines(result)
+    if blocked:
+        console.print(f"[bold yellow]blocked checks ({len(result.blocked_checks())})[/]")
+        for text in blocked:
+            console.print(Text("  " + text))
+    style = {"conformant": "bold green", "no-regression": "bold yellow",
+             "gate-passed": "bold yellow", "failures": "bold red"}.get(result.verdict.status,
                                                                        "bold magenta")
     for text in footer_lines(result, report_path):
         console.print(Text(text, style=style if text.startswith("verdict:") else ""))

@@ -63,7 +63,7 @@ def test_expected_failures_do_not_fail_the_run(run_checks, pytester):
                               "test_beta_pass_two": "passed"}
     assert run.check("test_fail")["expectation"]["link"] == "https://example.invalid/issues/1"
     assert run.check("test_fail")["raw_outcome"] == "failed"
-    assert run.data["verdict"]["status"] == "conformant"
+    assert run.data["verdict"]["status"] == "no-regression", "known failures are not conformance"
     assert "2 expected-fail" in run.text(), "the terminal counts them apart from failures"
 
 
@@ -111,7 +111,7 @@ def test_expired_entry_fails_the_run(run_checks, pytester):
                      "--deselect", "test_mixed.py::test_beta_fail_one")
     assert run.ret == 1
     assert run.outcomes()["test_fail"] == "failed", "an expired entry excuses nothing"
-    problems = run.data["notes"]["expectations"]
+    problems = run.data["notes"]["expectation_problems"]
     assert len(problems) == 1 and "expired on 2001-02-03" in problems[0]
     assert "expired on 2001-02-03" in run.text()
 
@@ -122,7 +122,7 @@ def test_expiry_is_inclusive_of_the_date(today, expired):
     check = CheckResult(id="t.py::test_fail", nodeid="t.py::test_fail", rules=["ALPHA-002"],
                         outcome="failed", raw_outcome="failed")
     with freeze_time(today):
-        problems, _ = exp.apply([check], [entry], "x.toml")
+        problems = exp.apply([check], [entry], "x.toml").problems
     assert bool(problems) is expired
     assert check.outcome == ("failed" if expired else "expected-fail")
 
@@ -138,7 +138,7 @@ def test_expiry_in_a_frozen_run(run_checks, pytester):
         run = run_checks({"test_mixed": MIXED_MODULE}, "--expectations", path,
                          "--deselect", "test_mixed.py::test_beta_fail_one")
     assert run.ret == 1
-    assert "expired on 2030-06-30" in run.data["notes"]["expectations"][0]
+    assert "expired on 2030-06-30" in run.data["notes"]["expectation_problems"][0]
 
 
 def test_harness_errors_are_never_excused(run_checks, pytester):

@@ -70,7 +70,7 @@ def test_junit_parses_with_rule_ids_and_evidence(outcomes_run):
 
 def test_summary_md_is_a_short_table(outcomes_run):
     text = (outcomes_run.run_dir / "summary.md").read_text("utf-8")
-    assert text.startswith("## Convox conformance: ⚠️ harness error")
+    assert text.startswith("## Convox conformance: ⚠️ HARNESS ERROR")
     assert "| area | passed | failed | not applicable | other |" in text
     assert "| ALPHA | 1 | 1 | 1 |  |" in text
     assert "| BETA | 0 | 1 | 0 | 3 error |" in text

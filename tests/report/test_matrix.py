@@ -24,10 +24,10 @@ def test_matrix_files_and_scores(two_runs, pytester, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "good                 MUST 2/2 (100%)" in printed
-    assert "mixed                MUST 1/5 (20%)" in printed
+    assert "mixed                MUST 1/3 (33%)" in printed
     md = (out / "matrix.md").read_text("utf-8")
     assert "| rule | level | good | mixed |" in md
-    assert "| **MUST score** | | **2/2 (100%)** | **1/5 (20%)** |" in md
+    assert "| **MUST score** | | **2/2 (100%)** | **1/3 (33%)** |" in md
     assert "| ALPHA-002 | MUST | pass | FAIL |" in md
     assert "| BETA-002 | MUST | — | ERROR |" in md
     assert "| GAMMA-001 | MUST | — | — |" in md

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.report.model import CheckResult, decide, must_score
+from conformance.report.model import CheckResult, must_score
 from conformance.report.outcomes import Phase, classify, not_applicable_reason, worst
+from conformance.report.verdict import decide
 
 
 def test_pytest_xfail_marks_are_honoured():

@@ -20,7 +20,7 @@ def test_plain_output_has_table_failing_rules_and_no_escape_codes(run_checks):
     assert re.search(r"^ALPHA\s+1\s+1\s+1\s+0$", text, re.M)
     assert re.search(r"^total\s+1\s+2\s+1\s+3$", text, re.M)
     assert "  ALPHA-002  failed: expected success: $ convox login" in text
-    assert "verdict: HARNESS ERROR (exit code 3)" in text
+    assert "verdict: HARNESS ERROR (exit code 3, --fail-on should)" in text
     assert "report: " in text and "report.html" in text
 
 
@@ -79,4 +79,4 @@ def test_plain_and_rich_summaries_agree():
     stream = io.StringIO()
     rich_summary(_result(), stream, None, width=100)
     assert "A-002  failed: it broke" in stream.getvalue()
-    assert "verdict: NOT CONFORMANT (exit code 1)" in stream.getvalue()
+    assert "verdict: NOT CONFORMANT (exit code 1, --fail-on should)" in stream.getvalue()
