@@ -32,6 +32,11 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--new-checks", choices=("fail", "pending"), default="fail",
                      help="with --baseline: failing checks new since the baseline fail the run "
                           "(default) or only warn")
+    run.add_argument("--fail-on", choices=("must", "should"), default="should",
+                     help="the gate: fail on failing MUST rules only (must), or on any failing "
+                          "rule (should, the default)")
+    run.add_argument("--strict-expectations", action="store_true",
+                     help="with --expectations: fail the run when an entry was never exercised")
     run.add_argument("--verify", type=int, default=0, metavar="N",
                      help="rerun each failing check N times; flaky if outcomes differ")
     run.add_argument("--no-color", action="store_true", help="plain output, no progress bar")
@@ -40,8 +45,10 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
 def run_option_args(args: argparse.Namespace) -> list[str]:
     """The pytest arguments for the report options given to ``run``."""
     argv = ["--report-dir", args.report_dir, "--keep-runs", str(args.keep_runs),
-            "--new-checks", args.new_checks,
+            "--new-checks", args.new_checks, "--fail-on", args.fail_on,
             "--verify", str(args.verify)]
+    if args.strict_expectations:
+        argv.append("--strict-expectations")
     if args.no_reports:
         argv.append("--no-reports")
     if args.expectations:
@@ -64,6 +71,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     update.add_argument("--output", default="expectations.toml",
                         help="file to write; existing entries that still fail are kept as "
                              "written (default: expectations.toml; '-' for stdout)")
+    update.add_argument("--merge", action="store_true",
+                        help="from a partial run (--rule, -k): update only what that run "
+                             "decided and keep every other entry as it is")
     update.set_defaults(func=cmd_expectations_update)
 
     matrix = sub.add_parser("matrix", help="render matrix.html + matrix.md over several runs")
@@ -105,9 +115,15 @@ def cmd_expectations_update(args: argparse.Namespace) -> int:
         except exp.ExpectationsError as exc:
             print(f"convox-conformance: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    entries = exp.from_run(result, existing)
+    if result.scope.partial and not args.merge:
+        why = "; ".join(result.scope.why) or "some checks did not run"
+        print(f"convox-conformance: expectations update: {args.source} is a partial run ({why});"
+              " it cannot say which entries are still needed. Run the whole suite, or pass"
+              " --merge to update only the rules that run decided", file=sys.stderr)
+        return EXIT_USAGE
+    entries = exp.from_run(result, existing, merge=args.merge)
     header = (f"Known failures of {result.run.profile.get('name')} "
-              f"({result.run.cli_version or 'version unknown'}), from run {result.run.run_id}.\n"
+              f"({result.run.cli_version or 'version unknown'}).\n"
               "Give each entry a real reason and, ideally, a link and an expiry date.")
     text = exp.render(entries, header)
     if args.output == "-":
