@@ -18,12 +18,17 @@ from pathlib import Path
 
 LATEST = "latest"
 DEFAULT_KEEP = 20
-_RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[A-Za-z0-9._-]+-[0-9a-f]{4}$")
+#: ``<when>-<profile>-<random>``; ids of older suites have whole seconds only.
+_RUN_ID = re.compile(r"^(\d{8}T\d{6})(?:\.(\d{6}))?Z-[A-Za-z0-9._-]+-[0-9a-f]{4}$")
 
 
 def new_run_id(profile: str, now: datetime | None = None) -> str:
-    """Sortable and unique: ``20250101T120000Z-reference-1a2b``."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    """Sortable and unique: ``20250101T120000.123456Z-reference-1a2b``.
+
+    Microseconds, because runs a script starts one after another share a
+    second, and pruning must still know which one is newest.
+    """
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S.%fZ")
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", profile).strip("-") or "run"
     return f"{stamp}-{name}-{secrets.token_hex(2)}"
 
@@ -59,12 +64,28 @@ def prune(report_dir: Path, keep: int, current: Path) -> list[Path]:
     """
     if keep <= 0:
         return []
-    runs = sorted(p for p in report_dir.iterdir()
-                  if _RUN_ID.match(p.name) and p.is_dir() and not p.is_symlink())
+    runs = sorted((p for p in report_dir.iterdir()
+                   if _RUN_ID.match(p.name) and p.is_dir() and not p.is_symlink()),
+                  key=made_at)
     old = [p for p in runs[: max(len(runs) - keep, 0)] if p.resolve() != current.resolve()]
     for path in old:
         shutil.rmtree(path, ignore_errors=True)
     return old
+
+
+def made_at(run_dir: Path) -> tuple[str, str, int]:
+    """When a run directory was made: its id's time, then the time it was written.
+
+    The name alone is not enough: after the time comes the profile name and a
+    random suffix, which say nothing about which of two runs is newer.
+    """
+    found = _RUN_ID.match(run_dir.name)
+    seconds, micros = (found.group(1), found.group(2) or "") if found else ("", "")
+    try:
+        written = run_dir.stat().st_mtime_ns
+    except OSError:
+        written = 0
+    return seconds, micros, written
 
 
 def resolve_run_dir(path: Path) -> Path:

@@ -13,8 +13,28 @@ from conformance.report import output
 def test_run_ids_sort_by_time_and_name_the_profile():
     early = output.new_run_id("my cli/v2", datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC))
     late = output.new_run_id("a", datetime(2025, 1, 2, 3, 4, 6, tzinfo=UTC))
-    assert early.startswith("20250102T030405Z-my-cli-v2-")
+    assert early.startswith("20250102T030405.000000Z-my-cli-v2-")
     assert early < late
+
+
+def test_prune_orders_runs_of_one_second_by_when_they_were_made(tmp_path):
+    """Three runs in one second: the random suffix must not decide which is newest."""
+    second = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    names = [output.new_run_id("ref", second.replace(microsecond=us)) for us in (10, 20, 30)]
+    # Suffixes that sort opposite to the order the runs were made in.
+    names = [name[:-4] + suffix for name, suffix in zip(names, ("ffff", "8888", "0000"),
+                                                        strict=True)]
+    for name in names:
+        (tmp_path / name).mkdir()
+    removed = output.prune(tmp_path, 2, tmp_path / names[2])
+    assert [p.name for p in removed] == [names[0]]
+    # Ids of older suites (whole seconds): the time each directory was written decides.
+    old = ["20250101T000000Z-ref-ffff", "20250101T000000Z-ref-0000"]
+    for index, name in enumerate(old):
+        (tmp_path / name).mkdir()
+        os.utime(tmp_path / name, ns=(10**18 + index, 10**18 + index))
+    removed = output.prune(tmp_path, 3, tmp_path / names[2])
+    assert [p.name for p in removed] == [old[0]]
 
 
 def test_latest_is_a_relative_symlink(tmp_path):
@@ -64,7 +84,7 @@ def test_two_runs_keep_both_directories(run_checks, pytester):
 
 
 def test_prune_keeps_the_newest_runs_and_never_the_current_one(tmp_path):
-    names = [f"2025010{i}T000000Z-ref-abc{i}" for i in range(1, 6)]
+    names = [f"2025010{i}T000000.000000Z-ref-abc{i}" for i in range(1, 6)]
     for name in names:
         (tmp_path / name).mkdir()
     (tmp_path / "mine").mkdir()
@@ -76,10 +96,21 @@ def test_prune_keeps_the_newest_runs_and_never_the_current_one(tmp_path):
     assert output.prune(tmp_path, 0, tmp_path / names[4]) == []
 
 
-def test_keep_runs_option(run_checks, pytester):
+def test_keep_runs_option(run_checks, pytester, monkeypatch):
+    from conformance.report import plugin
     from tests.report.conftest import PASSING_MODULE
 
-    for _ in range(3):
-        run = run_checks({"test_ok": PASSING_MODULE}, "--keep-runs", "2")
-    runs = [p for p in (pytester.path / "reports").iterdir() if p.name != "latest"]
-    assert len(runs) == 2 and run.run_dir in runs
+    # Three runs within one second, whose random suffixes sort against the order
+    # they were made in: the newest two must stay (this once failed on a clean clone).
+    made = iter([("2025-01-02T03:04:05.000100", "ffff"), ("2025-01-02T03:04:05.000200", "8888"),
+                 ("2025-01-02T03:04:05.000300", "0000")])
+
+    def same_second(profile: str) -> str:
+        when, suffix = next(made)
+        return output.new_run_id(profile, datetime.fromisoformat(when))[:-4] + suffix
+
+    monkeypatch.setattr(plugin, "new_run_id", same_second)
+    runs_made = [run_checks({"test_ok": PASSING_MODULE}, "--keep-runs", "2").run_dir
+                 for _ in range(3)]
+    runs = sorted(p for p in (pytester.path / "reports").iterdir() if p.name != "latest")
+    assert runs == sorted(runs_made[1:])
