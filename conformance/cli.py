@@ -38,6 +38,17 @@ def pytest_exit_to_ours(code: int) -> int:
     return {0: EXIT_OK, 1: EXIT_FAILURES, 4: EXIT_USAGE, 5: EXIT_USAGE}.get(code, EXIT_HARNESS)
 
 
+def wants_workers(pytest_args: Sequence[str]) -> bool:
+    """Whether extra pytest arguments ask for xdist workers (``-n 2``, ``-n2``, ``-nauto``)."""
+    return any(a.startswith(("-n", "--numprocesses")) for a in pytest_args)
+
+
+def has_xdist() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("xdist") is not None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from importlib import resources
 
@@ -60,6 +71,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     extra = list(args.pytest_args)
     if extra and extra[0] == "--":
         extra = extra[1:]
+    if wants_workers(extra) and not has_xdist():
+        print("convox-conformance: -n needs pytest-xdist, a dependency of this suite that is "
+              "missing here: pip install pytest-xdist", file=sys.stderr)
+        return EXIT_USAGE
     code = int(pytest.main(argv + extra))
     if code == 5:
         print("convox-conformance: no conformance checks were selected; nothing was verified",

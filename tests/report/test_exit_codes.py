@@ -76,3 +76,25 @@ def test_exit_codes_are_in_help():
     for option in ("--report-dir", "--expectations", "--baseline", "--new-checks", "--verify",
                    "--no-color"):
         assert option in run_help
+
+
+def test_6_parallel_runs_work_on_a_plain_install():
+    """`-- -n 2` (README) needs pytest-xdist in the runtime dependencies, not an extra."""
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml")
+                            .read_text("utf-8"))["project"]
+    assert any(d.startswith("pytest-xdist") for d in project["dependencies"])
+
+
+def test_6_without_xdist_minus_n_is_one_line_that_says_what_to_install(monkeypatch, capsys):
+    from conformance import cli
+
+    monkeypatch.setattr(cli, "has_xdist", lambda: False)
+    assert main(["run", "--no-reports", "--", "-n", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("convox-conformance: -n needs pytest-xdist, a dependency of this suite that "
+                   "is missing here: pip install pytest-xdist\n")
+    assert cli.wants_workers(["-n2"]) and cli.wants_workers(["--numprocesses=2"])
+    assert not cli.wants_workers(["-x", "--no-header"])
