@@ -111,17 +111,22 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def cli_version(profile: Profile) -> str | None:
-    """The CLI's version output, run in a throwaway isolated home."""
+    """What the CLI's version operation printed, run in a throwaway isolated home."""
+    from conformance.report.runinfo import version_text
+
     if not profile.has("version"):
         return None
     with tempfile.TemporaryDirectory(prefix="convox-version-") as root:
         session = CliSession(profile, Path(root), timeout=10)
         try:
             result = session.run("version")
-        except (AssertionError, CliNotRunnable, OSError) as exc:
+        except AssertionError:  # CliTimeout: what it printed before it was killed still counts
+            if not session.invocations:
+                return "(version timed out)"
+            result = session.invocations[-1]
+        except (CliNotRunnable, OSError) as exc:
             return f"(version failed: {exc})"
-    text = (result.stdout or result.stderr).strip().splitlines()
-    return text[0][:200] if text else f"(no output, exit {result.exit_code})"
+    return version_text(result.stdout, result.stderr, result.exit_code, result.timed_out)
 
 
 def spec_ids(item: pytest.Item) -> list[str]:

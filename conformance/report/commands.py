@@ -202,7 +202,11 @@ def cmd_smoke(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     def say(finding: Finding) -> None:
-        print(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.step:7} {finding.message}", flush=True)
+        mark = "FAIL" if not finding.ok else "warn" if finding.warn else "ok  "
+        print(f"{mark}  {finding.step:7} {finding.message}", flush=True)
+        if finding.output and (not finding.ok or finding.warn):
+            print("\n".join(f"              | {line}" for line in finding.output.splitlines()),
+                  flush=True)
 
     print(f"smoke test of {' '.join(profile.command_argv())} with profile {profile.name} "
           f"({profile.source})")

@@ -70,5 +70,22 @@ def seed_info(config: Any) -> dict[str, Any]:
     return seeds
 
 
+def version_text(stdout: str, stderr: str, exit_code: int | None, timed_out: bool = False,
+                 limit: int = 200) -> str:
+    """What a CLI's version operation printed, whatever its exit code.
+
+    A version command that needs a login still tells the reader which CLI
+    ran, and an error it prints is worth more than "version failed"; a
+    non-zero exit or a timeout is named beside the text, never instead of it.
+    """
+    lines = [line.strip() for line in (stdout + "\n" + stderr).splitlines() if line.strip()]
+    first = lines[0][:limit] if lines else ""
+    if timed_out:
+        return f"{first} (timed out)" if first else "(no output, timed out)"
+    if exit_code not in (0, None):
+        return f"{first} (exit {exit_code})" if first else f"(no output, exit {exit_code})"
+    return first or "(no output)"
+
+
 def suite_version() -> str:
     return conformance.__version__

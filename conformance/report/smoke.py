@@ -5,11 +5,14 @@ boring reason, which buries the message. The smoke test runs the handful of
 steps everything else builds on (the CLI starts, a good login succeeds, the
 key lands where the profile says, a switch is recorded where the profile
 says) and explains each mismatch in plain words, naming the profile field to
-look at.
+look at. Each diagnosis rests on evidence, not on a guess from the step that
+failed: what the fakes saw (no request, a request with another key) and what
+the CLI printed (all of its stderr, trimmed), and where its files landed.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +34,22 @@ class Finding:
     step: str
     ok: bool
     message: str
+    #: What the CLI printed, trimmed, for the reader to see the cause themselves.
+    output: str = ""
+    #: Worth fixing, but not a broken wiring (e.g. a version command that needs a login).
+    warn: bool = False
+
+
+#: What CLIs print when they refuse a server's certificate.
+TLS_REFUSAL = re.compile(r"certificate|x509|\btls\b|\bssl\b|handshake|unknown authority|"
+                         r"self[- ]signed|verify failed|unable to verify", re.IGNORECASE)
+#: What a command that needs a login prints when nobody is logged in.
+NEEDS_LOGIN = re.compile(r"\blog ?in\b|no racks? found|not logged|unauthori[sz]ed|"
+                         r"authenticat|no (?:host|console|auth)", re.IGNORECASE)
+#: Exit codes of a program that never ran (shell conventions: not executable, not found).
+NOT_STARTED = (126, 127)
+MAX_LINES = 12
+MAX_LINE = 200
 
 
 class HarnessFailure(Exception):
@@ -49,6 +68,22 @@ def said(invocation: Invocation) -> str:
     return f': "{text}"' if text else " and printed nothing"
 
 
+def printed(invocation: Invocation) -> str:
+    """All the CLI said (stderr, else stdout), trimmed: a warning printed first must
+    not hide the error after it."""
+    text = invocation.stderr if invocation.stderr.strip() else invocation.stdout
+    lines = [line.rstrip()[:MAX_LINE] for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_LINES:
+        head, tail = lines[:4], lines[-(MAX_LINES - 5):]
+        lines = [*head, f"… ({len(lines) - len(head) - len(tail)} more lines)", *tail]
+    return "\n".join(lines)
+
+
+def wrote(session: CliSession, invocation: Invocation) -> list[str]:
+    """The files an invocation created or changed, as ``~/...`` paths."""
+    return ["~/" + change.path for change in invocation.changes if change.after is not None]
+
+
 def home_path(session: CliSession, path: Path) -> str:
     """A path as the user thinks of it (``~/.convox/auth``), not a temp directory."""
     try:
@@ -63,15 +98,61 @@ def explain_version(profile: Profile, invocation: Invocation | None) -> Finding:
     if invocation.timed_out:
         return Finding("start", False, f"`{' '.join(invocation.argv)}` did not finish in time: "
                        "does the CLI wait for input or a network? check operations.version")
+    command = " ".join(invocation.argv)
+    said_text = printed(invocation)
     if invocation.exit_code != 0:
-        return Finding("start", False, f"the CLI exited {invocation.exit_code} for its version "
-                       f"operation{said(invocation)}: check command and operations.version")
+        code = invocation.exit_code
+        if code in NOT_STARTED or (code is not None and code < 0) or not said_text:
+            return Finding("start", False, f"the CLI does not start: `{command}` exited {code}"
+                           f"{said(invocation)}: check command (or --cli)", said_text)
+        if NEEDS_LOGIN.search(said_text):
+            return Finding("start", True, f"the CLI starts, but its version operation needs a "
+                           f"login (`{command}` exited {code}{said(invocation)}): give "
+                           "operations.version a form that works before any login, e.g. "
+                           '["--version"]', said_text, warn=True)
+        return Finding("start", False, f"the CLI starts, but `{command}` exited {code} for its "
+                       f"version operation{said(invocation)}: check operations.version",
+                       said_text)
     shown = first_line(invocation.output) or "(no output)"
     return Finding("start", True, f"the CLI starts: {shown}")
 
 
+def explain_failed_login(profile: Profile, invocation: Invocation, host: str, key: str,
+                         reached: list[Any], identity: Callable[[str], str] | None) -> Finding:
+    """Trust, reachability or the key's encoding: from what the fakes saw and the CLI said."""
+    output = printed(invocation)
+    exited = f"login exited {invocation.exit_code}"
+    if not reached:
+        if TLS_REFUSAL.search(output):
+            if profile.trust.ca_env:
+                hint = (f"check [trust] ca_env: the CLI does not seem to read "
+                        f"{profile.trust.ca_env} for its CA bundle")
+            else:
+                hint = ("set [trust] ca_env to the variable this CLI reads its CA bundle from "
+                        "(the CLI must trust the suite's CA)")
+            return Finding("login", False, f"{exited}; the CLI reached the fake Console at "
+                           f"{host} but refused its certificate: {hint}", output)
+        hint = f"check host_form ({profile.host_form!r})"
+        hint += (f", [trust] resolve_env ({profile.trust.resolve_env!r})"
+                 if profile.trust.resolve_env else "")
+        return Finding("login", False, f"{exited}; no request from the CLI reached the fake "
+                       f"Console at {host}: {hint} and whether the CLI can connect to loopback "
+                       "at all", output)
+    expected = identity(key) if identity else None
+    keys = sorted({str(getattr(entry, "key_identity", "")) for entry in reached} - {""})
+    statuses = sorted({str(getattr(entry, "status", "")) for entry in reached} - {""})
+    if expected and expected not in keys:
+        return Finding("login", False, f"{exited}; the fake Console got a key, but not the one "
+                       f"the profile passed (it saw {', '.join(keys) or 'none'}, expected "
+                       f"{expected}): the CLI changes the key on the way (encoding, quoting); "
+                       "check how operations.login passes {key}", output)
+    return Finding("login", False, f"{exited}; Console answered {statuses} to the right key: "
+                   "check operations.login", output)
+
+
 def explain_login(profile: Profile, session: CliSession, invocation: Invocation, host: str,
-                  key: str, journal: list[Any]) -> list[Finding]:
+                  key: str, journal: list[Any],
+                  identity: Callable[[str], str] | None = None) -> list[Finding]:
     """Why a good login did or did not leave the files the profile describes."""
     config_dir = home_path(session, session.config_dir)
     auth_shown = home_path(session, session.state.auth_path)
@@ -80,16 +161,7 @@ def explain_login(profile: Profile, session: CliSession, invocation: Invocation,
         return [Finding("login", False, f"login to {host} did not finish in time: does it prompt "
                         "for input? check operations.login")]
     if invocation.exit_code != 0:
-        if not reached:
-            hint = ("the CLI never reached the fake Console at "
-                    f"{host}: check host_form ({profile.host_form!r})")
-            if not profile.trust.ca_env:
-                hint += " and [trust] ca_env (the CLI must trust the suite's CA)"
-            return [Finding("login", False,
-                            f"login exited {invocation.exit_code}{said(invocation)}; {hint}")]
-        statuses = sorted({str(getattr(entry, "status", "")) for entry in reached} - {""})
-        return [Finding("login", False, f"login exited {invocation.exit_code}{said(invocation)}; "
-                        f"Console answered {statuses}: check how operations.login passes {{key}}")]
+        return [explain_failed_login(profile, invocation, host, key, reached, identity)]
     findings = [Finding("login", True, f"login to {host} exited 0")]
     changed = [change.path for change in invocation.changes if change.after is not None]
     if not session.state.auth_path.exists():
@@ -135,7 +207,10 @@ def explain_switch(session: CliSession, invocation: Invocation) -> Finding:
     selection_shown = home_path(session, session.state.selection_path)
     if invocation.exit_code != 0:
         return Finding("switch", False, f"switch to {RACK} exited {invocation.exit_code}"
-                       f"{said(invocation)}: check operations.switch")
+                       f"{said(invocation)}: check operations.switch", printed(invocation))
+    landed = [path for path in wrote(session, invocation) if path != selection_shown]
+    elsewhere = (f"; the switch wrote {', '.join(landed)}" if landed
+                 else "; the switch wrote no file under HOME")
     try:
         selected = session.state.selection()
     except Exception as exc:
@@ -144,9 +219,13 @@ def explain_switch(session: CliSession, invocation: Invocation) -> Finding:
                        f": {exc}")
     if selected == RACK:
         return Finding("switch", True, f"the selection {RACK} is in {selection_shown}")
+    if selected is None:
+        return Finding("switch", False, f"switch exited 0 but left no selection in "
+                       f"{selection_shown}{elsewhere}: check layout.selection "
+                       f"({session.profile.layout.selection!r}) and layout.config_dir")
     return Finding("switch", False, f"switch exited 0 but {selection_shown} gives "
                    f"{selected!r}, expected {RACK!r}: check layout.selection "
-                   f"({session.profile.layout.selection!r})")
+                   f"({session.profile.layout.selection!r}){elsewhere}")
 
 
 def run_smoke(profile: Profile, *, backend_name: str = "inprocess", timeout: float = 20.0,
@@ -190,7 +269,7 @@ def run_smoke(profile: Profile, *, backend_name: str = "inprocess", timeout: flo
                 mark = world.journal.mark()
                 login = _safe_run(session, "login", host=host, key=key)
                 login_findings = explain_login(profile, session, login, host, key,
-                                               world.journal.since(mark))
+                                               world.journal.since(mark), world.key_identity)
                 for finding in login_findings:
                     note(finding)
                 if all(f.ok for f in login_findings):

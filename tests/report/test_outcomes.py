@@ -109,3 +109,17 @@ def test_verdicts_other_than_assert(run_checks):
         "test_several_failures": "failed",
         "test_group_with_a_crash": "error",
     }
+
+
+def test_cli_version_shows_what_the_cli_printed_whatever_its_exit_code(run_checks, pytester):
+    """Issue 10 (f): a version command that needs a login is no "version failed"."""
+    import sys
+
+    shim = pytester.path / "cli.sh"
+    shim.write_text('#!/bin/sh\nif [ "$1" = --version ]; then\n'
+                    '  echo "ERROR: no racks found, try \\`convox login\\`" >&2; exit 1\nfi\n'
+                    f'exec {sys.executable} -m fakes.reference_cli "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    run = run_checks({"test_ok": PASSING_MODULE}, "--cli", str(shim))
+    assert run.data["run"]["cli_version"] == "ERROR: no racks found, try `convox login` (exit 1)"
+    assert "CLI version: ERROR: no racks found, try `convox login` (exit 1)" in run.text()
