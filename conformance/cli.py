@@ -13,10 +13,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
-from conformance.report.commands import add_commands, add_run_options, run_option_args
+from conformance.report.commands import add_commands, add_run_options, preflight, run_option_args
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+#: Every one-line error of the command starts with this.
+PREFIX = "convox-conformance: "
 
 EXIT_CODES_HELP = """exit codes:
   0  conformant (every applicable check passed, or no regression)
@@ -54,6 +57,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import pytest
 
+    problems = preflight(args)
+    for problem in problems:
+        print(f"{PREFIX}{problem}", file=sys.stderr)
+    if problems:
+        return EXIT_USAGE
     # Pin the checks' own ini: with --pyargs pytest would otherwise take the
     # configuration of whatever directory the user runs from.
     ini = resources.files("conformance.checks") / "pytest.ini"
@@ -119,8 +127,17 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors in the command's one-line form (and the same exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("convox-conformance").strip()
+        self.exit(EXIT_USAGE, f"{PREFIX}{command + ': ' if command else ''}{message} "
+                              f"(see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="convox-conformance",
         description="Conformance suite for Convox command-line clients.",
         epilog=EXIT_CODES_HELP,

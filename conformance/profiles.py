@@ -6,7 +6,7 @@ format; everything else sees a validated, immutable :class:`Profile`.
 
 Validation is strict on purpose: a typo in a profile would otherwise turn
 into dozens of confusing check failures, so every problem is reported as one
-line naming the file, the field and what is wrong.
+line naming the file and, for each mistake, the field and what is wrong.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import shlex
 import string
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 PROFILE_DIR = "profiles"
 
@@ -155,27 +157,55 @@ def load_profile(name_or_path: str | Path) -> Profile:
     return _Parser(str(path)).profile(raw)
 
 
+class _Problem(Exception):
+    """One mistake at one field; the parser collects them all before it reports."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+
 class _Parser:
-    """Turns raw TOML into a Profile, naming the field of every problem."""
+    """Turns raw TOML into a Profile, naming the field of every problem.
+
+    Every mistake is reported, not just the first: a profile being written
+    for a new CLI usually has several, and fixing them one run at a time
+    wastes the author's afternoon.
+    """
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.problems: list[str] = []
 
-    def fail(self, where: str, problem: str) -> ProfileError:
-        return ProfileError(f"profile {self.source}: {where}: {problem}")
+    def fail(self, where: str, problem: str) -> _Problem:
+        return _Problem(where, problem)
+
+    def attempt(self, parse: Callable[[], T], default: T) -> T:
+        """Parse one field; a problem is recorded and ``default`` stands in."""
+        try:
+            return parse()
+        except _Problem as exc:
+            self.problems.append(str(exc))
+            return default
+
+    def need(self, raw: dict, key: str, where: str) -> Any:
+        if key not in raw:
+            raise self.fail(where, "required field is missing")
+        return raw[key]
 
     def table(self, raw: Any, where: str, allowed: set[str], required: set[str]) -> dict:
+        """A table whose unknown and missing fields are each recorded (not fatal)."""
         if not isinstance(raw, dict):
             raise self.fail(where, f"must be a table, got {type(raw).__name__}")
         for key in raw:
             if key not in allowed:
-                raise self.fail(
+                self.problems.append(str(self.fail(
                     f"{where}.{key}" if where else key,
                     f"unknown field (allowed: {', '.join(sorted(allowed))})",
-                )
+                )))
         for key in sorted(required):
             if key not in raw:
-                raise self.fail(f"{where}.{key}" if where else key, "required field is missing")
+                self.problems.append(str(self.fail(f"{where}.{key}" if where else key,
+                                                   "required field is missing")))
         return raw
 
     def text(self, raw: Any, where: str) -> str:
@@ -218,45 +248,82 @@ class _Parser:
             {"name", "description", "command", "host_form", "layout", "trust", "operations"},
             {"name", "command", "host_form", "layout", "operations"},
         )
-        command = self.strings(top["command"], "command", allow_empty=False)
-        host_form = self.text(top["host_form"], "host_form")
-        self.placeholders(host_form, "host_form", HOST_FORM_PLACEHOLDERS)
-        if "{port}" not in host_form:
-            raise self.fail("host_form", "must contain {port}")
+        name = self.attempt(lambda: self.text(top["name"], "name") if "name" in top else "", "")
+        no_command: tuple[str, ...] = ()
+        command = self.attempt(
+            lambda: self.strings(top["command"], "command", allow_empty=False)
+            if "command" in top else no_command, no_command)
+        host_form = self.attempt(lambda: self.host_form(top), "")
+        layout = self.attempt(lambda: self.layout(top["layout"]) if "layout" in top else None,
+                              None)
+        trust = self.attempt(lambda: self.trust(top.get("trust", {})), Trust())
+        no_operations: dict[str, Operation] = {}
+        operations = self.attempt(
+            lambda: self.operations(top["operations"]) if "operations" in top else no_operations,
+            no_operations)
+        if self.problems or layout is None:
+            raise ProfileError(f"profile {self.source}: " + "; ".join(self.problems))
         return Profile(
-            name=self.text(top["name"], "name"),
+            name=name,
             description=str(top.get("description", "")),
             source=self.source,
             command=command,
             host_form=host_form,
-            layout=self.layout(top["layout"]),
-            trust=self.trust(top.get("trust", {})),
-            operations=self.operations(top["operations"]),
+            layout=layout,
+            trust=trust,
+            operations=operations,
         )
 
-    def layout(self, raw: Any) -> Layout:
+    def host_form(self, top: dict) -> str:
+        if "host_form" not in top:
+            return ""  # reported by table() as missing
+        host_form = self.text(top["host_form"], "host_form")
+        self.placeholders(host_form, "host_form", HOST_FORM_PLACEHOLDERS)
+        if "{port}" not in host_form:
+            raise self.fail("host_form", "must contain {port}")
+        return host_form
+
+    def layout(self, raw: Any) -> Layout | None:
         table = self.table(
             raw,
             "layout",
             {"config_dir", "target_file", "auth_file", "selection", "env"},
             {"config_dir", "target_file", "auth_file", "selection"},
         )
-        config_dir = self.text(table["config_dir"], "layout.config_dir")
-        if Path(config_dir).is_absolute() or ".." in Path(config_dir).parts:
-            raise self.fail("layout.config_dir", "must be a path inside the isolated home")
-        selection = self.text(table["selection"], "layout.selection")
-        if selection not in SELECTION_FORMATS:
-            raise self.fail(
-                "layout.selection",
-                f"must be one of {', '.join(SELECTION_FORMATS)}, got {selection!r}",
-            )
-        return Layout(
-            config_dir=config_dir,
-            target_file=self.text(table["target_file"], "layout.target_file"),
-            auth_file=self.text(table["auth_file"], "layout.auth_file"),
-            selection=selection,
-            env=self.env(table.get("env", {}), "layout.env", LAYOUT_PLACEHOLDERS),
+
+        def config_dir() -> str:
+            value = self.text(self.need(table, "config_dir", "layout.config_dir"),
+                              "layout.config_dir")
+            if Path(value).is_absolute() or ".." in Path(value).parts:
+                raise self.fail("layout.config_dir", "must be a path inside the isolated home")
+            return value
+
+        def selection() -> str:
+            value = self.text(self.need(table, "selection", "layout.selection"),
+                              "layout.selection")
+            if value not in SELECTION_FORMATS:
+                raise self.fail(
+                    "layout.selection",
+                    f"must be one of {', '.join(SELECTION_FORMATS)}, got {value!r}",
+                )
+            return value
+
+        def plain(key: str) -> str:
+            return self.text(self.need(table, key, f"layout.{key}"), f"layout.{key}")
+
+        missing = [key for key in ("config_dir", "target_file", "auth_file", "selection")
+                   if key not in table]
+        found = Layout(
+            config_dir=self.attempt(config_dir, "") if "config_dir" in table else "",
+            target_file=self.attempt(lambda: plain("target_file"), "")
+            if "target_file" in table else "",
+            auth_file=self.attempt(lambda: plain("auth_file"), "") if "auth_file" in table
+            else "",
+            selection=self.attempt(selection, "") if "selection" in table else "",
+            env=self.attempt(
+                lambda: self.env(table.get("env", {}), "layout.env", LAYOUT_PLACEHOLDERS), {}),
         )
+        return None if missing else found
 
     def trust(self, raw: Any) -> Trust:
         table = self.table(raw, "trust", {"ca_env", "resolve_env"}, set())
@@ -270,8 +337,17 @@ class _Parser:
         )
 
     def operations(self, raw: Any) -> dict[str, Operation]:
-        table = self.table(raw, "operations", set(OPERATION_PLACEHOLDERS), set(REQUIRED_OPERATIONS))
-        return {name: self.operation(name, value) for name, value in table.items()}
+        table = self.table(raw, "operations", set(OPERATION_PLACEHOLDERS),
+                           set(REQUIRED_OPERATIONS))
+        found: dict[str, Operation] = {}
+        for name, value in table.items():
+            if name not in OPERATION_PLACEHOLDERS:
+                continue  # reported by table()
+            try:
+                found[name] = self.operation(name, value)
+            except _Problem as exc:
+                self.problems.append(str(exc))
+        return found
 
     def operation(self, name: str, raw: Any) -> Operation:
         where = f"operations.{name}"
@@ -279,8 +355,8 @@ class _Parser:
         if isinstance(raw, list):
             argv, env, prompt = self.strings(raw, where), {}, None
         else:
-            table = self.table(raw, where, {"argv", "env", "prompt"}, {"argv"})
-            argv = self.strings(table["argv"], f"{where}.argv")
+            table = self.table(raw, where, {"argv", "env", "prompt"}, set())
+            argv = self.strings(self.need(table, "argv", f"{where}.argv"), f"{where}.argv")
             env = self.env(table.get("env", {}), f"{where}.env", allowed)
             prompt = self.text(table["prompt"], f"{where}.prompt") if "prompt" in table else None
         for index, part in enumerate(argv):

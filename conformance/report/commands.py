@@ -60,6 +60,58 @@ def run_option_args(args: argparse.Namespace) -> list[str]:
     return argv
 
 
+def preflight(args: argparse.Namespace) -> list[str]:
+    """Every mistake in ``run``'s own settings, checked before pytest starts.
+
+    pytest would report the first of them as ``ERROR: ...``; here each one is
+    a line with the suite's prefix, all of them at once.
+    """
+    from conformance.catalogue import CatalogueError, load_catalogue
+    from conformance.profiles import ProfileError, load_profile
+    from conformance.report import expectations as exp
+    from conformance.report.baseline import BaselineError
+    from conformance.report.baseline import load as load_baseline
+    from conformance.runner import CliNotRunnable, check_runnable
+    from fakes.backend import get_backend
+
+    problems: list[str] = []
+    try:
+        profile = load_profile(args.profile)
+        if args.cli:
+            profile = profile.with_command(args.cli)
+        check_runnable(profile)
+    except (ProfileError, CliNotRunnable) as exc:
+        problems.append(str(exc))
+    if args.expectations:
+        try:
+            exp.load(args.expectations)
+        except exp.ExpectationsError as exc:
+            problems.append(str(exc))
+    if args.baseline:
+        try:
+            load_baseline(args.baseline)
+        except BaselineError as exc:
+            problems.append(str(exc))
+    if args.verify < 0:
+        problems.append("--verify: must be 0 or more")
+    if args.rule:
+        try:
+            unknown = sorted(set(args.rule) - set(load_catalogue().rules))
+        except CatalogueError as exc:
+            problems.append(str(exc))
+        else:
+            if unknown:
+                problems.append(f"--rule: unknown rule id {', '.join(unknown)} "
+                                "(see `convox-conformance rules`)")
+    try:
+        get_backend(args.backend, **({"urls": args.serve} if args.serve else {}))
+    except (LookupError, ValueError) as exc:
+        problems.append(str(exc))
+    except TypeError as exc:
+        problems.append(f"backend {args.backend!r} does not take --serve ({exc})")
+    return problems
+
+
 # ------------------------------------------------------------- subcommands
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
