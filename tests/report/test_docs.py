@@ -50,3 +50,26 @@ def test_ci_installs_chromium_before_the_test_command():
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert script.rstrip().endswith("pip install tox && tox")
     assert script.index("apt-get install -y chromium") < script.index("pip install tox && tox")
+
+
+def test_9_readme_documents_every_profile_field_and_what_the_fakes_answer():
+    from conformance.profiles import OPERATION_PLACEHOLDERS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    fields = ["layout.config_dir", "layout.target_file", "layout.auth_file", "layout.selection",
+              "layout.env", "trust.ca_env", "trust.resolve_env", "host_form", "command"]
+    fields += [f"operations.{name}" for name in OPERATION_PLACEHOLDERS
+               if name not in ("apps", "rack_info")] + ["`apps`", "`rack_info`"]
+    for field in fields:
+        assert f"`{field.strip('`')}`" in readme, field
+    assert "**The resolve map**" in readme and "name:port=ip:port" in readme
+    section = readme[readme.index("## What the fakes answer"):]
+    section = section[:section.index("\n## ", 5)]
+    for route in ("`GET /auth`", "`GET /racks`", "`GET /apps`", "`GET /system`"):
+        assert route in section, route
+    assert '{"id": "<user id>"}' in section and "`ok`" in section
+
+
+def test_ci_example_shows_the_gate_option():
+    workflow = (ROOT / "docs" / "ci" / "github-actions.yml").read_text(encoding="utf-8")
+    assert "--fail-on should" in workflow and "--fail-on must" in workflow
