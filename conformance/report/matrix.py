@@ -2,9 +2,10 @@
 
 Like wpt.fyi or bowtie.report, but static: ``matrix.html`` (self-contained,
 each cell linking to that run's evidence for the rule) and ``matrix.md``.
-The score of an implementation is MUST rules passed / MUST rules applicable,
-so a CLI is not punished for features it does not claim (not applicable) and
-is not rewarded for known failures (expected-fail is not a pass).
+The score of an implementation is MUST rules passed / MUST rules decided,
+so a CLI is not punished for features it does not claim (not applicable) or
+for rules another failure kept from being observed (blocked), and is not
+rewarded for known failures (expected-fail is not a pass).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from string import Template
 
 from conformance.report import json_report
 from conformance.report.html_report import anchor, e, template
-from conformance.report.model import RuleInfo, RunResult, must_score
-from conformance.report.outcomes import FAILING, NOT_RUN
+from conformance.report.model import RuleInfo, RunResult
+from conformance.report.outcomes import FAILED, FAILING, NOT_RUN, PASSED
 from conformance.report.output import resolve_run_dir
 from conformance.report.runinfo import now_iso, suite_version
 
@@ -40,7 +41,11 @@ class Column:
         return self.result.rule_outcome(rule_id)
 
     def score(self, rules: list[RuleInfo]) -> tuple[int, int]:
-        return must_score({r.id: self.outcome(r.id) for r in rules if r.level == "MUST"})
+        """(MUST rules passed, MUST rules decided), as the run's own reports count them."""
+        known = {rule.id for rule in self.result.rules}
+        statuses = [self.result.rule_status(r.id) if r.id in known else NOT_RUN
+                    for r in rules if r.level == "MUST"]
+        return statuses.count(PASSED), statuses.count(PASSED) + statuses.count(FAILED)
 
 
 class MatrixError(Exception):
