@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 
 from conformance.report.model import CheckResult, RunResult, Verdict
 from conformance.report.outcomes import (
+    BLOCKED_OUTCOME,
     ERROR,
     EXPECTED_FAIL,
     FAILED,
@@ -99,6 +100,9 @@ def decide(
         elif check.outcome == FLAKY:
             not_gated.append(check.id)
             continue
+        elif check.outcome == BLOCKED_OUTCOME and not check.blocked_by:
+            # No root cause to fail the gate for it; an undecided rule is not conformance.
+            line = f"{_label(check)} is blocked by a step no rule covers: {check.reason}"
         else:
             continue
         if counts:

@@ -58,3 +58,25 @@ def test_decide_pending_and_expectation_problems():
     assert decide([_check("new-failure")], new_checks="pending").exit_code == 0
     verdict = decide([_check("passed")], expectation_problems=["expired"])
     assert verdict.exit_code == 1 and verdict.reasons == ["expired"]
+
+
+def test_scores_count_rules_by_what_really_happened():
+    assert must_score({"A": "unexpected-pass", "B": "blocked", "C": "error",
+                       "D": "expected-fail"}) == (1, 2)
+
+
+def test_decide_gates_on_the_chosen_level():
+    should = CheckResult(id="s", nodeid="s", rules=["S-001"], outcome="failed",
+                         raw_outcome="failed")
+    levels = {"S-001": "SHOULD", "M-001": "MUST"}
+    assert decide([should], levels=levels).exit_code == 1
+    verdict = decide([should], levels=levels, fail_on="must")
+    assert (verdict.exit_code, verdict.status, verdict.not_gated) == (0, "gate-passed", ["s"])
+    must = CheckResult(id="m", nodeid="m", rules=["S-001", "M-001"], outcome="failed",
+                       raw_outcome="failed", failed_rules=["S-001"])
+    assert decide([must], levels=levels, fail_on="must").exit_code == 0, \
+        "blamed on its SHOULD rule only"
+    blocked = _check("blocked")
+    blocked.blocked_by = "LOGIN-004"
+    assert decide([blocked]).exit_code == 0, "blocked alone is no failure (its cause is)"
+    assert decide([_check("blocked")]).exit_code == 1, "but a blocked check needs a cause"
