@@ -60,7 +60,8 @@ def render(result: RunResult, area_titles: dict[str, str] | None = None) -> str:
         notes.append(f"fixed since the baseline (refresh it): {', '.join(fixed)}")
     reasons = ""
     if notes:
-        reasons = '<ul class="reasons">' + "".join(f"<li>{e(n)}</li>" for n in notes[:50])
+        reasons = ("<h3>Why: the gate's reasons and warnings</h3><ul class=\"reasons\">"
+                   + "".join(f"<li>{e(n)}</li>" for n in notes[:50]))
         if len(notes) > 50:
             reasons += f"<li>… and {len(notes) - 50} more</li>"
         reasons += "</ul>"
