@@ -3,7 +3,11 @@
 Evidence is turned into plain, redacted JSON-able data in the worker that ran
 the check, because under pytest-xdist only such data travels back to the
 controller that writes the reports. Redaction happens here, once, so no
-report writer can forget it.
+report writer can forget it. Bounds happen here too, so a whole run's
+reports stay small whatever the CLI printed or wrote: each stream keeps a
+head and tail of at most ``MAX_EVIDENCE_OUTPUT`` bytes (redacted first, so
+no cut can split a key out of sight), each file at most ``MAX_FILE_BYTES``
+and each invocation at most ``MAX_FILE_CHANGES`` changed files.
 """
 
 from __future__ import annotations
@@ -11,10 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from conformance.capture import MARKER, capture, trim_end
 from conformance.runner import FileChange, Invocation
+from conformance.state import FileSnapshot
 
 EVIDENCE_PROPERTY = "conformance.evidence"
 MAX_FILE_BYTES = 4096
+#: Per stream and invocation, in reports (a check itself sees up to --max-output).
+MAX_EVIDENCE_OUTPUT = 64 * 1024
+MAX_FILE_CHANGES = 50
 
 
 class Redactor:
@@ -33,7 +42,31 @@ class Redactor:
         return text
 
 
+def bounded_text(text: str, redact: Redactor, dropped: int = 0) -> tuple[str, int]:
+    """``text`` redacted, then clipped to a head and tail; and the bytes dropped in all.
+
+    ``dropped`` is what the runner already cut; when this second cut swallows
+    the runner's marker, the new marker counts both (less the old marker).
+    """
+    data = redact(text).encode("utf-8", "replace")
+    if len(data) <= MAX_EVIDENCE_OUTPUT:
+        return data.decode("utf-8", "replace"), dropped
+    old = MARKER.search(text)
+    kept = capture(data, MAX_EVIDENCE_OUTPUT, already_dropped=dropped)
+    if old and old.group(0) not in kept.text:
+        kept = capture(data, MAX_EVIDENCE_OUTPUT,
+                       already_dropped=dropped - len(old.group(0).encode()))
+    return kept.text, kept.dropped
+
+
 def invocation_data(invocation: Invocation, redact: Redactor) -> dict[str, Any]:
+    stdout, stdout_dropped = bounded_text(invocation.stdout, redact, invocation.stdout_dropped)
+    stderr, stderr_dropped = bounded_text(invocation.stderr, redact, invocation.stderr_dropped)
+    changes = invocation.changes[:MAX_FILE_CHANGES]
+    files = [change_data(change, redact) for change in changes]
+    if len(invocation.changes) > len(changes):
+        files.append({"path": f"... {len(invocation.changes) - len(changes)} more changed "
+                      "entries not listed", "change": "omitted", "before": None, "after": None})
     return {
         "operation": invocation.operation,
         "argv": [redact(part) for part in invocation.argv],
@@ -41,22 +74,39 @@ def invocation_data(invocation: Invocation, redact: Redactor) -> dict[str, Any]:
         "timed_out": invocation.timed_out,
         "duration": round(invocation.duration, 4),
         "started_at": round(invocation.started_at, 4),
-        "stdout": redact(invocation.stdout),
-        "stderr": redact(invocation.stderr),
+        "stdout": stdout,
+        "stderr": stderr,
+        "stdout_dropped": stdout_dropped,
+        "stderr_dropped": stderr_dropped,
+        "leftovers": [redact(line) for line in invocation.leftovers],
         "echo_off": invocation.echo_off,
-        "files": [change_data(change, redact) for change in invocation.changes],
+        "files": files,
     }
 
 
 def change_data(change: FileChange, redact: Redactor) -> dict[str, Any]:
-    def side(snapshot: Any) -> dict[str, Any] | None:
+    def side(snapshot: FileSnapshot | None) -> dict[str, Any] | None:
         if snapshot is None:
             return None
-        text = snapshot.data[:MAX_FILE_BYTES].decode("utf-8", "replace")
-        return {"mode": oct(snapshot.mode), "content": redact(text)}
+        # Links and special files were never read: the account of them is the content.
+        if snapshot.kind != "file":
+            text = f"({snapshot.describe()})"
+        else:
+            text = _file_text(snapshot, redact)
+        return {"mode": oct(snapshot.mode), "kind": snapshot.kind, "size": snapshot.size,
+                "target": snapshot.target, "content": text}
 
     return {"path": change.path, "change": change.kind, "before": side(change.before),
             "after": side(change.after)}
+
+
+def _file_text(snapshot: FileSnapshot, redact: Redactor) -> str:
+    """File content for a report: redacted whole, then clipped (a key cut by the clip goes)."""
+    text = redact(snapshot.data.decode("utf-8", "replace"))
+    if len(text) <= MAX_FILE_BYTES and not snapshot.truncated:
+        return text
+    shown = trim_end(text[:MAX_FILE_BYTES])
+    return shown + f"\n[... {snapshot.describe()}; the first {len(shown)} characters shown]"
 
 
 def evidence_data(
