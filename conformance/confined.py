@@ -21,9 +21,11 @@ from pathlib import Path
 
 #: Bytes read of any one file; the real size is recorded as well.
 MAX_READ_BYTES = 64 * 1024
-#: Entries and depth of one snapshot: a CLI that makes a million files cannot stall a check.
+#: Entries, depth and bytes read of one snapshot: a CLI that makes a million
+#: files, or thousands of big ones, can neither stall a check nor fill memory.
 MAX_ENTRIES = 5000
 MAX_DEPTH = 24
+MAX_TREE_BYTES = 4 << 20
 
 _KINDS = {stat.S_IFIFO: "fifo", stat.S_IFSOCK: "socket", stat.S_IFCHR: "character device",
           stat.S_IFBLK: "block device"}
@@ -103,7 +105,7 @@ def snapshot_tree(root: Path, *, within: Path | None = None) -> dict[str, FileSn
     except OSError:
         return found
     try:
-        _walk(fd, "", found, 0)
+        _walk(fd, "", found, 0, [MAX_TREE_BYTES])
     finally:
         os.close(fd)
     return found
@@ -169,12 +171,23 @@ def open_dir(root: Path, within: Path | None) -> int:
     return fd
 
 
-def _walk(dir_fd: int, prefix: str, found: dict[str, FileSnapshot], depth: int) -> None:
+def _walk(
+    dir_fd: int, prefix: str, found: dict[str, FileSnapshot], depth: int, budget: list[int]
+) -> None:
+    """Fill ``found``; ``budget[0]`` is what is left to read of the whole tree."""
+    names: list[str] = []
+    unlisted = 0
     with os.scandir(dir_fd) as entries:
-        names = sorted(entry.name for entry in entries)
+        for entry in entries:  # a huge directory is counted, not held in memory
+            if len(names) < MAX_ENTRIES:
+                names.append(entry.name)
+            else:
+                unlisted += 1
+    names.sort()
     for index, name in enumerate(names):
         if len(found) >= MAX_ENTRIES:
-            found[prefix + "..."] = FileSnapshot(0, b"", "omitted", len(names) - index)
+            found[prefix + "..."] = FileSnapshot(0, b"", "omitted",
+                                                 len(names) - index + unlisted)
             return
         path = prefix + name
         try:
@@ -191,7 +204,7 @@ def _walk(dir_fd: int, prefix: str, found: dict[str, FileSnapshot], depth: int) 
             except OSError:
                 continue
             try:
-                _walk(inner, path + "/", found, depth + 1)
+                _walk(inner, path + "/", found, depth + 1, budget)
             finally:
                 os.close(inner)
         elif stat.S_ISLNK(info.st_mode):
@@ -204,14 +217,17 @@ def _walk(dir_fd: int, prefix: str, found: dict[str, FileSnapshot], depth: int) 
             found[path] = FileSnapshot(mode, b"", "hardlink", info.st_size, str(info.st_nlink),
                                        info.st_mtime_ns)
         elif stat.S_ISREG(info.st_mode):
-            snapshot = _read_entry(dir_fd, name, mode)
+            snapshot = _read_entry(dir_fd, name, mode, min(MAX_READ_BYTES, budget[0]))
             if snapshot is not None:
                 found[path] = snapshot
+                budget[0] -= len(snapshot.data)
         else:
             found[path] = FileSnapshot(mode, b"", _kind(info.st_mode), 0)
+    if unlisted:
+        found[prefix + "..."] = FileSnapshot(0, b"", "omitted", unlisted)
 
 
-def _read_entry(dir_fd: int, name: str, mode: int) -> FileSnapshot | None:
+def _read_entry(dir_fd: int, name: str, mode: int, limit: int) -> FileSnapshot | None:
     try:
         # O_NONBLOCK: a file swapped for a FIFO since the stat must not block the open.
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
@@ -221,7 +237,7 @@ def _read_entry(dir_fd: int, name: str, mode: int) -> FileSnapshot | None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return FileSnapshot(mode, b"", _kind(info.st_mode), 0)
-        data = _read(fd, MAX_READ_BYTES)
+        data = _read(fd, limit)
         truncated = info.st_size > len(data)
         return FileSnapshot(mode, data, "file", info.st_size, None,
                             info.st_mtime_ns if truncated else None)
