@@ -72,8 +72,14 @@ def pump(
         found = [name for name in leftovers.collect_and_kill(process.pid, holders)
                  if not name.startswith(f"pid {process.pid}:")]
         process.wait()
-    elif open_fds or leftovers.group_alive(process.pid):
-        found = leftovers.collect_and_kill(process.pid, holders)
+    else:
+        assert exited_at is not None
+        # A helper that let go of our pipes gets the same grace to finish.
+        while not open_fds and leftovers.group_alive(process.pid) and (
+                time.monotonic() < exited_at + leftovers.GRACE_SECONDS):
+            time.sleep(POLL_SECONDS / 5)
+        if open_fds or leftovers.group_alive(process.pid):
+            found = leftovers.collect_and_kill(process.pid, holders)
     # What the killed processes wrote before dying is still the CLI's output.
     until = time.monotonic() + leftovers.GRACE_SECONDS
     while open_fds and time.monotonic() < until:

@@ -172,3 +172,33 @@ def test_a_prompt_login_that_floods_is_bounded_too(tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.echo_off is True
     assert result.stdout_dropped >= 3_000_000 - LIMIT
     assert "LAST LINE" in result.stdout
+
+
+def test_without_proc_the_group_is_still_killed_and_said_to_be_unnamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conformance import leftovers
+
+    monkeypatch.setattr(leftovers, "PROC", tmp_path / "no-proc")
+    session = make_session(tmp_path)
+    result = session.run_args(["exit3"])
+    assert (result.exit_code, result.timed_out) == (3, False)
+    assert result.leftovers == [
+        f"process group {result.leftovers[0].split()[2]} still had members "
+        "(no /proc to name them)"]
+    assert not living("noisy-helper"), "the helper survived"
+
+
+def living(token: str) -> list[int]:
+    """Pids whose command line holds ``token`` and that are not (yet unreaped) zombies."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if token.encode() not in (proc / "cmdline").read_bytes():
+                continue
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.rindex(")") + 2] not in "ZX":
+            found.append(int(proc.name))
+    return found
