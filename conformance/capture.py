@@ -22,6 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 DEFAULT_MAX_OUTPUT = 1 << 20
+#: What a session keeps of each stream once the check has its invocation, and
+#: what reports show: a check runs hundreds of invocations, each may flood.
+RETAINED_OUTPUT = 64 * 1024
 #: Smaller limits would leave too little to judge output by.
 MIN_MAX_OUTPUT = 1024
 #: At most this many bytes next to a cut are dropped to avoid half a key.
@@ -113,6 +116,26 @@ def capture(data: bytes, limit: int = DEFAULT_MAX_OUTPUT, *, already_dropped: in
 
 #: The marker as :func:`marker` writes it, to find it in text clipped again.
 MARKER = re.compile(r"\n\[\.\.\. \d+ bytes of output dropped \(--max-output\)[^\n]*\]\n")
+
+
+def reclip(text: str, dropped: int, limit: int, watch: Iterable[str] = ()) -> Captured:
+    """Text a capture kept (``dropped`` bytes were cut from it), clipped again to ``limit``.
+
+    ``dropped`` of the result stays the stream's true count: when this cut
+    swallows the earlier marker, the marker's own bytes are not counted as
+    output. Keys in ``watch`` that only the newly dropped part held (an
+    earlier marker's names included) are named in the new marker.
+    """
+    data = text.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return Captured(text, dropped, len(data))
+    bounded = BoundedCapture(limit, watch)
+    bounded.feed(data)
+    kept = bounded.result(dropped)
+    old = MARKER.search(text)
+    if old and old.group(0) not in kept.text:
+        kept = bounded.result(dropped - len(old.group(0).encode()))
+    return kept
 
 
 def trim_end(text: str) -> str:

@@ -6,8 +6,9 @@ controller that writes the reports. Redaction happens here, once, so no
 report writer can forget it. Bounds happen here too, so a whole run's
 reports stay small whatever the CLI printed or wrote: each stream keeps a
 head and tail of at most ``MAX_EVIDENCE_OUTPUT`` bytes (redacted first, so
-no cut can split a key out of sight), each file at most ``MAX_FILE_BYTES``
-and each invocation at most ``MAX_FILE_CHANGES`` changed files.
+no cut can split a key out of sight) and all streams of one check share
+``CHECK_EVIDENCE_BUDGET``; each file shows at most ``MAX_FILE_BYTES`` and
+each invocation at most ``MAX_FILE_CHANGES`` changed files.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from conformance.capture import MARKER, capture, trim_end
+from conformance.capture import RETAINED_OUTPUT, reclip, trim_end
 from conformance.runner import FileChange, Invocation
 from conformance.state import FileSnapshot
 
 EVIDENCE_PROPERTY = "conformance.evidence"
 MAX_FILE_BYTES = 4096
 #: Per stream and invocation, in reports (a check itself sees up to --max-output).
-MAX_EVIDENCE_OUTPUT = 64 * 1024
+MAX_EVIDENCE_OUTPUT = RETAINED_OUTPUT
+#: Stream bytes one check's evidence may carry in all; past it, each stream
+#: keeps only MIN_EVIDENCE_OUTPUT (a model check runs hundreds of invocations).
+CHECK_EVIDENCE_BUDGET = 1 << 20
+MIN_EVIDENCE_OUTPUT = 2048
 MAX_FILE_CHANGES = 50
 
 
@@ -42,26 +47,21 @@ class Redactor:
         return text
 
 
-def bounded_text(text: str, redact: Redactor, dropped: int = 0) -> tuple[str, int]:
-    """``text`` redacted, then clipped to a head and tail; and the bytes dropped in all.
-
-    ``dropped`` is what the runner already cut; when this second cut swallows
-    the runner's marker, the new marker counts both (less the old marker).
-    """
-    data = redact(text).encode("utf-8", "replace")
-    if len(data) <= MAX_EVIDENCE_OUTPUT:
-        return data.decode("utf-8", "replace"), dropped
-    old = MARKER.search(text)
-    kept = capture(data, MAX_EVIDENCE_OUTPUT, already_dropped=dropped)
-    if old and old.group(0) not in kept.text:
-        kept = capture(data, MAX_EVIDENCE_OUTPUT,
-                       already_dropped=dropped - len(old.group(0).encode()))
+def bounded_text(
+    text: str, redact: Redactor, dropped: int = 0, limit: int = MAX_EVIDENCE_OUTPUT
+) -> tuple[str, int]:
+    """``text`` redacted, then clipped to a head and tail; and the bytes dropped in all."""
+    kept = reclip(redact(text), dropped, limit)
     return kept.text, kept.dropped
 
 
-def invocation_data(invocation: Invocation, redact: Redactor) -> dict[str, Any]:
-    stdout, stdout_dropped = bounded_text(invocation.stdout, redact, invocation.stdout_dropped)
-    stderr, stderr_dropped = bounded_text(invocation.stderr, redact, invocation.stderr_dropped)
+def invocation_data(
+    invocation: Invocation, redact: Redactor, limit: int = MAX_EVIDENCE_OUTPUT
+) -> dict[str, Any]:
+    stdout, stdout_dropped = bounded_text(invocation.stdout, redact, invocation.stdout_dropped,
+                                          limit)
+    stderr, stderr_dropped = bounded_text(invocation.stderr, redact, invocation.stderr_dropped,
+                                          limit)
     changes = invocation.changes[:MAX_FILE_CHANGES]
     files = [change_data(change, redact) for change in changes]
     if len(invocation.changes) > len(changes):
@@ -109,11 +109,23 @@ def _file_text(snapshot: FileSnapshot, redact: Redactor) -> str:
     return shown + f"\n[... {snapshot.describe()}; the first {len(shown)} characters shown]"
 
 
+def _bounded_invocations(invocations: list[Invocation], redact: Redactor) -> list[Any]:
+    """Every invocation's data, the streams sharing one check's budget in order."""
+    left = CHECK_EVIDENCE_BUDGET
+    found = []
+    for invocation in invocations:
+        limit = max(MIN_EVIDENCE_OUTPUT, min(MAX_EVIDENCE_OUTPUT, left // 2))
+        data = invocation_data(invocation, redact, limit)
+        left -= len(data["stdout"].encode()) + len(data["stderr"].encode())
+        found.append(data)
+    return found
+
+
 def evidence_data(
     invocations: list[Invocation], journal: list[dict[str, Any]], redact: Redactor
 ) -> dict[str, Any]:
     return {
-        "invocations": [invocation_data(inv, redact) for inv in invocations],
+        "invocations": _bounded_invocations(invocations, redact),
         "journal": [
             {k: redact(v) if isinstance(v, str) else v for k, v in entry.items()}
             for entry in journal

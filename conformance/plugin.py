@@ -242,7 +242,8 @@ def make_session(
         extra[profile.trust.ca_env] = str(backend.ca_bundle())
     if profile.trust.resolve_env:
         extra[profile.trust.resolve_env] = world.resolve_map()
-    return CliSession(profile, root, extra_env=extra, timeout=timeout, max_output=max_output)
+    return CliSession(profile, root, extra_env=extra, timeout=timeout, max_output=max_output,
+                      watch=_world_secrets(world))
 
 
 @pytest.fixture
@@ -289,6 +290,16 @@ def convox(
     request.node.user_properties.append(
         (EVIDENCE_PROPERTY, evidence_data(invocations, journal, redact))
     )
+
+
+def _world_secrets(world: WorldHandle) -> Any:
+    def secrets() -> list[str]:
+        try:
+            return list(world.secrets())
+        except Exception:  # a closed world: its keys were looked for while it lived
+            return []
+
+    return secrets
 
 
 def _safe_identity(world: WorldHandle) -> Any:

@@ -15,11 +15,11 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from conformance.capture import DEFAULT_MAX_OUTPUT, BoundedCapture
+from conformance.capture import DEFAULT_MAX_OUTPUT, RETAINED_OUTPUT, BoundedCapture, reclip
 from conformance.profiles import Operation, Profile
 from conformance.pump import pump
 from conformance.state import CliState, FileSnapshot, snapshot_tree
@@ -141,6 +141,7 @@ class CliSession:
         extra_env: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_output: int = DEFAULT_MAX_OUTPUT,
+        watch: Callable[[], Iterable[str]] | None = None,
     ) -> None:
         self.profile = profile
         self.root = root
@@ -153,6 +154,8 @@ class CliSession:
         self.extra_env = dict(extra_env or {})
         self.timeout = timeout
         self.max_output = max_output
+        #: More keys to look for in output that is clipped (the world's).
+        self.watch = watch
         self.state = CliState(profile.layout, self.config_dir, within=self.home)
         self.invocations: list[Invocation] = []
         #: Every secret this session passed to the CLI, for redaction.
@@ -228,6 +231,24 @@ class CliSession:
 
     def _display(self, args: list[str]) -> list[str]:
         return [self._redact(part) for part in self.profile.command_argv() + args]
+
+    def _retained(self, invocation: Invocation) -> Invocation:
+        """The copy kept for evidence: big streams clipped to RETAINED_OUTPUT.
+
+        The check gets the whole capture; keeping that for every invocation
+        of a long check would make memory grow with what the CLI prints.
+        Known keys (the session's and ``watch``'s) that only the clipped part
+        held are named in its marker, so checks that scan ``invocations`` for
+        printed keys still find them.
+        """
+        if (len(invocation.stdout) <= RETAINED_OUTPUT
+                and len(invocation.stderr) <= RETAINED_OUTPUT):
+            return invocation
+        watch = {*self.secrets, *(self.watch() if self.watch else ())}
+        out = reclip(invocation.stdout, invocation.stdout_dropped, RETAINED_OUTPUT, watch)
+        err = reclip(invocation.stderr, invocation.stderr_dropped, RETAINED_OUTPUT, watch)
+        return replace(invocation, stdout=out.text, stderr=err.text,
+                       stdout_dropped=out.dropped, stderr_dropped=err.dropped)
 
     def _redact(self, text: str) -> str:
         for secret in sorted(self.secrets, key=len, reverse=True):
@@ -369,7 +390,7 @@ class CliSession:
         return invocation
 
     def _record(self, invocation: Invocation, limit: float) -> None:
-        self.invocations.append(invocation)
+        self.invocations.append(self._retained(invocation))
         if invocation.timed_out:
             raise CliTimeout(
                 f"CLI timed out after {limit:g}s and was killed: {' '.join(invocation.argv)}"

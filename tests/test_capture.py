@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.capture import (
+    RETAINED_OUTPUT,
     SEAM_MARGIN,
     BoundedCapture,
     capture,
@@ -105,3 +106,18 @@ def test_bad_sizes_are_one_line_errors(text: str) -> None:
     with pytest.raises(ValueError) as caught:
         parse_size(text)
     assert "\n" not in str(caught.value)
+
+
+def test_one_checks_evidence_shares_a_budget_however_many_invocations() -> None:
+    from conformance.evidence import CHECK_EVIDENCE_BUDGET, MIN_EVIDENCE_OUTPUT, evidence_data
+    from conformance.runner import Invocation
+
+    flood = "start\n" + "f" * (RETAINED_OUTPUT * 2) + "\nend\n"
+    invocations = [Invocation("apps", ["convox", "apps"], 0, flood, flood, 0.1)
+                   for _ in range(200)]
+    data = evidence_data(invocations, [], Redactor([]))
+    shown = [inv["stdout"] + inv["stderr"] for inv in data["invocations"]]
+    total = sum(len(text.encode()) for text in shown)
+    assert total <= CHECK_EVIDENCE_BUDGET + len(shown) * 2 * (MIN_EVIDENCE_OUTPUT + 200)
+    assert all(text.startswith("start\n") and text.endswith("end\n") for text in shown)
+    assert all(inv["stdout_dropped"] > RETAINED_OUTPUT for inv in data["invocations"])

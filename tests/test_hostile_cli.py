@@ -86,7 +86,8 @@ def hostile_run(tmp_path: Path, kind: str, *options: str) -> tuple[dict[str, Any
     rss_file = tmp_path / "rss"
     done = subprocess.run(
         [sys.executable, "-c", DRIVER, str(rss_file), "run", "--cli", str(cli), "--rule", RULE,
-         "--report-dir", str(report_dir), "--no-color", *options, "--", "-p", "no:randomly", "-k", ONLY],
+         "--report-dir", str(report_dir), "--no-color", *options,
+         "--", "-p", "no:randomly", "-k", ONLY],
         capture_output=True, text=True, cwd=ROOT, env=environment(), timeout=300, check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.capture import RETAINED_OUTPUT
 from conformance.profiles import load_profile
 from conformance.runner import CliSession, CliTimeout
 
@@ -202,3 +203,19 @@ def living(token: str) -> list[int]:
         if stat[stat.rindex(")") + 2] not in "ZX":
             found.append(int(proc.name))
     return found
+
+
+def test_the_session_keeps_a_small_copy_that_still_names_hidden_keys(tmp_path: Path) -> None:
+    world_key = "world-rack-key-0123456789"
+    session = make_session(tmp_path)
+    session.max_output = 1 << 20
+    session.watch = lambda: [world_key]
+    # Raw arguments: the session never learns the key; only the watch knows it.
+    result = session.run_args(["flood", "1000000", world_key])
+    kept = session.invocations[-1]
+    assert world_key not in session.secrets
+    assert len(result.stdout.encode()) > 512 * 1024  # the check saw its whole capture
+    assert len(kept.stdout.encode()) <= RETAINED_OUTPUT + 200
+    assert kept.stdout_dropped >= 1_000_000 - RETAINED_OUTPUT
+    assert kept.stdout.startswith("FIRST LINE") and kept.stdout.endswith("LAST LINE\n")
+    assert world_key in kept.stdout and "truncated" in kept.describe()
