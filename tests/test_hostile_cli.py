@@ -15,8 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
+from conformance.report.json_report import schema
 from tests.suite_support import ROOT, environment
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss and /proc: Linux")
@@ -92,6 +94,7 @@ def hostile_run(tmp_path: Path, kind: str, *options: str) -> tuple[dict[str, Any
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads((report_dir / "latest" / "results.json").read_text())
+    jsonschema.Draft202012Validator(schema()).validate(results)
     return results, report_dir, int(rss_file.read_text())
 
 
