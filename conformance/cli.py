@@ -71,6 +71,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "--backend", args.backend]
     if args.cli:
         argv += ["--cli", args.cli]
+    if args.max_output is not None:
+        argv += ["--max-output", str(args.max_output)]
     for url in args.serve:
         argv += ["--serve", url]
     for rule in args.rule:
@@ -136,6 +138,15 @@ class Parser(argparse.ArgumentParser):
                               f"(see {self.prog} --help)\n")
 
 
+def _max_output(text: str) -> int:
+    from conformance.capture import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="convox-conformance",
@@ -151,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cli", help="path or command of the CLI (default: the profile's)")
     run.add_argument("--profile", default="reference", help="profile name or .toml path")
     run.add_argument("--cli-timeout", type=float, default=20.0, help="seconds per invocation")
+    run.add_argument("--max-output", type=_max_output, default=None, metavar="BYTES",
+                     help="keep at most this much of each invocation's stdout and of its "
+                          "stderr, start and end (K/M suffixes; default 1M)")
     run.add_argument("--backend", default="inprocess", help="fakes backend")
     run.add_argument("--serve", action="append", default=[], metavar="URL",
                      help="admin URL of a `convox-conformance serve` (with --backend remote)")

@@ -210,12 +210,13 @@ class Convox:
         return invocation
 
     def files(self) -> dict[str, bytes]:
-        """The CLI's config files, for "nothing changed" comparisons."""
-        root = self.cli.config_dir
-        if not root.exists():
-            return {}
-        return {
-            str(p.relative_to(root)): p.read_bytes()
-            for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.name.endswith(".lock")
-        }
+        """The CLI's config files, for "nothing changed" comparisons.
+
+        Read like the evidence snapshots: no link is followed and no special
+        file opened, so a planted symlink shows as one, never as its target.
+        """
+        from conformance.state import snapshot_tree
+
+        tree = snapshot_tree(self.cli.config_dir, within=self.cli.home)
+        return {path: snap.observed for path, snap in sorted(tree.items())
+                if not path.endswith(".lock")}

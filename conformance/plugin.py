@@ -8,6 +8,7 @@ check gets a fresh world and a fresh CLI home.
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.blame import FAILED_RULES_PROPERTY, blamed_rules
+from conformance.capture import DEFAULT_MAX_OUTPUT, parse_size
 from conformance.evidence import EVIDENCE_PROPERTY, Redactor, evidence_data
 from conformance.harness import NOT_APPLICABLE, Convox, not_applicable
 from conformance.profiles import Profile, ProfileError, load_profile
@@ -44,6 +46,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--cli-timeout", type=float, default=DEFAULT_TIMEOUT,
                     help="seconds before one CLI invocation is killed "
                          f"(default {DEFAULT_TIMEOUT:g})")
+    group.addoption("--max-output", type=max_output_type, default=DEFAULT_MAX_OUTPUT,
+                    metavar="BYTES",
+                    help="keep at most this much of each invocation's stdout and of its stderr: "
+                         "the start and the end, with a marker saying how much was dropped "
+                         "(K/M suffixes; default 1M)")
     group.addoption("--backend", default="inprocess",
                     help="fakes backend (entry point group convox_conformance.backends)")
     group.addoption("--serve", action="append", default=[], metavar="URL",
@@ -55,6 +62,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="seconds the property and model checks may spend shrinking a "
                          f"failing example (default {DEFAULT_SHRINK_SECONDS:g}; 0 skips "
                          "shrinking)")
+
+
+def max_output_type(text: str) -> int:
+    """``--max-output``'s value, or a one-line usage error."""
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -224,7 +239,8 @@ def cli_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_session(
-    profile: Profile, backend: Backend, world: WorldHandle, root: Path, timeout: float
+    profile: Profile, backend: Backend, world: WorldHandle, root: Path, timeout: float,
+    max_output: int = DEFAULT_MAX_OUTPUT,
 ) -> CliSession:
     """A CLI session isolated in ``root``, wired to trust and resolve the world."""
     extra: dict[str, str] = {}
@@ -232,7 +248,8 @@ def make_session(
         extra[profile.trust.ca_env] = str(backend.ca_bundle())
     if profile.trust.resolve_env:
         extra[profile.trust.resolve_env] = world.resolve_map()
-    return CliSession(profile, root, extra_env=extra, timeout=timeout)
+    return CliSession(profile, root, extra_env=extra, timeout=timeout, max_output=max_output,
+                      watch=_world_secrets(world))
 
 
 @pytest.fixture
@@ -245,7 +262,8 @@ def cli(
 ) -> CliSession:
     """The CLI under test, isolated, wired to trust and resolve the world."""
     return make_session(conformance_profile, backend, world, cli_home,
-                        pytestconfig.getoption("cli_timeout"))
+                        pytestconfig.getoption("cli_timeout"),
+                        pytestconfig.getoption("max_output"))
 
 
 @pytest.fixture
@@ -264,7 +282,8 @@ def convox(
     def new_session() -> CliSession:
         session = make_session(conformance_profile, backend, world,
                                tmp_path_factory.mktemp("cli"),
-                               pytestconfig.getoption("cli_timeout"))
+                               pytestconfig.getoption("cli_timeout"),
+                               pytestconfig.getoption("max_output"))
         sessions.append(session)
         return session
 
@@ -277,6 +296,16 @@ def convox(
     request.node.user_properties.append(
         (EVIDENCE_PROPERTY, evidence_data(invocations, journal, redact))
     )
+
+
+def _world_secrets(world: WorldHandle) -> Any:
+    def secrets() -> list[str]:
+        try:
+            return list(world.secrets())
+        except Exception:  # a closed world: its keys were looked for while it lived
+            return []
+
+    return secrets
 
 
 def _safe_identity(world: WorldHandle) -> Any:

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import shutil
-import signal
 import subprocess
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from conformance.capture import DEFAULT_MAX_OUTPUT, RETAINED_OUTPUT, BoundedCapture, reclip
 from conformance.profiles import Operation, Profile
+from conformance.pump import pump
 from conformance.state import CliState, FileSnapshot, snapshot_tree
 
 DEFAULT_TIMEOUT = 20.0
@@ -99,6 +99,11 @@ class Invocation:
     echo_off: bool | None = None
     #: Wall-clock start (epoch seconds): lets a reader merge invocations that overlapped.
     started_at: float = 0.0
+    #: Bytes of each stream not kept (--max-output); the text has a marker where they were.
+    stdout_dropped: int = 0
+    stderr_dropped: int = 0
+    #: Processes still running after the CLI exited (or timed out), killed by the harness.
+    leftovers: list[str] = field(default_factory=list)
 
     @property
     def output(self) -> str:
@@ -111,6 +116,13 @@ class Invocation:
         for name, text in (("stdout", self.stdout), ("stderr", self.stderr)):
             if text.strip():
                 lines.append(f"  {name}: {text.strip()[:500]}")
+        for name, dropped in (("stdout", self.stdout_dropped), ("stderr", self.stderr_dropped)):
+            if dropped:
+                lines.append(f"  note: {name} was truncated, {dropped} bytes dropped "
+                             "(--max-output): this check saw only its start and end")
+        if self.leftovers:
+            lines.append("  left running by the CLI, killed by the harness: "
+                         + "; ".join(self.leftovers))
         return "\n".join(lines)
 
 
@@ -128,6 +140,8 @@ class CliSession:
         *,
         extra_env: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        max_output: int = DEFAULT_MAX_OUTPUT,
+        watch: Callable[[], Iterable[str]] | None = None,
     ) -> None:
         self.profile = profile
         self.root = root
@@ -139,7 +153,10 @@ class CliSession:
             directory.mkdir(parents=True, exist_ok=True)
         self.extra_env = dict(extra_env or {})
         self.timeout = timeout
-        self.state = CliState(profile.layout, self.config_dir)
+        self.max_output = max_output
+        #: More keys to look for in output that is clipped (the world's).
+        self.watch = watch
+        self.state = CliState(profile.layout, self.config_dir, within=self.home)
         self.invocations: list[Invocation] = []
         #: Every secret this session passed to the CLI, for redaction.
         self.secrets: set[str] = set()
@@ -213,12 +230,30 @@ class CliSession:
         return template.format(**names)
 
     def _display(self, args: list[str]) -> list[str]:
-        shown = []
-        for part in self.profile.command_argv() + args:
-            for secret in sorted(self.secrets, key=len, reverse=True):
-                part = part.replace(secret, "<redacted>")
-            shown.append(part)
-        return shown
+        return [self._redact(part) for part in self.profile.command_argv() + args]
+
+    def _retained(self, invocation: Invocation) -> Invocation:
+        """The copy kept for evidence: big streams clipped to RETAINED_OUTPUT.
+
+        The check gets the whole capture; keeping that for every invocation
+        of a long check would make memory grow with what the CLI prints.
+        Known keys (the session's and ``watch``'s) that only the clipped part
+        held are named in its marker, so checks that scan ``invocations`` for
+        printed keys still find them.
+        """
+        if (len(invocation.stdout) <= RETAINED_OUTPUT
+                and len(invocation.stderr) <= RETAINED_OUTPUT):
+            return invocation
+        watch = {*self.secrets, *(self.watch() if self.watch else ())}
+        out = reclip(invocation.stdout, invocation.stdout_dropped, RETAINED_OUTPUT, watch)
+        err = reclip(invocation.stderr, invocation.stderr_dropped, RETAINED_OUTPUT, watch)
+        return replace(invocation, stdout=out.text, stderr=err.text,
+                       stdout_dropped=out.dropped, stderr_dropped=err.dropped)
+
+    def _redact(self, text: str) -> str:
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "<redacted>")
+        return text
 
     def _run(
         self, name: str, args: list[str], op_env: Mapping[str, str], timeout: float | None
@@ -240,23 +275,29 @@ class CliSession:
             )
         except OSError as exc:
             raise CliNotRunnable(f"cannot start CLI {argv[0]}: {exc.strerror}") from None
-        timed_out = False
+        assert process.stdout is not None and process.stderr is not None
+        out = BoundedCapture(self.max_output, self.secrets)
+        err = BoundedCapture(self.max_output, self.secrets)
+        fds = {process.stdout.fileno(): out, process.stderr.fileno(): err}
         try:
-            out, err = process.communicate(timeout=limit)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(process.pid)
-            out, err = process.communicate()
+            ended = pump(process, fds, started + limit)
+        finally:
+            process.stdout.close()
+            process.stderr.close()
+        stdout, stderr = out.result(), err.result()
         invocation = Invocation(
             operation=name,
             argv=self._display(args),
-            exit_code=None if timed_out else process.returncode,
-            stdout=out.decode("utf-8", "replace"),
-            stderr=err.decode("utf-8", "replace"),
+            exit_code=None if ended.timed_out else process.returncode,
+            stdout=stdout.text,
+            stderr=stderr.text,
             duration=time.monotonic() - started,
-            timed_out=timed_out,
+            timed_out=ended.timed_out,
             changes=_diff(before, snapshot_tree(self.home)),
             started_at=started_at,
+            stdout_dropped=stdout.dropped,
+            stderr_dropped=stderr.dropped,
+            leftovers=[self._redact(line) for line in ended.leftovers],
         )
         self._record(invocation, limit)
         return invocation
@@ -284,6 +325,7 @@ class CliSession:
         started_at = time.time()
         started = time.monotonic()
         master, slave = pty.openpty()
+        terminal = os.ttyname(slave)
 
         def controlling_tty() -> None:
             import fcntl
@@ -307,56 +349,48 @@ class CliSession:
             raise CliNotRunnable(f"cannot start CLI {argv[0]}: {exc.strerror}") from None
         os.close(slave)
         deadline = started + limit
-        transcript = bytearray()
+        transcript = BoundedCapture(self.max_output, self.secrets)
         prompt = (op.prompt or "").encode()
         echo_off: bool | None = None
         typed = False
-        timed_out = False
-        while True:
-            if not typed and prompt in transcript:
+        recent = b""
+
+        def answer(_fd: int, chunk: bytes) -> None:
+            # Only the last few bytes are kept for the prompt: the transcript is bounded.
+            nonlocal echo_off, typed, recent
+            if typed:
+                return
+            recent = recent[-len(prompt):] + chunk if prompt else b""
+            if prompt in recent:
                 echo_off = _wait_echo_off(master, min(deadline, time.monotonic() + 2.0))
                 os.write(master, key.encode() + b"\n")
                 typed = True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            ready, _, _ = select.select([master], [], [], min(remaining, 0.5))
-            if ready:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:  # EIO: the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                transcript += chunk
-            elif process.poll() is not None:
-                break
-        if timed_out:
-            _kill_group(process.pid)
+
         try:
-            code = process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            _kill_group(process.pid)
-            code = process.wait()
-        os.close(master)
+            ended = pump(process, {master: transcript}, deadline, on_chunk=answer,
+                         terminals={terminal})
+        finally:
+            os.close(master)
+        kept = transcript.result()
         invocation = Invocation(
             operation=op.name,
             argv=self._display(args),
-            exit_code=None if timed_out else code,
-            stdout=transcript.decode("utf-8", "replace").replace("\r\n", "\n"),
+            exit_code=None if ended.timed_out else process.returncode,
+            stdout=kept.text.replace("\r\n", "\n"),
             stderr="",
             duration=time.monotonic() - started,
-            timed_out=timed_out,
+            timed_out=ended.timed_out,
             changes=_diff(before, snapshot_tree(self.home)),
             echo_off=echo_off if typed else None,
             started_at=started_at,
+            stdout_dropped=kept.dropped,
+            leftovers=[self._redact(line) for line in ended.leftovers],
         )
         self._record(invocation, limit)
         return invocation
 
     def _record(self, invocation: Invocation, limit: float) -> None:
-        self.invocations.append(invocation)
+        self.invocations.append(self._retained(invocation))
         if invocation.timed_out:
             raise CliTimeout(
                 f"CLI timed out after {limit:g}s and was killed: {' '.join(invocation.argv)}"
@@ -373,12 +407,6 @@ def _wait_echo_off(fd: int, deadline: float) -> bool:
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.01)
-
-
-def _kill_group(pid: int) -> None:
-    """Kill the CLI and everything it started (its own session)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
 
 
 def _diff(before: dict[str, FileSnapshot], after: dict[str, FileSnapshot]) -> list[FileChange]:

@@ -9,51 +9,32 @@ files. This module is the one translation, so a check reads the same against
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.confined import FileSnapshot, NotConfined, read_capped, snapshot_tree
 from conformance.profiles import Layout
+
+__all__ = ["CliState", "FileSnapshot", "StateError", "snapshot_tree"]
+
+#: A login-state file larger than this is not a CLI's config: refuse to read it.
+MAX_STATE_BYTES = 1 << 20
 
 
 class StateError(Exception):
     """A CLI file exists but cannot be understood; ``str()`` is one line."""
 
 
-@dataclass(frozen=True)
-class FileSnapshot:
-    mode: int
-    data: bytes
-
-
-def snapshot_tree(root: Path) -> dict[str, FileSnapshot]:
-    """Every file under ``root`` (relative path -> mode and bytes).
-
-    Used before and after each CLI invocation to show exactly what it
-    changed; small trees (a CLI's config) make this cheap.
-    """
-    found: dict[str, FileSnapshot] = {}
-    if not root.exists():
-        return found
-    for dirpath, _dirnames, filenames in os.walk(root):
-        for name in filenames:
-            path = Path(dirpath, name)
-            try:
-                stat = path.lstat()
-                data = path.read_bytes() if path.is_file() else b""
-            except OSError:
-                continue
-            found[str(path.relative_to(root))] = FileSnapshot(stat.st_mode & 0o7777, data)
-    return found
-
-
 class CliState:
     """The observable login state of one CLI home."""
 
-    def __init__(self, layout: Layout, config_dir: Path) -> None:
+    def __init__(self, layout: Layout, config_dir: Path, *, within: Path | None = None) -> None:
         self.layout = layout
         self.config_dir = config_dir
+        #: Nothing outside this directory (the CLI's home) is read or written.
+        self.within = within if within is not None else config_dir.parent
 
     # paths -----------------------------------------------------------------
     @property
@@ -69,8 +50,9 @@ class CliState:
         return self.config_dir / self.layout.selection
 
     def mode(self, path: Path) -> int | None:
+        """Permission bits of ``path`` itself (a symlink's own, never its target's)."""
         try:
-            return path.stat().st_mode & 0o777
+            return path.lstat().st_mode & 0o777
         except FileNotFoundError:
             return None
 
@@ -129,7 +111,7 @@ class CliState:
     # editing by hand (what a user does to log out, per the FAQ) ------------
     def write_auth(self, entries: dict[str, str]) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        self.auth_path.write_text(json.dumps(entries, indent=2) + "\n", encoding="utf-8")
+        self._write_text(self.auth_path, json.dumps(entries, indent=2) + "\n")
 
     def remove_key(self, host: str) -> None:
         entries = self.keys()
@@ -141,7 +123,7 @@ class CliState:
 
     def write_target(self, host: str) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        self.target_path.write_text(host + "\n", encoding="utf-8")
+        self._write_text(self.target_path, host + "\n")
 
     def write_selection(self, rack: str, host: str | None = None) -> None:
         """Select ``rack`` by hand, as the docs say overwriting the file may.
@@ -165,12 +147,32 @@ class CliState:
             text = json.dumps(entries, indent=2) + "\n"
         else:
             text = json.dumps({"name": rack, "type": "console"}) + "\n"
-        self.selection_path.write_text(text, encoding="utf-8")
+        self._write_text(self.selection_path, text)
 
     def _read_text(self, path: Path) -> str | None:
+        # Confined: a CLI that made its auth file a link to ~/.ssh/id_rsa gets
+        # "is a symlink to ..." in the report, never the file's content.
         try:
-            return path.read_text(encoding="utf-8")
+            return read_capped(path, self.within, MAX_STATE_BYTES).decode("utf-8")
         except FileNotFoundError:
             return None
+        except NotConfined as exc:
+            raise StateError(str(exc)) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise StateError(f"{path}: cannot read: {exc}") from None
+
+    def _write_text(self, path: Path, text: str) -> None:
+        """Write as a user editing by hand would, but never through a link out of the home."""
+        real_dir = Path(os.path.realpath(path.parent))
+        if not real_dir.is_relative_to(os.path.realpath(self.within)):
+            raise StateError(f"{path.parent} leads outside the CLI's home (to {real_dir}); "
+                             "not written")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK
+        try:
+            fd = os.open(real_dir / path.name, flags, 0o666)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise StateError(f"{path} is a symlink; not written through") from None
+            raise StateError(f"{path}: cannot write: {exc.strerror}") from None
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
