@@ -43,6 +43,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import pytest
 
+    from conformance.sandbox import prepare
+
+    done = prepare(args.network, args.backend, getattr(args, "raw_argv", ["run"]))
+    if done is not None:  # the run happened inside the sandbox, or cannot happen
+        return done
+
     # Pin the checks' own ini: with --pyargs pytest would otherwise take the
     # configuration of whatever directory the user runs from.
     ini = resources.files("conformance.checks") / "pytest.ini"
@@ -123,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--serve", action="append", default=[], metavar="URL",
                      help="admin URL of a `convox-conformance serve` (with --backend remote)")
     run.add_argument("--rule", action="append", default=[], help="only this rule id")
+    run.add_argument("--network", choices=["auto", "sandbox", "host"], default="auto",
+                     help="sandbox: a private network where every host name leads to the "
+                          "fakes (Linux); host: the machine's; auto (default): the sandbox "
+                          "where it can be made")
     add_run_options(run)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER,
                      help="after --: extra pytest arguments (e.g. -n 2)")
@@ -154,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.raw_argv = argv  # the sandbox re-runs exactly this command inside itself
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
         return handler(args)

@@ -17,7 +17,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,8 +128,11 @@ class CliSession:
         *,
         extra_env: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        launcher: Sequence[str] = (),
     ) -> None:
         self.profile = profile
+        #: Prepended to every CLI argv but never shown (the network sandbox's per-run mounts).
+        self.launcher = list(launcher)
         self.root = root
         self.home = root / "home"
         self.xdg_config_home = self.home / ".config"
@@ -230,7 +233,7 @@ class CliSession:
         started = time.monotonic()
         try:
             process = subprocess.Popen(
-                argv,
+                [*self.launcher, *argv],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -292,7 +295,7 @@ class CliSession:
 
         try:
             process = subprocess.Popen(
-                argv,
+                [*self.launcher, *argv],
                 stdin=slave,
                 stdout=slave,
                 stderr=slave,
