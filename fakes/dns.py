@@ -23,6 +23,7 @@ several questions, unusual classes) are read the way real resolvers write them.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import selectors
 import socket
 import struct
@@ -89,12 +90,18 @@ class DnsServer:
         self._selector.register(self._wake_r, selectors.EVENT_READ, ("wake", ""))
         self._sockets: list[socket.socket] = []
 
-    def bind(self, ip: str, port: int = PORT) -> None:
-        """Listen on ``ip:port`` (UDP and TCP); OSError if it is taken."""
+    def bind(self, ip: str, port: int = PORT) -> str:
+        """Listen on ``ip:port`` (UDP and TCP; port 0 picks one); OSError if it is taken.
+
+        Returns the ``ip:port`` address, the key of :meth:`set_zone`.
+        """
+        if not ipaddress.ip_address(ip).is_loopback:
+            raise ValueError(f"the DNS server binds loopback only, not {ip}")
         udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             udp.bind((ip, port))
+            port = udp.getsockname()[1]
             tcp.bind((ip, port))
             tcp.listen(16)
         except OSError:
@@ -108,6 +115,7 @@ class DnsServer:
         self._selector.register(udp, selectors.EVENT_READ, ("udp", address))
         self._selector.register(tcp, selectors.EVENT_READ, ("tcp", address))
         self._wake()
+        return address
 
     def set_zone(self, address: str, zone: Zone | None) -> None:
         """What ``address`` answers from now on (None: refuse everything)."""

@@ -30,8 +30,8 @@ def test_rules_check_command_exits_zero() -> None:
 def test_a_broken_binary_gives_failures_not_harness_errors(tmp_path: Path) -> None:
     """`--profile convox-rack --cli /bin/false`: the run finishes, reports, and fails (exit 1)."""
     done = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--profile", "convox-rack",
-         "--cli", "/bin/false", "--report-dir", str(tmp_path), "--", "-q", "--no-header"],
+        [sys.executable, "-m", "conformance", "run", "--profile", "convox-rack", "--network",
+         "host", "--cli", "/bin/false", "--report-dir", str(tmp_path), "--", "-q", "--no-header"],
         capture_output=True, text=True, cwd=REPO, check=False,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
@@ -40,7 +40,8 @@ def test_a_broken_binary_gives_failures_not_harness_errors(tmp_path: Path) -> No
     outcomes = Counter(check["outcome"] for check in results["checks"])
     assert outcomes["error"] == 0, outcomes
     assert outcomes["failed"] >= len(results["checks"]) * 0.8, outcomes
-    # convox-rack has no logout and no resolve seam: those rules are not applicable, not passed.
+    # convox-rack has no logout and no resolve seam (and --network host gives no sandbox):
+    # those rules are not applicable, not passed.
     not_applicable = {rule for check in results["checks"]
                       if check["outcome"] == "not-applicable" for rule in check["rules"]}
     assert {"LOGOUT-010", "LOGOUT-011", "SECURITY-003"} <= not_applicable
