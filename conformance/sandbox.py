@@ -72,9 +72,12 @@ def why_not(backend: str = "inprocess") -> str | None:
         if not Path("/etc", name).exists():
             return f"/etc/{name} does not exist, so it cannot be replaced by a private mount"
     flags = unshare_flags()
+    # The probe does what the run will: a bind mount, then this Python, inside the namespaces
+    # (in a user namespace an interpreter under another user's home may not be reachable).
+    probe = 'mount --bind /etc/hosts /etc/hosts && exec "$0" -c ""'
     try:
         done = subprocess.run(
-            ["unshare", *flags, "--", "mount", "--bind", "/etc/hosts", "/etc/hosts"],
+            ["unshare", *flags, "--", "sh", "-c", probe, sys.executable],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=PROBE_TIMEOUT,
             check=False,
         )

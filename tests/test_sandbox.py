@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -206,7 +207,9 @@ def test_inside_only_loopback_generated_names_and_masked_credentials(
 def test_curl_and_names_reach_the_fakes_and_are_journalled(
     can_sandbox, untouched, tmp_path: Path
 ) -> None:
-    if not (Path("/usr/bin/curl").exists() or os.environ.get("CI")):
+    if shutil.which("curl") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have curl (.ci/run installs it)")
         pytest.skip("curl is not installed (.ci/run installs it)")
     seen = inside(tmp_path, """
         import json, subprocess
@@ -331,3 +334,52 @@ def test_real_credentials_are_masked_for_the_cli(can_sandbox, tmp_path: Path) ->
         capture_output=True, text=True, env=env(), cwd=tmp_path, check=False, timeout=600,
     )
     assert code.returncode == 0, code.stdout[-3000:] + code.stderr[-3000:]
+
+
+# -- the pieces the plugin wires together --------------------------------------
+
+
+def test_a_launcher_runs_before_the_cli_but_is_never_shown(tmp_path: Path) -> None:
+    from conformance.profiles import load_profile
+    from conformance.runner import CliSession
+
+    session = CliSession(load_profile("reference"), tmp_path / "run",
+                         launcher=["/usr/bin/env", "SSL_CERT_FILE=/nonexistent/launched.pem"])
+    shown = session.run("version")
+    assert shown.exit_code == 0, shown.describe()
+    assert shown.argv[0] == sys.executable and "/usr/bin/env" not in shown.argv
+    broken = session.run("login", host="127.0.0.1:9", key="k" * 32)
+    assert broken.exit_code != 0 and "launched.pem" in broken.output  # the launcher ran
+
+
+def test_every_profile_can_resolve_in_the_sandbox() -> None:
+    from conformance.profiles import load_profile
+
+    rack = load_profile("convox-rack")
+    assert rack.missing(["login", "resolve"]) == ["resolve"]
+    assert rack.in_sandbox().missing(["login", "resolve"]) == []
+    assert rack.in_sandbox().missing(["trust"]) == ["trust"]  # the CA is another matter
+
+
+def test_an_ordinary_user_gets_the_sandbox_through_a_user_namespace(can_sandbox) -> None:
+    """Run as nobody (when we are root and may switch): --user --map-root-user, same result."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to become an ordinary user")
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = "import socket; print([n for _, n in socket.if_nameindex()], open('/etc/hosts').read())"
+    done = subprocess.run(
+        [*as_nobody, sys.executable, "-c",
+         "import subprocess, sys; from conformance import sandbox; "
+         "flags = sandbox.unshare_flags(); assert flags[:2] == ['--user', '--map-root-user']; "
+         "reason = sandbox.why_not(); "
+         "reason and sys.exit('NO SANDBOX: ' + reason); "
+         "sys.exit(subprocess.call(['unshare', *flags, '--', sys.executable, '-m', "
+         f"'conformance.sandbox', '--', sys.executable, '-c', {probe!r}]))"],
+        capture_output=True, text=True, env=env(), cwd="/", check=False, timeout=120,
+    )
+    if "NO SANDBOX: " in done.stderr or "Permission denied" in done.stderr:
+        # e.g. this Python lives in root's home, which nobody may not enter: then the probe
+        # itself must have said so, rather than a run failing later.
+        pytest.skip(f"nobody cannot have the sandbox here: {done.stderr.strip()[-300:]}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("['lo'] 127.0.0.1\tlocalhost")
