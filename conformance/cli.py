@@ -39,15 +39,16 @@ def pytest_exit_to_ours(code: int) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from importlib import resources
-
-    import pytest
-
     from conformance.sandbox import prepare
 
+    # Before pytest is imported: a run that moves into the sandbox needs nothing of it here.
     done = prepare(args.network, args.backend, getattr(args, "raw_argv", ["run"]))
     if done is not None:  # the run happened inside the sandbox, or cannot happen
         return done
+
+    from importlib import resources
+
+    import pytest
 
     # Pin the checks' own ini: with --pyargs pytest would otherwise take the
     # configuration of whatever directory the user runs from.
