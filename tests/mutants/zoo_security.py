@@ -115,7 +115,7 @@ def security_normalises_stored_key() -> None:
 
 
 @zoo.mutant("SECURITY-008", "accepts any certificate, like the real CLIs do for racks")
-def security_skips_certificate_checks(cli: ModuleType) -> None:
+def security_skips_certificate_checks() -> None:
     import ssl
 
     def unverified() -> ssl.SSLContext:
@@ -123,4 +123,4 @@ def security_skips_certificate_checks(cli: ModuleType) -> None:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         return context
 
-    cli.tls_context = unverified
+    transport.tls_context = unverified
