@@ -14,7 +14,10 @@ What is measured:
 * the per-check harness overhead: a check's duration minus its CLI time;
 * reference CLI start-up (``--help``) and a login round trip;
 * fake-server latency for ``GET /auth``, direct and proxied through Console;
-* the pytest process's memory across a run (first vs last tenth of checks).
+* the pytest process's memory across a run (first vs last tenth of checks);
+* the network sandbox: its start-up (unshare plus setting it up), what each CLI
+  invocation pays for its own mount namespace, and the sequential suite on the
+  host network for comparison (the default runs use the sandbox where it can be made).
 """
 
 from __future__ import annotations
@@ -55,12 +58,17 @@ def p99_ms(samples: list[float]) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2)
 
 
-def run_suite(extra: list[str], memory_file: Path | None = None) -> dict[str, Any]:
-    """One full conformance run; wall time plus what its results.json says."""
+def run_suite(extra: list[str], memory_file: Path | None = None,
+              before_pytest: bool = False) -> dict[str, Any]:
+    """One full conformance run; wall time plus what its results.json says.
+
+    `extra` goes to pytest, or to `convox-conformance run` itself with `before_pytest`.
+    """
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        args = [sys.executable, "-m", "conformance", "run", "--report-dir", tmp, "--", "-q",
-                "--no-header", *extra]
+        ours, theirs = (extra, []) if before_pytest else ([], extra)
+        args = [sys.executable, "-m", "conformance", "run", "--report-dir", tmp, *ours, "--",
+                "-q", "--no-header", *theirs]
         if memory_file is not None:
             env["BENCH_MEMORY_FILE"] = str(memory_file)
             args += ["-p", "benchmarks.memory_probe"]
@@ -132,6 +140,41 @@ def cli_startup(repeat: int) -> float:
                        capture_output=True, env=env, check=True)
         samples.append(time.perf_counter() - started)
     return median_ms(samples)
+
+
+def sandbox_costs(repeat: int) -> dict[str, float]:
+    """Milliseconds the sandbox adds: once per run, and per CLI invocation (median)."""
+    from conformance import sandbox
+
+    if sandbox.why_not() is not None:
+        return {}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def timed(argv: list[str]) -> float:
+        samples = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            subprocess.run(argv, capture_output=True, env=env, check=True)
+            samples.append(time.perf_counter() - started)
+        return median_ms(samples)
+
+    bare = timed([sys.executable, "-c", "pass"])
+    inside = timed(["unshare", *sandbox.unshare_flags(), "--", sys.executable, "-m",
+                    "conformance.sandbox", "--", sys.executable, "-c", "pass"])
+    probe = timed([sys.executable, "-c", "from conformance import sandbox; sandbox.why_not()"])
+    imported = timed([sys.executable, "-c", "import conformance.sandbox"])
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as resolv:
+        resolv.write("nameserver 127.0.0.1\n")
+        resolv.flush()
+        from fakes.sandbox_net import LAUNCH_SCRIPT
+
+        launched = timed(["unshare", *sandbox.unshare_flags(), "--", "sh", "-c", LAUNCH_SCRIPT,
+                          "x", resolv.name, "/bin/true"])
+    true = timed(["/bin/true"])
+    return {
+        "sandbox_startup_ms_median": round(inside - bare + probe - imported, 2),
+        "sandbox_per_invocation_ms_median": round(launched - true, 2),
+    }
 
 
 def login_round_trip(repeat: int) -> float:
@@ -234,6 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick:
         numbers["nauto"] = run_suite(["-n", "auto"])
         numbers["speedup_nauto"] = round(sequential["wall_s"] / numbers["nauto"]["wall_s"], 2)
+    if not args.quick:
+        host = run_suite(["--network", "host"], before_pytest=True)
+        numbers["sequential_host_network_wall_s"] = host["wall_s"]
+        numbers["sandbox_cost_sequential_s"] = round(sequential["wall_s"] - host["wall_s"], 2)
+    numbers.update(sandbox_costs(repeat))
     numbers["cli_help_startup_ms_median"] = cli_startup(repeat)
     numbers["login_round_trip_ms_median"] = login_round_trip(repeat)
     numbers.update(fake_latency(100 if args.quick else 1000))

@@ -53,6 +53,13 @@ def has_xdist() -> bool:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from conformance.sandbox import prepare
+
+    # Before pytest is imported: a run that moves into the sandbox needs nothing of it here.
+    done = prepare(args.network, args.backend, getattr(args, "raw_argv", ["run"]))
+    if done is not None:  # the run happened inside the sandbox, or cannot happen
+        return done
+
     from importlib import resources
 
     import pytest
@@ -169,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--serve", action="append", default=[], metavar="URL",
                      help="admin URL of a `convox-conformance serve` (with --backend remote)")
     run.add_argument("--rule", action="append", default=[], help="only this rule id")
+    run.add_argument("--network", choices=["auto", "sandbox", "host"], default="auto",
+                     help="sandbox: a private network where every host name leads to the "
+                          "fakes (Linux); host: the machine's; auto (default): the sandbox "
+                          "where it can be made")
     add_run_options(run)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER,
                      help="after --: extra pytest arguments (e.g. -n 2)")
@@ -200,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.raw_argv = argv  # the sandbox re-runs exactly this command inside itself
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
         return handler(args)

@@ -18,16 +18,22 @@ import pytest
 
 from conformance.blame import FAILED_RULES_PROPERTY, blamed_rules
 from conformance.capture import DEFAULT_MAX_OUTPUT, parse_size
+from conformance.egress import invocation_of
 from conformance.evidence import EVIDENCE_PROPERTY, Redactor, evidence_data
 from conformance.harness import NOT_APPLICABLE, Convox, not_applicable
 from conformance.profiles import Profile, ProfileError, load_profile
 from conformance.report.outcomes import is_blocked
 from conformance.runner import DEFAULT_TIMEOUT, CliNotRunnable, CliSession, check_runnable
+from conformance.sandbox import HOST, NOT_STARTED, SANDBOX, mode_from_environment
 
 if TYPE_CHECKING:
     from fakes.backend import Backend, WorldHandle
 
 PROFILE_KEY = pytest.StashKey[Profile]()
+NETWORK_KEY = pytest.StashKey[tuple[str, str]]()
+SANDBOX_CA_ENV = "SSL_CERT_FILE"
+#: Journal servers whose entries are tied to an invocation in the evidence (guard, DNS).
+EGRESS_SERVERS = ("guard", "dns")
 BACKEND_KEY = pytest.StashKey["Backend"]()
 #: The reports (results model, report files, expectations, baselines, --verify).
 pytest_plugins = ["conformance.report.plugin"]
@@ -82,7 +88,9 @@ def pytest_configure(config: pytest.Config) -> None:
         check_runnable(profile)
     except (ProfileError, CliNotRunnable) as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[PROFILE_KEY] = profile
+    mode, why = mode_from_environment()
+    config.stash[NETWORK_KEY] = (mode, why)
+    config.stash[PROFILE_KEY] = profile.in_sandbox() if mode == SANDBOX else profile
     bound_shrinking(config.getoption("shrink_seconds"))
     # Made (not started) now, so a bad --backend or --serve stops the run before any check.
     config.stash[BACKEND_KEY] = make_backend(config)
@@ -119,6 +127,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     lines = [f"convox-conformance: CLI {' '.join(profile.command)}, profile {profile.name}"
              f" ({profile.source})"]
+    mode, why = config.stash.get(NETWORK_KEY, (HOST, NOT_STARTED))
+    lines.append("convox-conformance: network: sandbox (private network, names lead to the fakes)"
+                 if mode == SANDBOX else f"convox-conformance: network: host ({why})")
     version = cli_version(profile)
     if version:
         lines.append(f"convox-conformance: CLI version: {version}")
@@ -183,8 +194,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             continue
         missing = profile.missing(list(rule.needs))
         if missing:
+            _mode, why = item.config.stash.get(NETWORK_KEY, (HOST, NOT_STARTED))
+            hint = f" (and the network sandbox, which gives it, is off: {why})" \
+                if "resolve" in missing else ""
             not_applicable(
-                f"{rule_id} needs {', '.join(missing)}, which profile {profile.name} lacks"
+                f"{rule_id} needs {', '.join(missing)}, which profile {profile.name} lacks{hint}"
             )
 
 
@@ -201,11 +215,19 @@ def make_backend(config: pytest.Config) -> Backend:
     name = config.getoption("backend")
     serve = config.getoption("serve")
     try:
-        return get_backend(name, **({"urls": serve} if serve else {}))
+        made = get_backend(name, **({"urls": serve} if serve else {}))
     except (LookupError, ValueError) as exc:
         raise pytest.UsageError(str(exc)) from None
     except TypeError as exc:  # --serve given to a backend that takes no URLs
         raise pytest.UsageError(f"backend {name!r} does not take --serve ({exc})") from None
+    if config.stash.get(NETWORK_KEY, (HOST, ""))[0] == SANDBOX:
+        from fakes.backend import InProcessBackend
+        from fakes.sandbox_net import SandboxedBackend
+
+        if not isinstance(made, InProcessBackend):
+            raise pytest.UsageError(f"the network sandbox cannot serve --backend {name}")
+        return SandboxedBackend(made)
+    return made
 
 
 @pytest.fixture(scope="session")
@@ -242,8 +264,19 @@ def make_session(
     profile: Profile, backend: Backend, world: WorldHandle, root: Path, timeout: float,
     max_output: int = DEFAULT_MAX_OUTPUT,
 ) -> CliSession:
-    """A CLI session isolated in ``root``, wired to trust and resolve the world."""
+    """A CLI session isolated in ``root``, wired to trust and resolve the world.
+
+    In the network sandbox the CLI resolves names itself, as it would for a
+    user (the world's launcher gives it the world's DNS), so no resolve seam
+    is used, and the run's CA goes to SSL_CERT_FILE, the standard place Go,
+    OpenSSL and Python read, when the profile names no other.
+    """
     extra: dict[str, str] = {}
+    launcher = getattr(world, "launcher", None)
+    if launcher is not None:
+        extra[profile.trust.ca_env or SANDBOX_CA_ENV] = str(backend.ca_bundle())
+        return CliSession(profile, root, extra_env=extra, timeout=timeout, launcher=launcher(),
+                          max_output=max_output, watch=_world_secrets(world))
     if profile.trust.ca_env:
         extra[profile.trust.ca_env] = str(backend.ca_bundle())
     if profile.trust.resolve_env:
@@ -291,8 +324,8 @@ def convox(
     yield Convox(world, cli, new_session, request.node.user_properties)
     secrets = [*world.secrets(), *(s for session in sessions for s in session.secrets)]
     redact = Redactor(secrets, label=_safe_identity(world))
-    journal = [entry_data(e) for e in world.journal.since(mark)]
     invocations = [inv for session in sessions for inv in session.invocations]
+    journal = [entry_data(e, invocations) for e in world.journal.since(mark)]
     request.node.user_properties.append(
         (EVIDENCE_PROPERTY, evidence_data(invocations, journal, redact))
     )
@@ -318,10 +351,14 @@ def _safe_identity(world: WorldHandle) -> Any:
     return label
 
 
-def entry_data(entry: Any) -> dict[str, Any]:
+def entry_data(entry: Any, invocations: list[Any] | None = None) -> dict[str, Any]:
     fields = ("seq", "request_id", "server", "address", "host_header", "hop", "method", "path",
               "query", "key_identity", "rack_header", "status")
-    return {name: getattr(entry, name, None) for name in fields}
+    data = {name: getattr(entry, name, None) for name in fields}
+    if invocations is not None and data["server"] in EGRESS_SERVERS:
+        # Lookups and guard connections carry no request of ours: say which invocation made them.
+        data["invocation"] = invocation_of(invocations, entry.time)
+    return data
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:

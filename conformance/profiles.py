@@ -96,14 +96,20 @@ class Profile:
     layout: Layout
     trust: Trust
     operations: Mapping[str, Operation]
+    #: Set for runs in the network sandbox, where every host name leads to the fakes.
+    sandboxed: bool = False
 
     def has(self, capability: str) -> bool:
         """True when the profile can do what a rule ``needs``."""
         if capability == "trust":
             return self.trust.ca_env is not None
         if capability == "resolve":
-            return self.trust.resolve_env is not None
+            return self.sandboxed or self.trust.resolve_env is not None
         return capability in self.operations
+
+    def in_sandbox(self) -> Profile:
+        """The same profile in the network sandbox: every CLI can then `resolve`."""
+        return replace(self, sandboxed=True)
 
     def missing(self, needs: tuple[str, ...] | list[str]) -> list[str]:
         return [need for need in needs if not self.has(need)]

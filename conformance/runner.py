@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -142,8 +142,11 @@ class CliSession:
         timeout: float = DEFAULT_TIMEOUT,
         max_output: int = DEFAULT_MAX_OUTPUT,
         watch: Callable[[], Iterable[str]] | None = None,
+        launcher: Sequence[str] = (),
     ) -> None:
         self.profile = profile
+        #: Prepended to every CLI argv but never shown (the network sandbox's per-run mounts).
+        self.launcher = list(launcher)
         self.root = root
         self.home = root / "home"
         self.xdg_config_home = self.home / ".config"
@@ -265,7 +268,7 @@ class CliSession:
         started = time.monotonic()
         try:
             process = subprocess.Popen(
-                argv,
+                [*self.launcher, *argv],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -334,7 +337,7 @@ class CliSession:
 
         try:
             process = subprocess.Popen(
-                argv,
+                [*self.launcher, *argv],
                 stdin=slave,
                 stdout=slave,
                 stderr=slave,

@@ -27,7 +27,7 @@ from fakes.console import ConsoleApp
 from fakes.faults import Fault, FaultHandle, FaultPlan
 from fakes.guard import SERVER as GUARD
 from fakes.guard import GuardApp
-from fakes.https import Listener, Unattached
+from fakes.https import App, Listener, Unattached
 from fakes.journal import Journal
 from fakes.rack import RackApp
 from fakes.world import World
@@ -115,6 +115,14 @@ class LocalWorld:
     def host(self, server: str, form: str = DEFAULT_FORM) -> str:
         """The host string a CLI is given for `server`, in a profile's `host_form`."""
         return form.format(port=self.port(server))
+
+    def app(self, server: str) -> App:
+        """What `server` serves now (the network sandbox serves it on more addresses)."""
+        try:
+            return self._listeners[server].app
+        except KeyError:
+            known = ", ".join(self._listeners)
+            raise KeyError(f"no server {server!r} in this world (known: {known})") from None
 
     def errors(self) -> list[str]:
         """Tracebacks of app crashes on this world's servers (each became a JSON 500)."""
@@ -300,17 +308,22 @@ class InProcessBackend:
             self._busy[id(handle)] = list(taken.values())
         return handle
 
+    def server_context(self) -> ssl.SSLContext:
+        """A fresh server TLS context with the run's certificate (one per listener)."""
+        self.start()
+        assert self._cert is not None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.set_alpn_protocols(["http/1.1"])
+        self._cert.configure_cert(context)
+        return context
+
     def _take(self, name: str) -> Listener:
         with self._lock:
             listener = self._idle.pop() if self._idle else None
         if listener is None:
-            assert self._cert is not None
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.minimum_version = ssl.TLSVersion.TLSv1_2
-            context.set_alpn_protocols(["http/1.1"])
-            self._cert.configure_cert(context)
             listener = Listener(
-                context, name=name, handshake_timeout=self.handshake_timeout
+                self.server_context(), name=name, handshake_timeout=self.handshake_timeout
             ).start()
         listener.name = name
         return listener

@@ -28,6 +28,7 @@ from fakes.https import (
 )
 from fakes.journal import Journal
 from fakes.recording import REQUEST_ID_HEADER, new_request_id, record
+from fakes.untrusted import untrusted_context
 from fakes.world import Principal, ProxyTarget, World, WorldError
 
 CONSOLE_ROUTES = ("/auth", "/racks")
@@ -79,6 +80,10 @@ class ConsoleApp(App):
 
     def accept_tls(self, conn: Connection) -> bool:
         return self.faults.match_tls(self.server, hop_for_sni(conn.sni)) is None
+
+    def tls_context(self, conn: Connection) -> ssl.SSLContext | None:
+        fault = self.faults.match_tls(self.server, hop_for_sni(conn.sni), "untrusted_certificate")
+        return None if fault is None else untrusted_context()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = new_request_id()

@@ -26,7 +26,8 @@ from typing import Any, Literal
 from fakes.https import HttpResponse, json_response
 
 FaultKind = Literal[
-    "status", "delay", "reset", "empty", "malformed_json", "truncated", "tls_failure"
+    "status", "delay", "reset", "empty", "malformed_json", "truncated", "tls_failure",
+    "untrusted_certificate",
 ]
 KINDS: tuple[str, ...] = (
     "status",
@@ -36,7 +37,11 @@ KINDS: tuple[str, ...] = (
     "malformed_json",
     "truncated",
     "tls_failure",
+    "untrusted_certificate",
 )
+#: Faults that act on the TLS handshake, before any HTTP: `tls_failure` refuses it,
+#: `untrusted_certificate` completes it with a certificate from a CA nobody was given.
+HANDSHAKE_KINDS: tuple[str, ...] = ("tls_failure", "untrusted_certificate")
 HOPS: tuple[str, ...] = ("cli", "proxy")
 MAX_DELAY = 30.0
 
@@ -89,9 +94,10 @@ class Fault:
             raise ValueError("times must be a positive number, or None for always")
         if self.probability is not None and not 0.0 <= float(self.probability) <= 1.0:
             raise ValueError("probability must be between 0 and 1")
-        if self.kind == "tls_failure" and (self.path is not None or self.method is not None):
+        if self.kind in HANDSHAKE_KINDS and (self.path is not None or self.method is not None):
             raise ValueError(
-                "a tls_failure fault happens before any request: it cannot match a path or method"
+                f"a {self.kind} fault happens before any request: "
+                "it cannot match a path or method"
             )
 
     @classmethod
@@ -115,7 +121,7 @@ class Fault:
             return False
         if self.hop is not None and self.hop != hop:
             return False
-        if self.kind == "tls_failure":
+        if self.kind in HANDSHAKE_KINDS:
             return path is None
         if path is None:
             return False
@@ -147,7 +153,7 @@ class Fault:
                 response.body = json.dumps({"padding": "x" * 64}).encode()
             response.transport = "truncated"
             return response
-        raise ValueError(f"{self.kind} is not a request-level fault")  # tls_failure
+        raise ValueError(f"{self.kind} is not a request-level fault")  # a handshake kind
 
     def _status_response(self) -> HttpResponse:
         if self.body is None:
@@ -242,14 +248,18 @@ class FaultPlan:
         """The first fault that fires for this request, counting the firing."""
         return self._fire(server, method, path, hop)
 
-    def match_tls(self, server: str, hop: str) -> Fault | None:
-        """The first `tls_failure` fault that fires for this handshake."""
-        return self._fire(server, None, None, hop)
+    def match_tls(self, server: str, hop: str, kind: str = "tls_failure") -> Fault | None:
+        """The first handshake fault of `kind` that fires for this handshake."""
+        return self._fire(server, None, None, hop, kind)
 
-    def _fire(self, server: str, method: str | None, path: str | None, hop: str) -> Fault | None:
+    def _fire(
+        self, server: str, method: str | None, path: str | None, hop: str, kind: str | None = None
+    ) -> Fault | None:
         with self._lock:
             for entry in self._entries:
                 fault = entry.fault
+                if kind is not None and fault.kind != kind:
+                    continue
                 if fault.times is not None and entry.fired >= fault.times:
                     continue
                 if not fault.matches(server, method, path, hop):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import http
+import ipaddress
 import json
 import socket
 import socketserver
@@ -174,6 +175,10 @@ class App:
     def tls_failed(self, conn: Connection, error: str) -> None:
         """Called when a handshake did not complete, for whatever reason."""
 
+    def tls_context(self, conn: Connection) -> ssl.SSLContext | None:
+        """Another server context (another certificate) for this handshake, or None."""
+        return None
+
 
 class Unattached(App):
     """What a pooled listener serves between worlds."""
@@ -203,6 +208,10 @@ def _sni_callback(sock: Any, server_name: str | None, _ctx: ssl.SSLContext) -> i
     conn.hello_seen = True
     try:
         accepted = app.accept_tls(conn)
+        if accepted:
+            other = app.tls_context(conn)
+            if other is not None:
+                sock.context = other  # the certificate this handshake presents
     except Exception:  # an app bug must not print from inside OpenSSL
         accepted = True
     return None if accepted else ssl.ALERT_DESCRIPTION_HANDSHAKE_FAILURE
@@ -214,7 +223,8 @@ class _Server(socketserver.TCPServer):
 
     def __init__(self, listener: Listener) -> None:
         self.listener = listener
-        super().__init__(("127.0.0.1", 0), socketserver.BaseRequestHandler, bind_and_activate=True)
+        super().__init__((listener.host, listener.bind_port), socketserver.BaseRequestHandler,
+                         bind_and_activate=True)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         self.listener._spawn(request, client_address)
@@ -224,7 +234,11 @@ class _Server(socketserver.TCPServer):
 
 
 class Listener:
-    """One HTTPS port on 127.0.0.1 serving whatever `app` currently is."""
+    """One HTTPS port on loopback serving whatever `app` currently is.
+
+    `host` is 127.0.0.1 unless the network sandbox gives a world its own
+    loopback address (and a fixed `port` such as 443); it must be loopback.
+    """
 
     def __init__(
         self,
@@ -234,7 +248,13 @@ class Listener:
         name: str = "listener",
         handshake_timeout: float = 10.0,
         idle_timeout: float = 30.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
+        if not ipaddress.ip_address(host).is_loopback:
+            raise ValueError(f"listeners bind loopback only, not {host}")
+        self.host = host
+        self.bind_port = port
         ssl_context.sni_callback = _sni_callback
         self._ctx = ssl_context
         self.app: App = app or Unattached()
@@ -253,7 +273,7 @@ class Listener:
     @property
     def address(self) -> str:
         """`127.0.0.1:<port>`, the form the journal records."""
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def start(self) -> Listener:
         """Bind a free loopback port and start accepting."""

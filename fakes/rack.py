@@ -9,6 +9,7 @@ exactly as the FAQ warns.
 
 from __future__ import annotations
 
+import ssl
 import urllib.parse
 
 from fakes.faults import FaultPlan, apply_faults, hop_for_sni
@@ -24,6 +25,7 @@ from fakes.https import (
 )
 from fakes.journal import Journal
 from fakes.recording import incoming_request_id, new_request_id, record
+from fakes.untrusted import untrusted_context
 from fakes.world import World, WorldError
 
 
@@ -38,6 +40,10 @@ class RackApp(App):
 
     def accept_tls(self, conn: Connection) -> bool:
         return self.faults.match_tls(self.ref, hop_for_sni(conn.sni)) is None
+
+    def tls_context(self, conn: Connection) -> ssl.SSLContext | None:
+        fault = self.faults.match_tls(self.ref, hop_for_sni(conn.sni), "untrusted_certificate")
+        return None if fault is None else untrusted_context()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = incoming_request_id(request)

@@ -30,8 +30,8 @@ def test_rules_check_command_exits_zero() -> None:
 def test_a_broken_binary_gives_failures_not_harness_errors(tmp_path: Path) -> None:
     """`--profile convox-rack --cli /bin/false`: the run finishes, reports, and fails (exit 1)."""
     done = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--profile", "convox-rack",
-         "--cli", "/bin/false", "--report-dir", str(tmp_path), "--", "-q", "--no-header"],
+        [sys.executable, "-m", "conformance", "run", "--profile", "convox-rack", "--network",
+         "host", "--cli", "/bin/false", "--report-dir", str(tmp_path), "--", "-q", "--no-header"],
         capture_output=True, text=True, cwd=REPO, check=False,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
@@ -42,7 +42,8 @@ def test_a_broken_binary_gives_failures_not_harness_errors(tmp_path: Path) -> No
     # Checks whose set-up (a login) fails are blocked by the login rules, which fail.
     assert outcomes["failed"] + outcomes["blocked"] >= len(results["checks"]) * 0.8, outcomes
     assert 1 <= len(results["root_causes"]) <= 2, results["summary"]["root_causes"]
-    # convox-rack has no logout and no resolve seam: those rules are not applicable, not passed.
+    # convox-rack has no logout and no resolve seam (and --network host gives no sandbox):
+    # those rules are not applicable, not passed.
     not_applicable = {rule for check in results["checks"]
                       if check["outcome"] == "not-applicable" for rule in check["rules"]}
     assert {"LOGOUT-010", "LOGOUT-011", "SECURITY-003"} <= not_applicable

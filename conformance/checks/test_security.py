@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import base64
 import secrets
+from typing import TYPE_CHECKING
 
 import pytest
 from pytest_httpserver import HTTPServer
 
+from conformance.egress import describe as describe_egress
 from conformance.harness import Convox
+from fakes.faults import Fault
+
+if TYPE_CHECKING:
+    from fakes.backend import Backend
 
 ALICE = "alice@example.com"
 PRODUCTION = "acme/production"
 STAGING = "acme/staging"
 LEGACY = "acme/legacy"
+CONSOLE_NAME = "console.convox.com"
 
 #: Rack passwords a user may set by hand: every character that URL, shell,
 #: basic-auth or JSON handling tends to mangle, and non-ASCII text.
@@ -108,7 +115,10 @@ def test_no_request_leaves_the_world(convox: Convox) -> None:
     convox.login_rack(LEGACY)
     with convox.given("apps at acme/legacy"):
         convox.ok(convox.run("apps"))
-    convox.journal.expect_none(server="guard")
+    egress = convox.journal.entries(server="guard")
+    assert not egress, "the CLI reached hosts outside the world:\n" + "\n".join(
+        describe_egress(convox.cli.invocations, egress)
+    )
 
 
 @pytest.mark.spec("SECURITY-004")
@@ -196,3 +206,28 @@ def test_credentials_travel_only_over_tls(convox: Convox) -> None:
     assert not carrying, f"a key was sent over plain HTTP: {carrying}"
     convox.failed(login)
     assert after == before, "a login to a plain-HTTP host changed the CLI's files"
+
+
+@pytest.mark.spec("SECURITY-008")
+def test_console_key_goes_only_to_a_verified_console(convox: Convox, backend: Backend) -> None:
+    """console.convox.com presents a certificate from a CA the CLI was not given, then the run's."""
+    key = convox.user_key(ALICE)
+    impostor = convox.world.inject(Fault(server="console", kind="untrusted_certificate", hop="cli"))
+    mark = convox.journal.mark()
+    refused = convox.login(CONSOLE_NAME, key)
+    impostor.remove()
+    carrying = convox.journal.entries(since=mark, server="console", key=lambda k: k != "empty")
+    assert not carrying, (
+        "Console received a key over a connection whose certificate did not verify:\n"
+        + "\n".join(e.describe() for e in carrying)
+    )
+    assert impostor.fired, f"login never reached {CONSOLE_NAME}:\n" + refused.describe()
+    convox.failed(refused)
+    assert any(word in refused.output.lower() for word in ("certificate", "x509")), (
+        "login failed without saying the certificate did not verify:\n" + refused.describe()
+    )
+    mark = convox.journal.mark()
+    convox.ok(convox.cli.run("login", host=CONSOLE_NAME, key=key,
+                             env={"SSL_CERT_FILE": str(backend.ca_bundle())}))
+    convox.journal.expect_some(since=mark, server="console", hop="cli",
+                               key=convox.identity(key))

@@ -212,6 +212,40 @@ def test_tls_failure_fault(world, backend, server) -> None:
     assert call(world, backend, server).status == 200  # times=1: the next handshake works
 
 
+@pytest.mark.parametrize("server", SERVERS)
+def test_untrusted_certificate_fault(world, backend, server) -> None:
+    """The handshake completes, with a certificate the run's CA did not issue."""
+    handle = world.inject(Fault(server=server, kind="untrusted_certificate", times=1))
+    with pytest.raises(ssl.SSLCertVerificationError):
+        call(world, backend, server)
+    assert handle.fired == 1
+    assert world.journal.entries(server=server) == []  # no request got through
+    assert call(world, backend, server).status == 200
+
+
+def test_untrusted_certificate_names_the_same_hosts(world, backend) -> None:
+    """Only the issuer differs from the run's certificate, so only verification can tell."""
+    from cryptography import x509
+
+    world.inject(Fault(server="console", kind="untrusted_certificate"))
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", world.port("console"), context=context,
+                                       timeout=5)
+    try:
+        conn.request("GET", "/auth")
+        assert conn.getresponse().status == 401  # served by Console, which saw no key
+        der = conn.sock.getpeercert(binary_form=True)
+    finally:
+        conn.close()
+    cert = x509.load_der_x509_certificate(der)
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "console.convox.com" in names.get_values_for_type(x509.DNSName)
+    run_ca = x509.load_pem_x509_certificate(backend.ca_bundle().read_bytes())
+    assert cert.issuer != run_ca.subject
+
+
 def test_fault_scoped_to_a_path_and_method(world, backend) -> None:
     world.inject(Fault(server="console", kind="status", status=500, path="/racks", method="GET"))
     assert call(world, backend, "console", "/auth").status == 200

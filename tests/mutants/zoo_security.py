@@ -112,3 +112,15 @@ def security_normalises_stored_key() -> None:
     login.store_login = lambda host, key, ident: original(
         host, unicodedata.normalize("NFKD", key), ident
     )
+
+
+@zoo.mutant("SECURITY-008", "accepts any certificate, like the real CLIs do for racks")
+def security_skips_certificate_checks() -> None:
+    import ssl
+
+    def unverified() -> ssl.SSLContext:
+        context = ssl._create_unverified_context()
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        return context
+
+    transport.tls_context = unverified
