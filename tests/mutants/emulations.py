@@ -57,7 +57,8 @@ def v2_escape(key: str) -> str:
     profile="convox-rack",
     breaks=("SECURITY-001", "KEYROLL-002", "KEYROLL-008", "LOGOUT-006", "LOGOUT-007",
             "RELIABILITY-001", "RELIABILITY-003", "RELIABILITY-007"),
-    not_applicable=("LOGOUT-010", "LOGOUT-011", "LOGIN-007", "SECURITY-003"),
+    # Without the network sandbox; SECURITY-008 (new) needs it too and was not observed.
+    not_applicable=("LOGOUT-010", "LOGOUT-011", "LOGIN-007", "SECURITY-003", "SECURITY-008"),
 )
 def convox_rack_20260421192651() -> None:
     real_basic_auth = transport.basic_auth_header
