@@ -55,6 +55,18 @@ def has_xdist() -> bool:
 def cmd_run(args: argparse.Namespace) -> int:
     from conformance.sandbox import prepare
 
+    # Mistakes in the run's own settings are found here, before any sandbox starts.
+    problems = preflight(args)
+    extra = list(args.pytest_args)
+    if extra and extra[0] == "--":
+        extra = extra[1:]
+    if wants_workers(extra) and not has_xdist():
+        problems.append("-n needs pytest-xdist, a dependency of this suite that is missing "
+                        "here: pip install pytest-xdist")
+    for problem in problems:
+        print(f"{PREFIX}{problem}", file=sys.stderr)
+    if problems:
+        return EXIT_USAGE
     # Before pytest is imported: a run that moves into the sandbox needs nothing of it here.
     done = prepare(args.network, args.backend, getattr(args, "raw_argv", ["run"]))
     if done is not None:  # the run happened inside the sandbox, or cannot happen
@@ -64,11 +76,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import pytest
 
-    problems = preflight(args)
-    for problem in problems:
-        print(f"{PREFIX}{problem}", file=sys.stderr)
-    if problems:
-        return EXIT_USAGE
     # Pin the checks' own ini: with --pyargs pytest would otherwise take the
     # configuration of whatever directory the user runs from.
     ini = resources.files("conformance.checks") / "pytest.ini"
@@ -85,13 +92,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     for rule in args.rule:
         argv += ["--rule", rule]
     argv += run_option_args(args)
-    extra = list(args.pytest_args)
-    if extra and extra[0] == "--":
-        extra = extra[1:]
-    if wants_workers(extra) and not has_xdist():
-        print("convox-conformance: -n needs pytest-xdist, a dependency of this suite that is "
-              "missing here: pip install pytest-xdist", file=sys.stderr)
-        return EXIT_USAGE
     code = int(pytest.main(argv + extra))
     if code == 5:
         print("convox-conformance: no conformance checks were selected; nothing was verified",
