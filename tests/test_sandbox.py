@@ -316,7 +316,7 @@ def test_real_credentials_are_masked_for_the_cli(can_sandbox, tmp_path: Path) ->
         if os.path.exists(path):
             sys.exit("found the user's real credentials: " + open(path).read())
         sys.path.insert(0, {str(REPO)!r})
-        from fakes.reference_cli.cli import main
+        from fakes.reference_cli.main import main
         sys.exit(main(sys.argv[1:]))
     """))
     nosy.chmod(0o755)
