@@ -1,4 +1,9 @@
-"""The ``convox-conformance`` command.
+"""The ``convox-conformance`` command: parse argv, then hand each subcommand its job.
+
+``run`` builds the pytest argv for the shipped checks (their own ini, the plugin,
+the run options) so a user never needs to know pytest to run the suite;
+``rules`` and ``profiles`` read the catalogue and the profiles; ``serve`` and
+the report commands live with their code.
 
 Exit codes (the contract CI pipelines rely on):
 

@@ -35,8 +35,9 @@ SANDBOX_CA_ENV = "SSL_CERT_FILE"
 #: Journal servers whose entries are tied to an invocation in the evidence (guard, DNS).
 EGRESS_SERVERS = ("guard", "dns")
 BACKEND_KEY = pytest.StashKey["Backend"]()
-#: The reports (results model, report files, expectations, baselines, --verify).
-pytest_plugins = ["conformance.report.plugin"]
+#: The reports (results model, report files, expectations, baselines, --verify), and
+#: check modules named from the checks package down, not from site-packages.
+pytest_plugins = ["conformance.report.plugin", "conformance.display_paths"]
 DEFAULT_WORLD = "standard"
 #: Each shrinking step reruns real CLI processes; a failing CLI's verdict should cost
 #: about what a passing one's does, and a short budget still gives a readable example.

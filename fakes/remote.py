@@ -36,8 +36,8 @@ from typing import Any
 from fakes.backend import DEFAULT_FORM, BackendError
 from fakes.faults import Fault, FaultHandle
 from fakes.journal import FIELDS, Journal, JournalEntry
+from fakes.keys import unknown_identity
 from fakes.world import WorldError
-from fakes.world import _unknown_identity as unknown_identity
 
 SERVE_ENV = "CONVOX_CONFORMANCE_SERVE"
 DEFAULT_TIMEOUT = 30.0

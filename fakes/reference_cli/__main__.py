@@ -1,4 +1,8 @@
-"""``python -m fakes.reference_cli``: run the reference CLI."""
+"""``python -m fakes.reference_cli``: run the reference CLI.
+
+The form the reference profile uses (``{python} -m fakes.reference_cli``), so the
+bundled CLI needs no script on PATH and runs with the suite's own interpreter.
+"""
 
 from fakes.reference_cli import main as entry
 

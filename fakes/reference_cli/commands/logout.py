@@ -1,4 +1,8 @@
-"""``convox logout``: forget the current host's key, keep every other host's."""
+"""``convox logout``: forget the current host's key, keep every other host's.
+
+The classic and rack CLIs have no logout; a CLI that adds one must log out in
+the FAQ's sense (LOGOUT-010, LOGOUT-011), and this is that rule in code.
+"""
 
 from __future__ import annotations
 
