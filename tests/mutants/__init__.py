@@ -13,17 +13,17 @@ live in ``zoo_<area>.py`` modules next to this file.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import os
 import shlex
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from typing import NamedTuple
 
 from fakes.reference_cli import files, responses, transport
 
-RUNNER = Path(__file__).with_name("run.py")
+# Only light imports here: every run of a variant imports this package, and a
+# variant must start about as fast as the reference CLI it is made from.
+RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run.py")
 
 
 #: What a variant is: a mutant breaks rules on purpose; a probe satisfies every rule
@@ -31,8 +31,7 @@ RUNNER = Path(__file__).with_name("run.py")
 KINDS = ("mutant", "probe", "emulation")
 
 
-@dataclass(frozen=True)
-class Mutant:
+class Mutant(NamedTuple):
     """A variant of the reference CLI (a mutant, a probe or an emulation)."""
 
     name: str
@@ -51,8 +50,9 @@ class Mutant:
     precision: bool = False
 
     def command(self) -> str:
-        """The ``--cli`` value that runs this variant."""
-        return shlex.join([sys.executable, str(RUNNER), self.name])
+        """The ``--cli`` value that runs this variant (importing only its own zoo module)."""
+        module = self.apply.__module__.rpartition(".")[2]
+        return shlex.join([sys.executable, RUNNER, f"{module}:{self.name}"])
 
 
 Register = Callable[[Callable[[], None]], Callable[[], None]]
@@ -97,8 +97,11 @@ class Zoo:
 
 def all_mutants() -> dict[str, Mutant]:
     """Every variant of every ``zoo_*`` module and of ``emulations``, by name."""
+    import importlib
+    import pkgutil
+
     found: dict[str, Mutant] = {}
-    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+    for info in pkgutil.iter_modules([os.path.dirname(os.path.abspath(__file__))]):
         if not (info.name.startswith("zoo_") or info.name == "emulations"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
