@@ -102,3 +102,16 @@ def run_suite(report_dir: Path, *args: str, pytest_args: tuple[str, ...] = (),
     data: dict[str, Any] = json.loads(results.read_text())
     data["exit_code"] = done.returncode
     return data
+
+
+def require_sandbox() -> None:
+    """Skip here when the network sandbox cannot be made; in CI, fail instead."""
+    import pytest
+
+    from conformance import sandbox
+
+    reason = sandbox.why_not()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must be able to make the network sandbox: {reason}")
+        pytest.skip(f"no network sandbox here: {reason}")

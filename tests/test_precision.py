@@ -36,7 +36,7 @@ import pytest
 
 from conformance.catalogue import load_catalogue
 from tests.mutants import Mutant, all_mutants
-from tests.suite_support import run_suite
+from tests.suite_support import require_sandbox, run_suite
 
 REPO = Path(__file__).resolve().parents[1]
 MATRIX = REPO / "reports" / "precision-matrix.md"
@@ -183,3 +183,24 @@ def test_a_cli_that_does_nothing_has_at_most_two_root_causes(tmp_path: Path) -> 
     roots = set(row["failed"]) | {r for r in row["blocked"].values() if r}
     assert 1 <= len(roots) <= 2, f"root causes: {sorted(roots)}; failed: {row['failed']}"
     assert not row["errors"], row["errors"]
+
+
+def test_the_emulation_in_the_sandbox_fails_only_what_it_breaks_there(tmp_path: Path) -> None:
+    """The rules only the sandbox makes applicable, against the v2 emulation: those
+    of ``breaks_in_sandbox`` fail, the others pass, and its expectations file still
+    gates the run to exit 0 (the default ``auto`` network is the sandbox wherever
+    it can be made, so this is the run a user gets)."""
+    require_sandbox()
+    emulation = all_mutants()["convox-rack-20260421192651"]
+    rules_of = load_catalogue().rules
+    only_there = [r for r in emulation.not_applicable if "resolve" in rules_of[r].needs]
+    rules = [arg for rule in only_there for arg in ("--rule", rule)]
+    data = run_suite(tmp_path, "--network", "sandbox", "--cli", emulation.command(),
+                     "--profile", emulation.profile, *rules,
+                     "--expectations", str(EXPECTATIONS[emulation.name]),
+                     pytest_args=("-k", "not test_model and not test_properties"))
+    row = verdicts(data)
+    assert set(row["failed"]) == set(emulation.breaks_in_sandbox), row["failed"]
+    assert not row["blocked"] and not row["errors"], row
+    assert not set(only_there) & set(row["not_applicable"]), row["not_applicable"]
+    assert data["exit_code"] == 0

@@ -20,6 +20,7 @@ import pytest
 
 from conformance import sandbox
 from tests.mutants import all_mutants
+from tests.suite_support import require_sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_FILES = ("/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf")
@@ -33,11 +34,7 @@ def env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def can_sandbox() -> None:
-    reason = sandbox.why_not()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must be able to make the network sandbox: {reason}")
-        pytest.skip(f"no network sandbox here: {reason}")
+    require_sandbox()
 
 
 @pytest.fixture

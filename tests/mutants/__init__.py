@@ -14,7 +14,6 @@ live in ``zoo_<area>.py`` modules next to this file.
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 from collections.abc import Callable
 from typing import NamedTuple
@@ -42,8 +41,11 @@ class Mutant(NamedTuple):
     kind: str = "mutant"
     #: Every rule the whole suite may fail against it (the precision matrix's bound).
     breaks: tuple[str, ...] = ()
-    #: Emulations only: the rules expected to be not applicable.
+    #: Emulations only: the rules expected to be not applicable (on the host network).
     not_applicable: tuple[str, ...] = ()
+    #: Emulations only: of those, the rules it fails once ``--network sandbox`` makes
+    #: them applicable.
+    breaks_in_sandbox: tuple[str, ...] = ()
     #: The profile that drives it.
     profile: str = "reference"
     #: Part of the precision matrix's default (fast) run.
@@ -51,6 +53,8 @@ class Mutant(NamedTuple):
 
     def command(self) -> str:
         """The ``--cli`` value that runs this variant (importing only its own zoo module)."""
+        import shlex  # here, not at the top: a variant's own start-up never needs it
+
         module = self.apply.__module__.rpartition(".")[2]
         return shlex.join([sys.executable, RUNNER, f"{module}:{self.name}"])
 
@@ -87,12 +91,16 @@ class Zoo:
         return self._register(rule="", description=description, kind="probe", precision=True)
 
     def emulation(self, description: str, *, profile: str, breaks: tuple[str, ...],
-                  not_applicable: tuple[str, ...]) -> Register:
+                  not_applicable: tuple[str, ...],
+                  breaks_in_sandbox: tuple[str, ...] = ()) -> Register:
         """A real CLI's recorded behaviour: exactly ``breaks`` fail, exactly
-        ``not_applicable`` are not applicable."""
+        ``not_applicable`` are not applicable; in the network sandbox, the rules of
+        ``breaks_in_sandbox`` fail as well."""
+        if not set(breaks_in_sandbox) <= set(not_applicable):
+            raise ValueError("breaks_in_sandbox names rules that apply without the sandbox")
         return self._register(rule="", description=description, kind="emulation",
                               breaks=breaks, not_applicable=not_applicable, profile=profile,
-                              precision=True)
+                              breaks_in_sandbox=breaks_in_sandbox, precision=True)
 
 
 def all_mutants() -> dict[str, Mutant]:
