@@ -159,6 +159,25 @@ def _max_output(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _replay_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cli", help="path or command of the CLI (default: the run's)")
+    parser.add_argument("--profile", help="profile name or .toml path (default: the run's)")
+    parser.add_argument("--cli-timeout", type=float, default=None,
+                        help="seconds per invocation")
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from conformance.replay import main as replay_main
+
+    return replay_main(args)
+
+
+def cmd_repro(args: argparse.Namespace) -> int:
+    from conformance.replay import repro_main
+
+    return repro_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="convox-conformance",
@@ -202,6 +221,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("serve", help="run the fake Console and racks standalone "
                    "(see convox-conformance serve --help)")
+
+    replay = sub.add_parser(
+        "replay", help="replay a failed check's repro script or document",
+        description="Replay a check from its repro script (reports/<run>/repro/*.sh) or "
+                    "'-' for standard input: start serve, repeat the check's steps with "
+                    "fresh keys, and say whether the failure recurred.",
+        epilog="exit codes:\n  0  not reproduced (a step did something else)\n"
+               "  1  reproduced\n  2  bad script or options\n  3  serve did not start",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    replay.add_argument("trail", metavar="SCRIPT", help="a repro script, its JSON, or -")
+    _replay_options(replay)
+    replay.set_defaults(func=cmd_replay)
+
+    repro = sub.add_parser(
+        "repro", help="run one check alone, then replay it if it failed or was blocked",
+        epilog="exit codes:\n  0  the check passed, or the replay did not reproduce it\n"
+               "  1  reproduced\n  2  bad options or no such check\n  3  harness error",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    repro.add_argument("check", metavar="CHECK-ID",
+                       help="a check id (test_logout.py::test_...), its function name, or a "
+                            "rule id")
+    _replay_options(repro)
+    repro.add_argument("--network", choices=["auto", "sandbox", "host"], default="host",
+                       help="the run's network (default: host, as the replay's)")
+    repro.set_defaults(func=cmd_repro)
 
     add_commands(sub)
     return parser

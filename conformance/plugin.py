@@ -9,10 +9,11 @@ check gets a fresh world and a fresh CLI home.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -25,6 +26,7 @@ from conformance.profiles import Profile, ProfileError, load_profile
 from conformance.report.outcomes import is_blocked
 from conformance.runner import DEFAULT_TIMEOUT, CliNotRunnable, CliSession, check_runnable
 from conformance.sandbox import HOST, NOT_STARTED, SANDBOX, mode_from_environment
+from conformance.trail import TRAIL_PROPERTY, RecordingWorld, Trail, watching_examples
 
 if TYPE_CHECKING:
     from fakes.backend import Backend, WorldHandle
@@ -310,7 +312,12 @@ def convox(
     tmp_path_factory: pytest.TempPathFactory,
     pytestconfig: pytest.Config,
 ) -> Iterator[Convox]:
-    """The harness a check talks to; its evidence is kept for the reports."""
+    """The harness a check talks to; its evidence and its trail are kept for the reports."""
+    marker = request.node.get_closest_marker("world")
+    network = pytestconfig.stash.get(NETWORK_KEY, (HOST, NOT_STARTED))[0]
+    trail = Trail(world, marker.args[0] if marker else DEFAULT_WORLD, conformance_profile,
+                  network=network)
+    cli.trail = trail
     sessions = [cli]
 
     def new_session() -> CliSession:
@@ -318,18 +325,39 @@ def convox(
                                tmp_path_factory.mktemp("cli"),
                                pytestconfig.getoption("cli_timeout"),
                                pytestconfig.getoption("max_output"))
+        session.trail = trail
         sessions.append(session)
         return session
 
     mark = world.journal.mark()
-    yield Convox(world, cli, new_session, request.node.user_properties)
-    secrets = [*world.secrets(), *(s for session in sessions for s in session.secrets)]
-    redact = Redactor(secrets, label=_safe_identity(world))
+    recorded = cast("WorldHandle", RecordingWorld(world, trail))
+    with watching_examples(getattr(request.node, "obj", None), trail):
+        yield Convox(recorded, cli, new_session, request.node.user_properties)
+    typed = {s for session in sessions for s in session.secrets}
+    secrets = [*world.secrets(), *typed]
+    label = _safe_identity(world)
+    redact = Redactor(secrets, label=label)
     invocations = [inv for session in sessions for inv in session.invocations]
     journal = [entry_data(e, invocations) for e in world.journal.since(mark)]
     request.node.user_properties.append(
         (EVIDENCE_PROPERTY, evidence_data(invocations, journal, redact))
     )
+    request.node.user_properties.append(
+        (TRAIL_PROPERTY, trail.export(world.secrets(), typed, label,
+                                      _hosts(world, conformance_profile)))
+    )
+
+
+def _hosts(world: WorldHandle, profile: Profile) -> dict[str, str]:
+    """Host string -> server, in the profile's form and in the fakes' own."""
+    from fakes.backend import DEFAULT_FORM
+
+    found: dict[str, str] = {}
+    for server in getattr(world, "servers", list)():
+        for form in {profile.host_form, DEFAULT_FORM}:
+            with contextlib.suppress(Exception):
+                found[world.host(server, form)] = server
+    return found
 
 
 def _world_secrets(world: WorldHandle) -> Any:

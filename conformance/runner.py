@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from conformance.capture import DEFAULT_MAX_OUTPUT, RETAINED_OUTPUT, BoundedCapture, reclip
 from conformance.profiles import Operation, Profile
@@ -163,6 +164,8 @@ class CliSession:
         self.invocations: list[Invocation] = []
         #: Every secret this session passed to the CLI, for redaction.
         self.secrets: set[str] = set()
+        #: The check's trail (conformance.trail), told of every invocation.
+        self.trail: Any = None
 
     # environment -----------------------------------------------------------
     def environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -264,6 +267,8 @@ class CliSession:
         argv = self.profile.command_argv() + args
         limit = timeout or self.timeout
         before = snapshot_tree(self.home)
+        if self.trail is not None:
+            self.trail.started()
         started_at = time.time()
         started = time.monotonic()
         try:
@@ -288,6 +293,7 @@ class CliSession:
             process.stdout.close()
             process.stderr.close()
         stdout, stderr = out.result(), err.result()
+        after = snapshot_tree(self.home)
         invocation = Invocation(
             operation=name,
             argv=self._display(args),
@@ -296,12 +302,14 @@ class CliSession:
             stderr=stderr.text,
             duration=time.monotonic() - started,
             timed_out=ended.timed_out,
-            changes=_diff(before, snapshot_tree(self.home)),
+            changes=_diff(before, after),
             started_at=started_at,
             stdout_dropped=stdout.dropped,
             stderr_dropped=stderr.dropped,
             leftovers=[self._redact(line) for line in ended.leftovers],
         )
+        if self.trail is not None:
+            self.trail.ran(self, name, args, op_env, timeout, None, before, after, invocation)
         self._record(invocation, limit)
         return invocation
 
@@ -325,6 +333,8 @@ class CliSession:
         argv = self.profile.command_argv() + args
         limit = timeout or self.timeout
         before = snapshot_tree(self.home)
+        if self.trail is not None:
+            self.trail.started()
         started_at = time.time()
         started = time.monotonic()
         master, slave = pty.openpty()
@@ -375,6 +385,7 @@ class CliSession:
         finally:
             os.close(master)
         kept = transcript.result()
+        after = snapshot_tree(self.home)
         invocation = Invocation(
             operation=op.name,
             argv=self._display(args),
@@ -383,12 +394,14 @@ class CliSession:
             stderr="",
             duration=time.monotonic() - started,
             timed_out=ended.timed_out,
-            changes=_diff(before, snapshot_tree(self.home)),
+            changes=_diff(before, after),
             echo_off=echo_off if typed else None,
             started_at=started_at,
             stdout_dropped=kept.dropped,
             leftovers=[self._redact(line) for line in ended.leftovers],
         )
+        if self.trail is not None:
+            self.trail.ran(self, op.name, args, op_env, timeout, key, before, after, invocation)
         self._record(invocation, limit)
         return invocation
 

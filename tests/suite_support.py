@@ -101,6 +101,7 @@ def run_suite(report_dir: Path, *args: str, pytest_args: tuple[str, ...] = (),
         )
     data: dict[str, Any] = json.loads(results.read_text())
     data["exit_code"] = done.returncode
+    data["run_dir"] = str(results.parent)
     return data
 
 

@@ -53,7 +53,11 @@ def kills(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
                          "--profile", mutant.profile, "--rule", mutant.rule,
                          pytest_args=("--maxfail=1",))
         failing = [c for c in data["checks"] if c["outcome"] in ("failed", "error")]
+        run_dir = Path(data["run_dir"])
+        unscripted = [c["id"] for c in data["checks"] if c["outcome"] in ("failed", "blocked")
+                      and not (c.get("repro") and (run_dir / c["repro"]).is_file())]
         return mutant.name, {
+            "unscripted": unscripted,
             "rule": mutant.rule,
             "description": mutant.description,
             "exit_code": data["exit_code"],
@@ -92,6 +96,9 @@ def test_reference_passes_every_check_and_none_is_not_applicable(
     bad = {cid: outcome for cid, outcome in outcomes.items() if outcome != "passed"}
     assert not bad, f"reference CLI: {bad}"
     assert reference["exit_code"] == 0
+    # Nothing failed, so no replay script was written.
+    assert not [c["id"] for c in reference["checks"] if c.get("repro")]
+    assert not (Path(reference["run_dir"]) / "repro").exists()
 
 
 def test_every_rule_is_checked_on_the_reference(reference: dict[str, Any]) -> None:
@@ -132,3 +139,12 @@ def test_every_mutant_is_killed_by_a_check_of_its_own_rule(
     harness_errors = {name: row["errors"] for name, row in kills.items() if row["errors"]}
     assert not harness_errors, f"mutants caused harness errors, not failures: {harness_errors}"
     assert all(row["exit_code"] == 1 for row in kills.values())
+
+
+def test_every_mutants_failing_checks_get_a_replay_script(
+    kills: dict[str, dict[str, Any]],
+) -> None:
+    """Its run writes repro/<check>.sh for every failed or blocked check (tests/test_repro.py
+    runs a sample of them)."""
+    missing = {name: row["unscripted"] for name, row in kills.items() if row["unscripted"]}
+    assert not missing, f"failed or blocked checks without a replay script: {missing}"

@@ -97,6 +97,10 @@ class Collector:
             self.digests.update(value)
         return report.when == "teardown"
 
+    def order(self) -> list[str]:
+        """The node ids of every check seen, in the order their first report came."""
+        return list(self._order)
+
     def reports_of(self, nodeid: str) -> list[Any]:
         return list(self._reports.get(nodeid, []))
 

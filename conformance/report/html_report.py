@@ -131,8 +131,18 @@ def root_causes_html(result: RunResult) -> str:
 
 
 def known_html(result: RunResult) -> str:
-    """Expected failures, not-applicable rules and blocked checks: what the verdict rests on."""
+    """Replay scripts, expected failures, not-applicable rules and blocked checks."""
     parts = []
+    replayable = [c for c in result.checks if c.repro]
+    if replayable:
+        items = "".join(
+            f'<li><code>bash {e(c.repro)}</code> — <a href="#{anchor("check", c.id)}">'
+            f"{e(c.id)}</a> {e(', '.join(c.rules))}, {e(c.outcome)}</li>"
+            for c in replayable[:200])
+        parts.append('<section id="repro"><h2>Reproduce a failure</h2><p>Each script '
+                     "replays its check against a fresh <code>serve</code> (add "
+                     "<code>--cli PATH</code> for another build) and exits 1 when the "
+                     f"failure recurs.</p><ul>{items}</ul></section>")
     entries = result.notes.get("expectations", [])
     if entries:
         rows = "".join(
@@ -229,6 +239,8 @@ def extra_row(label: str, checks: list[CheckResult]) -> str:
 def check_block(check: CheckResult) -> str:
     failing = " failing" if check.outcome in FAILING else ""
     reason = f' <span class="reason">— {e(check.reason)}</span>' if check.reason else ""
+    if check.repro:
+        reason += f' <span class="repro">replay: <code>bash {e(check.repro)}</code></span>'
     return (
         f'<div class="check o-{e(check.outcome)}{failing}" id="{anchor("check", check.id)}">'
         f"<details><summary>{badge(check.outcome)} <code>{e(check.id)}</code>{reason} "

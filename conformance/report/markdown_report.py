@@ -81,7 +81,8 @@ def render(result: RunResult) -> str:
             lines.append(f"- {rules} {check.outcome}: `{cell(check.id)}` — {cell(check.reason)}")
         if len(failing) > MAX_FAILURES:
             lines.append(f"- … and {len(failing) - MAX_FAILURES} more (see report.html)")
-    lines += expected_section(result) + not_applicable_section(result) + blocked_section(result)
+    lines += (repro_section(result) + expected_section(result)
+              + not_applicable_section(result) + blocked_section(result))
     notes = (list(result.notes.get("expectation_problems", []))[:10]
              + result.verdict.warnings[:10])
     fixed = result.notes.get("fixed", [])
@@ -90,6 +91,22 @@ def render(result: RunResult) -> str:
     if notes:
         lines += ["", "### Notes", ""] + [f"- {cell(note)}" for note in notes]
     return "\n".join(lines) + "\n"
+
+
+def repro_section(result: RunResult) -> list[str]:
+    """The replay scripts of the failed and blocked checks, one command each."""
+    replayable = [c for c in result.checks if c.repro]
+    if not replayable:
+        return []
+    lines = ["", "### Reproduce a failure", "",
+             "Run from the run directory; add `--cli PATH` to try another build. A script "
+             "exits 1 when the failure recurs.", ""]
+    for check in replayable[:MAX_FAILURES]:
+        lines.append(f"- `bash {cell(check.repro or '')}` — {', '.join(check.rules)} "
+                     f"{check.outcome}")
+    if len(replayable) > MAX_FAILURES:
+        lines.append(f"- … and {len(replayable) - MAX_FAILURES} more in repro/")
+    return lines
 
 
 def expected_section(result: RunResult) -> list[str]:

@@ -83,6 +83,8 @@ class CheckResult:
     blocked: dict[str, Any] | None = None
     #: Set by a multi-rule check that failed for some of its rules only.
     failed_rules: list[str] | None = None
+    #: The replay script of a failed or blocked check, relative to the run directory.
+    repro: str | None = None
 
     def blamed(self) -> list[str]:
         """The rules a failure of this check counts against."""

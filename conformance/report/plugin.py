@@ -58,6 +58,7 @@ from conformance.report.model import CheckResult, RuleInfo, RunInfo, RunResult
 from conformance.report.outcomes import CLI_FAULTS, FAILED, PASSED
 from conformance.report.output import DEFAULT_KEEP, make_run_dir, new_run_id, point_latest, prune
 from conformance.report.redact import SECRETS_PROPERTY, Scrubber, digest, redact_report, secrets_of
+from conformance.report.repro import write as write_repro
 from conformance.report.rules import complete, load_rules
 from conformance.report.runinfo import (
     now_iso,
@@ -69,6 +70,7 @@ from conformance.report.runinfo import (
 from conformance.report.scoring import Scope
 from conformance.report.terminal import Progress, plain_summary, rich_summary, wants_rich
 from conformance.report.write import scrubbed, write_all
+from conformance.trail import TRAIL_PROPERTY
 
 #: Tests (and embedders) may set (rules, area titles) here instead of the catalogue.
 RULES_KEY = pytest.StashKey[tuple[list[RuleInfo], dict[str, str]]]()
@@ -424,11 +426,24 @@ class ReportSession:
             options=options,
         )
 
+    def trails(self) -> dict[str, dict[str, Any]]:
+        """Node id -> the check's trail, scrubbed like every report (keys as identities)."""
+        known = self.config.stash.get(RUN_SECRETS_KEY, set())
+        scrub = Scrubber(known, self.collector.digests)
+        found: dict[str, dict[str, Any]] = {}
+        for nodeid in self.collector.order():
+            for report in self.collector.reports_of(nodeid):
+                for value in properties(report, TRAIL_PROPERTY):
+                    if isinstance(value, dict):
+                        found[nodeid] = scrub.data(value)
+        return found
+
     def write(self, result: RunResult) -> Path:
         report_dir = Path(self.config.getoption("report_dir"))
         if not report_dir.is_absolute():
             report_dir = Path(self.config.invocation_params.dir) / report_dir
         run_dir = make_run_dir(report_dir, result.run.run_id)
+        write_repro(result, self.trails(), run_dir)
         write_all(result, run_dir, area_titles=self.titles,
                   new_checks=self.config.getoption("new_checks"))
         try:

@@ -2,7 +2,8 @@
 
 The synthetic check leaks its keys every way a check can: printed output, an
 assertion message (pytest's rewriting prints compared values), a skip reason,
-a log record, and evidence recorded by hand without redaction. The plugin's
+a log record, and evidence and a replay trail recorded by hand without
+redaction (so its repro script must hold none either). The plugin's
 own evidence path is covered by the end-to-end test with the real fakes.
 """
 
@@ -54,6 +55,15 @@ def test_prints_and_asserts(world, convox, request):
                          "files": []}}],
         "journal": [{{"seq": 1, "path": "/racks/" + KEYS[0], "key_identity": KEYS[1]}}],
     }}))
+    request.node.user_properties.append(("conformance.trail", {{
+        "version": 1, "world": "standard", "profile": "reference", "network": "host",
+        "concurrent": False, "homes": 1, "drawn": [], "truncated": False,
+        "steps": [{{"kind": "run", "home": 1, "operation": "login",
+                    "args": ["--password", KEYS[2]], "env": {{"CONVOX_PASSWORD": KEYS[0]}},
+                    "timeout": None, "typed": None,
+                    "outcome": {{"exit": "1", "stdout": KEYS[1], "stderr": "", "files": [],
+                                "requests": []}}}}],
+    }}))
     assert {{"auth": KEYS[2]}} == {{"auth": "other"}}
 
 @pytest.mark.spec("ALPHA-002")
@@ -86,6 +96,7 @@ def test_no_key_in_any_report_byte(run_checks, pytester, mode):
     run = run_checks({"test_leaky": LEAKY_MODULE}, *args, subprocess=mode == "xdist")
     files = list((pytester.path / "reports").rglob("*"))
     assert any(p.name == "report.html" for p in files)
+    assert any(p.suffix == ".sh" and p.parent.name == "repro" for p in files), "no repro script"
     assert leaks(pytester.path / "reports", KEYS[:3]) == []
     assert not [k for k in KEYS[:3] if k in run.text()], "the terminal never shows a key either"
     check = run.check("test_prints_and_asserts")

@@ -1,0 +1,106 @@
+"""One replay script per failed or blocked check: ``<run>/repro/<check>.sh``.
+
+A CLI author who reads "LOGOUT-006 failed" should be able to watch it happen
+with one command, under their own debugger, with their own build. Each
+script holds its check's trail (what the check did, keys as identities:
+conformance.trail) and runs ``convox-conformance replay`` on it, which starts
+serve, takes fresh keys from it and repeats the check's steps (see
+conformance.replay). The scripts are derived from what each check did, so
+every check, present or future, gets one without writing anything.
+
+A script needs only the suite and the CLI installed: it can be copied, with
+or without the rest of the run directory, to another machine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from conformance.report.model import CheckResult, RunResult
+from conformance.report.outcomes import BLOCKED_OUTCOME, EXPECTED_FAIL, FAILED, NEW_FAILURE
+
+#: The outcomes worth replaying: what failed (known or not) and what was blocked.
+REPLAYED = frozenset({FAILED, NEW_FAILURE, EXPECTED_FAIL, BLOCKED_OUTCOME})
+DIRECTORY = "repro"
+#: The heredoc's end line; JSON on one line can never be it.
+END = "CONVOX_CONFORMANCE_TRAIL"
+
+
+def script_name(check: CheckResult) -> str:
+    """``LOGOUT-006--test_logged_out_cli_sends_no_empty_or_wrong_key.sh``."""
+    function = check.id.rpartition("::")[2] or check.id
+    rule = check.rules[0] if check.rules else "CHECK"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{rule}--{function}")[:150] + ".sh"
+
+
+def document(check: CheckResult, trail: dict[str, Any], result: RunResult) -> dict[str, Any]:
+    """What a replay needs besides the trail: the check, its outcome, the CLI and profile."""
+    profile = result.run.profile or {}
+    return {
+        "check": check.id,
+        "nodeid": check.nodeid,
+        "rules": list(check.rules),
+        "outcome": check.outcome,
+        "reason": check.reason,
+        "run_id": result.run.run_id,
+        "cli_command": shlex.join(result.run.cli_command) if result.run.cli_command else None,
+        "profile": profile.get("name"),
+        "profile_path": profile.get("source") or None,
+        "trail": trail,
+    }
+
+
+def render(doc: dict[str, Any]) -> str:
+    """The script: a few lines of bash around the document."""
+    reason = (doc.get("reason") or "").splitlines()[0][:200] if doc.get("reason") else ""
+    header = [
+        "#!/usr/bin/env bash",
+        f"# Replays {doc['check']} ({', '.join(doc['rules'])}), {doc['outcome']} in run "
+        f"{doc['run_id']}:",
+        f"#   {reason}" if reason else "#",
+        "#",
+        "# Usage: bash THIS_SCRIPT [--cli PATH] [--profile NAME|FILE] [--cli-timeout SECONDS]",
+        "# It starts `convox-conformance serve` with the check's world, takes keys from it,",
+        "# repeats the check's steps in fresh homes and says whether the failure recurred",
+        "# (exit 1) or not (exit 0). It holds no key. Needs convox-conformance and the CLI.",
+        "set -u",
+        "if command -v convox-conformance >/dev/null 2>&1; then",
+        "  runner=(convox-conformance)",
+        "else",
+        "  runner=(python3 -m conformance)",
+        "fi",
+        f'exec "${{runner[@]}}" replay - "$@" <<\'{END}\'',
+        json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
+        END,
+    ]
+    return "\n".join(header) + "\n"
+
+
+def write(result: RunResult, trails: Mapping[str, dict[str, Any]], run_dir: Path
+          ) -> dict[str, str]:
+    """Write the scripts; check id -> path relative to the run directory.
+
+    Sets each replayed check's ``repro`` so every report can link to it.
+    """
+    written: dict[str, str] = {}
+    for check in result.checks:
+        trail = trails.get(check.nodeid)
+        if check.outcome not in REPLAYED or not trail or not trail.get("steps"):
+            continue
+        directory = run_dir / DIRECTORY
+        directory.mkdir(exist_ok=True)
+        name = script_name(check)
+        path = directory / name
+        path.write_text(render(document(check, trail, result)), encoding="utf-8")
+        path.chmod(0o755)
+        check.repro = f"{DIRECTORY}/{name}"
+        written[check.id] = check.repro
+    return written
+
+
+__all__ = ["REPLAYED", "document", "render", "script_name", "write"]
