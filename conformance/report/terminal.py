@@ -154,6 +154,12 @@ def footer_lines(result: RunResult, report_path: str | None) -> list[str]:
     lines.append(verdict_line(result))
     if report_path:
         lines.append(f"report: {report_path}")
+        scripts = [check.repro for check in result.checks if check.repro]
+        if scripts:
+            run_dir = os.path.dirname(report_path)
+            lines.append(f"reproduce: bash {os.path.join(run_dir, scripts[0])}"
+                         + (f" (and {len(scripts) - 1} more in {os.path.join(run_dir, 'repro')})"
+                            if len(scripts) > 1 else ""))
     return lines
 
 
