@@ -63,6 +63,7 @@ MAX_STEPS = 400
 MAX_EDIT_BYTES = 64 * 1024
 #: Characters of each output stream kept, and compared by a replay.
 MAX_OUTPUT = 4000
+RAW_OUTPUT = 2 * MAX_OUTPUT
 LOWER, UPPER, DIGIT = "[a]", "[A]", "[9]"
 #: A loopback host left after the world's hosts became tokens: a server the check ran itself.
 LOOPBACK = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\]):\d+")
@@ -116,11 +117,16 @@ def _example() -> int | None:
     return int(number)
 
 
+_SEQ = itertools.count(1)
+
+
 @dataclass
 class _Raw:
     kind: str
     example: int | None
     data: dict[str, Any]
+    #: Stable however many steps are dropped (a fault's removal names its injection by it).
+    seq: int = field(default_factory=lambda: next(_SEQ))
 
 
 @dataclass
@@ -138,6 +144,8 @@ class Trail:
     _mark: int | None = None
     _faults: dict[int, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _current: int | None = None
+    _dropped: int = 0
     #: Hypothesis examples that raised, in order.
     failed_examples: list[int] = field(default_factory=list)
     #: Runs that overlapped another (threads): a replay runs them one after another.
@@ -173,6 +181,7 @@ class Trail:
             journal = self.world.journal
             entries = journal.since(self._mark) if self._mark is not None else []
             self._mark = journal.mark() if not self._running else self._mark
+            self._entering(example)
             for edit in edits:
                 self.steps.append(_Raw("edit", example, {"home": home, **edit}))
             self.steps.append(_Raw("run", example, {
@@ -180,19 +189,36 @@ class Trail:
                 "timeout": timeout, "typed": typed,
                 "outcome": {
                     "exit": _exit(invocation),
-                    "stdout": invocation.stdout, "stderr": invocation.stderr,
+                    # Raw, so with room for keys that become shorter tokens; clipped again
+                    # after tokenizing. A CLI printing megabytes costs the trail nothing.
+                    "stdout": invocation.stdout[:RAW_OUTPUT],
+                    "stderr": invocation.stderr[:RAW_OUTPUT],
                     "files": [change_signature(c) for c in invocation.changes],
                     "requests": [request_signature(e) for e in entries],
                 },
             }))
 
+    def _entering(self, example: int | None) -> None:
+        """Forget the steps of the example just finished unless it failed: only a failing
+        example is replayed, and a long model check would otherwise keep every one."""
+        if example is None or example == self._current:
+            return
+        done = self._current
+        self._current = example
+        if done is not None and done not in self.failed_examples:
+            kept = [raw for raw in self.steps if raw.example != done]
+            self._dropped += len(self.steps) - len(kept)
+            self.steps = kept
+
     def event(self, call: str, args: tuple[Any, ...], new: dict[int, bool]) -> int:
         """A world event; returns its step index (a fault's handle refers to it)."""
         with self._lock:
-            self.steps.append(_Raw("world", _example(), {
+            self._entering(_example())
+            raw = _Raw("world", _example(), {
                 "call": call, "args": [_plain(a) for a in args], "new": new,
-            }))
-            return len(self.steps) - 1
+            })
+            self.steps.append(raw)
+            return raw.seq
 
     def fault_removed(self, step: int) -> None:
         with self._lock:
@@ -281,7 +307,7 @@ class Trail:
         examples = [raw.example for raw in self.steps if raw.example is not None]
         last = self.failed_examples[-1] if self.failed_examples else (
             examples[-1] if examples else None)
-        return [(n, raw) for n, raw in enumerate(self.steps)
+        return [(raw.seq, raw) for raw in self.steps
                 if raw.example is None or raw.example == last]
 
 
