@@ -118,14 +118,10 @@ def root_causes_html(result: RunResult) -> str:
         return ""
     items = []
     for cause in causes:
-        counts = [f"{len(cause.failed)} check(s) failed"] if cause.failed else \
-            ["failed only as a set-up step"]
-        if cause.blocked:
-            counts.append(f"{len(cause.blocked)} check(s) blocked")
         known = " (known failure)" if cause.known else ""
         items.append(f'<li><a href="#{anchor("rule", cause.rule)}"><strong>{e(cause.rule)}'
                      f"</strong></a> {e(cause.level)}{e(known)} {e(cause.title)}: "
-                     f"{e(', '.join(counts))} — {e(cause.reason)}</li>")
+                     f"{e(cause.counts())} — {e(cause.reason)}</li>")
     return (f'<section id="root-causes"><h2>Root causes ({len(causes)})</h2>'
             f'<ul class="root-causes">{"".join(items)}</ul></section>')
 

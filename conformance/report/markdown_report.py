@@ -55,13 +55,9 @@ def render(result: RunResult) -> str:
     if causes:
         lines += ["### Root causes", ""]
         for cause in causes:
-            counts = [f"{len(cause.failed)} check(s) failed"] if cause.failed else \
-                ["failed only as a set-up step"]
-            if cause.blocked:
-                counts.append(f"{len(cause.blocked)} check(s) blocked")
             known = " (known failure)" if cause.known else ""
             lines.append(f"- `{cause.rule}` {cause.level}{known} {cell(cause.title)}: "
-                         f"{', '.join(counts)} — {cell(cause.reason)}")
+                         f"{cause.counts()} — {cell(cause.reason)}")
         lines.append("")
     lines += [
         "| area | passed | failed | not applicable | other |",

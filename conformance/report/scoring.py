@@ -223,6 +223,14 @@ class RootCause:
             count = "failed only as a set-up step"
         return f"{self.rule} {self.title} ({count})"
 
+    def counts(self) -> str:
+        """``2 check(s) failed, 5 check(s) blocked``, as every report words it."""
+        parts = [f"{len(self.failed)} check(s) failed"] if self.failed else \
+            ["failed only as a set-up step"]
+        if self.blocked:
+            parts.append(f"{len(self.blocked)} check(s) blocked")
+        return ", ".join(parts)
+
     def blocked_text(self) -> str:
         n = len(self.blocked)
         return f"{n} check{'s' if n != 1 else ''} blocked by {self.rule}" if n else ""
