@@ -9,9 +9,8 @@ its root cause. The variants are:
 - mutants (``tests/mutants/zoo_*.py``), each allowed to fail the rules it
   declares it breaks;
 - probes, variants that satisfy every rule in a way other than the
-  reference's (an empty rack list where Console refused the key, refusing a
-  rack locally without asking Console, ignoring the body of a 200 from
-  ``/auth``), which must fail nothing;
+  reference's (refusing a rack locally without asking Console, ignoring the
+  body of a 200 from ``/auth``), which must fail nothing;
 - emulations of real CLIs (``tests/mutants/emulations.py``), which must get
   exactly the verdicts their recorded behaviour implies, and be not applicable
   exactly where expected. When a change to the suite turns one of those, the

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -332,3 +333,44 @@ def test_malformed_answer_fails_the_command_and_changes_nothing(
             assert handle.fired, f"the CLI never asked Console for {path}"
         convox.failed(invocation)
         _assert_unchanged(convox, before, invocation)
+
+
+# -------------------------------------------------------------- refusals are not results
+
+
+def _refusal_shown_as_result(convox: Convox, operations: tuple[str, ...], where: str
+                             ) -> list[str]:
+    """Which of ``operations`` (those the profile has) ran as if nothing was refused."""
+    shown = []
+    for operation in operations:
+        if not convox.profile.has(operation):
+            continue
+        invocation = convox.run(operation)
+        if invocation.exit_code in (0, None) or not invocation.stderr.strip():
+            shown.append(f"{operation} ({where}):\n{invocation.describe()}")
+    return shown
+
+
+@pytest.mark.spec("RELIABILITY-011")
+def test_a_refused_command_is_never_shown_as_a_result(convox: Convox) -> None:
+    """alice, on acme/production through Console, runs apps, racks and rack after her
+    Console key is regenerated; in a second home, logged in to acme/legacy directly, she
+    runs apps and rack after its password was changed behind the CLI's back."""
+    convox.login_console(ALICE)
+    convox.switched(PRODUCTION)
+    with convox.given("alice runs apps on acme/production"):
+        convox.ok(convox.run("apps"))
+    convox.world.regenerate_user_key(ALICE)
+    shown = _refusal_shown_as_result(convox, ("apps", "racks", "rack_info"),
+                                     "Console refused the regenerated key")
+
+    direct = convox.another_home()
+    direct.login_rack(LEGACY)
+    with direct.given("alice runs apps on acme/legacy"):
+        direct.ok(direct.run("apps"))
+    convox.world.set_rack_password(LEGACY, secrets.token_hex(20))
+    shown += _refusal_shown_as_result(direct, ("apps", "rack_info"),
+                                      "acme/legacy refused the old password")
+    assert not shown, ("a refused command exited 0 or said nothing on stderr:\n"
+                       + "\n".join(shown))
+

@@ -6,28 +6,11 @@ nothing is blocked: a check that turns one of them red asserts more than its
 rule says.
 """
 
-from fakes.reference_cli import errors, login_state, output, responses, transport
+from fakes.reference_cli import errors, login_state, responses, transport
 from fakes.reference_cli.commands import login, rack, switch
 from tests.mutants import Zoo
 
 zoo = Zoo()
-
-
-@zoo.probe("racks shows an empty list, exit 0, when Console refuses the key (as v2 does)")
-def racks_empty_when_refused() -> None:
-    original = switch.fetch_racks
-
-    def fetch(state: login_state.State, command: str = "switch") -> list[dict[str, object]]:
-        host, key = login_state.require_login(state)
-        if command == "racks":
-            resp = transport.send_request(host, key, "GET", "/racks", state.rack)
-            if resp.status == 401:
-                return []
-        return original(state, command)
-
-    switch.fetch_racks = fetch
-    real_out = output.out
-    output.out = lambda text: real_out("RACK  STATUS" if text == "no racks" else text)
 
 
 @zoo.probe("refuses a selected rack Console does not list, without asking Console for it")

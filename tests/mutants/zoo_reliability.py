@@ -1,7 +1,7 @@
 """Mutants that break the RELIABILITY rules."""
 
 
-from fakes.reference_cli import errors, files, output, transport
+from fakes.reference_cli import errors, files, login_state, output, transport
 from fakes.reference_cli.commands import login, switch
 from tests.mutants import Zoo
 
@@ -136,3 +136,21 @@ def reliability_malformed_answer_is_empty() -> None:
             return []
 
     responses.parse_json = parse
+
+
+@zoo.mutant("RELIABILITY-011", "racks shows an empty list, exit 0, when Console refuses the key "
+            "(as the v2 CLI does)", precision=True)
+def racks_empty_when_refused() -> None:
+    original = switch.fetch_racks
+
+    def fetch(state: login_state.State, command: str = "switch") -> list[dict[str, object]]:
+        host, key = login_state.require_login(state)
+        if command == "racks":
+            resp = transport.send_request(host, key, "GET", "/racks", state.rack)
+            if resp.status == 401:
+                return []
+        return original(state, command)
+
+    switch.fetch_racks = fetch
+    real_out = output.out
+    output.out = lambda text: real_out("RACK  STATUS" if text == "no racks" else text)
