@@ -8,11 +8,14 @@ same check runs against every profile's layout.
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
 
 from conformance.harness import Convox, blocked
+from conformance.runner import CliTimeout, Invocation
+from fakes.faults import Fault
 
 ALICE = "alice@example.com"
 LEGACY = "acme/legacy"  # installed via CLI, not in Console: reachable only directly
@@ -234,3 +237,63 @@ def test_refused_login_changes_no_file(convox: Convox) -> None:
     changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
     assert not changed, f"a refused login changed the CLI's files: {changed}"
     assert convox.state.selection() == "acme/production", "a refused login lost the selection"
+
+
+# ------------------------------------------------------------ errors say what went wrong
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _message(invocation: Invocation, host: str) -> str:
+    """What a login said, with the host (and any port) taken out, for comparing."""
+    text = invocation.output.replace(host, "HOST").replace(host.split(":")[0], "HOST")
+    return re.sub(r"\s+", " ", re.sub(r":\d+", "", text)).strip()
+
+
+def _names(invocation: Invocation, host: str) -> bool:
+    return host in invocation.output or host.rsplit(":", 1)[0] in invocation.output
+
+
+@pytest.mark.spec("LOGIN-012")
+def test_an_unreachable_host_is_not_reported_as_a_refused_key(convox: Convox) -> None:
+    """alice logs in to Console with a wrong key, then with her key to a closed port,
+    to Console while it fails the TLS handshake, and while it holds its answer back."""
+    # Only a CLI that can log in at all tells one failure from another (LOGIN-004 first).
+    convox.another_home().login_console(ALICE)
+    refused = convox.login(convox.console, secrets.token_hex(20))
+    with convox.given("a login with a wrong key is refused", covered_by="LOGIN-011"):
+        convox.failed(refused)
+    refusal = _message(refused, convox.console)
+    key = convox.user_key(ALICE)
+    closed = convox.profile.host_form.format(port=_closed_port())
+    attempts = [("a closed port", closed, None),
+                ("a TLS handshake Console fails", convox.console,
+                 Fault(server="console", kind="tls_failure", hop="cli")),
+                ("an answer Console holds back", convox.console,
+                 Fault(server="console", kind="delay", delay=30.0, hop="cli"))]
+    wrong = []
+    for what, host, fault in attempts:
+        handle = convox.world.inject(fault) if fault is not None else None
+        try:
+            login = convox.cli.run("login", host=host, key=key, env={"CONVOX_TIMEOUT": "2"},
+                                   timeout=8.0)
+        except CliTimeout:
+            continue  # no timeout of its own: RELIABILITY-007 judges that, not this rule
+        finally:
+            if handle is not None:
+                handle.remove()
+        if login.exit_code in (0, None):
+            wrong.append(f"{what}: the login succeeded\n{login.describe()}")
+        elif not _names(login, host):
+            wrong.append(f"{what}: the message does not name {host}\n{login.describe()}")
+        elif _message(login, host) == refusal:
+            wrong.append(f"{what}: the same message as a refused key\n{login.describe()}")
+    assert not wrong, "\n".join(wrong)
+

@@ -56,7 +56,8 @@ def v2_escape(key: str) -> str:
     "today's official v2 CLI, convox/rack tag 20260421192651, as observed",
     profile="convox-rack",
     breaks=("SECURITY-001", "KEYROLL-002", "KEYROLL-008", "LOGOUT-006", "LOGOUT-007",
-            "RELIABILITY-001", "RELIABILITY-003", "RELIABILITY-007", "RELIABILITY-011"),
+            "RELIABILITY-001", "RELIABILITY-003", "RELIABILITY-007", "RELIABILITY-011",
+            "LOGIN-012"),
     # Without the network sandbox, which LOGIN-007, SECURITY-003 and SECURITY-008 need.
     not_applicable=("LOGOUT-010", "LOGOUT-011", "LOGIN-007", "SECURITY-003", "SECURITY-008"),
     # In the sandbox: from its source (convox/stdsdk's DefaultClient verifies no

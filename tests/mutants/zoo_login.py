@@ -160,3 +160,20 @@ def login_prompt_echoes_key() -> None:
             termios.tcsetattr = real
 
     login.prompt_password = prompt
+
+
+@zoo.mutant("LOGIN-012", "reports every failed login, unreachable hosts included, as a "
+            "refused key (as the real CLIs do)")
+def login_every_failure_is_a_refused_key() -> None:
+    original = login.validate_login
+
+    def validate(host: str, key: str) -> str:
+        try:
+            return original(host, key)
+        except errors.CliError:
+            raise errors.CliError(
+                f"invalid login: {host} rejected the key; check it and run "
+                f"`convox login {host}` again") from None
+
+    login.validate_login = validate
+
