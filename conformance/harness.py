@@ -128,6 +128,10 @@ class Convox:
     def user_key(self, email: str) -> str:
         return self.world.user_key(email)
 
+    def deploy_key(self, ref: str) -> str:
+        """The key of the world's deploy key ``org/name`` (what a CI job is given)."""
+        return self.world.deploy_key(ref)
+
     def rack_key(self, ref: str) -> str:
         return self.world.rack_key(ref)
 

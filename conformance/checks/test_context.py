@@ -7,7 +7,8 @@ directory. Credentials and the rack come from the environment through the
 variables the profile names (``[environment]``), so a CLI that reads other
 names, or none, is *not applicable* here rather than failing. The standard
 world: alice logged in to the Console fake, acme/production and acme/staging
-listed for her, acme/legacy reachable only directly with its own key.
+listed for her, acme/legacy reachable only directly with its own key, and
+acme's deploy key acme/ci.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ ALICE = "alice@example.com"
 PRODUCTION = "acme/production"
 STAGING = "acme/staging"
 LEGACY = "acme/legacy"
+#: acme's deploy key, and a rack of another organization (alice's acme-eu).
+DEPLOY_KEY = "acme/ci"
+OTHER_ORG = "acme-eu/staging"
 
 
 def changed_files(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
@@ -120,3 +124,27 @@ def test_the_rack_variable_selects_the_rack_for_one_command(convox: Convox) -> N
     convox.ok(convox.run("apps"))
     convox.journal.expect_some(since=mark, server="console", hop="cli",
                                key=convox.identity(key), rack_header=PRODUCTION)
+
+
+@pytest.mark.spec("CONTEXT-006")
+def test_a_deploy_key_reaches_its_own_organizations_racks_only(convox: Convox) -> None:
+    """A CI job with the acme/ci deploy key and Console in the environment runs
+    rack_info at acme/production, then at acme-eu/staging (another organization)."""
+    key = convox.deploy_key(DEPLOY_KEY)
+    credentials = convox.env_credentials(convox.console, key)
+    convox.env_rack(PRODUCTION)  # not applicable before anything runs
+    # rack_info through Console must work at all (PROXY-002) for this to say anything.
+    elsewhere = convox.another_home()
+    elsewhere.login_console(ALICE)
+    elsewhere.switched(PRODUCTION)
+    with elsewhere.given(f"run rack_info at {PRODUCTION} through Console"):
+        elsewhere.ok(elsewhere.run("rack_info"))
+    mark = convox.journal.mark()
+    convox.ok(convox.run("rack_info", env={**credentials, **convox.env_rack(PRODUCTION)}))
+    convox.journal.expect_some(since=mark, server="console", hop="cli", method="GET",
+                               path="/system", key=convox.identity(key),
+                               rack_header=PRODUCTION)
+    mark = convox.journal.mark()
+    convox.failed(convox.run("rack_info", env={**credentials, **convox.env_rack(OTHER_ORG)}))
+    convox.journal.expect_some(since=mark, server="console", hop="cli",
+                               key=convox.identity(key), rack_header=OTHER_ORG, status=403)

@@ -1,6 +1,6 @@
 """Mutants that break the CONTEXT rules: the project directory and the environment."""
 
-from fakes.reference_cli import files, login_state
+from fakes.reference_cli import files, login_state, transport
 from fakes.reference_cli.commands import switch
 from tests.mutants import Zoo
 
@@ -87,3 +87,29 @@ def rack_variable_kept() -> None:
         return original()
 
     login_state.selected_rack = selected
+
+
+@zoo.mutant("CONTEXT-006",
+            "a refusal (403) reads as an empty answer: another org's rack looks fine")
+def refusal_read_as_empty_answer() -> None:
+    original = transport.send_request
+
+    def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
+        resp = original(host, key, method, path, rack, body, content_type)
+        if resp.status == 403:
+            return transport.Response(200, "OK", {"content-type": "application/json"}, b"{}")
+        return resp
+
+    transport.send_request = send
+
+
+@zoo.mutant("CONTEXT-006", "no Rack header when the key comes from the environment")
+def no_rack_header_with_environment_key() -> None:
+    original = transport.send_request
+
+    def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
+        if login_state.environment_key() is not None:
+            rack = None
+        return original(host, key, method, path, rack, body, content_type)
+
+    transport.send_request = send
