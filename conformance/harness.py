@@ -8,7 +8,8 @@ This class holds the vocabulary so checks stay short and layout-agnostic.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -127,6 +128,10 @@ class Convox:
     def user_key(self, email: str) -> str:
         return self.world.user_key(email)
 
+    def deploy_key(self, ref: str) -> str:
+        """The key of the world's deploy key ``org/name`` (what a CI job is given)."""
+        return self.world.deploy_key(ref)
+
     def rack_key(self, ref: str) -> str:
         return self.world.rack_key(ref)
 
@@ -142,6 +147,38 @@ class Convox:
         missing = self.profile.missing(list(capabilities))
         if missing:
             not_applicable(f"profile {self.profile.name} has no {', '.join(missing)}")
+
+    # where a command runs and what its environment says -------------------
+    def project(self, rack: str) -> Path:
+        """A fresh project directory inside the home whose ``.convox/rack`` pins ``rack``.
+
+        The file is the documented ``.convox/rack`` (cli-config-files), relative
+        to where a command runs: a CLI that looks for it elsewhere ignores its
+        users' project files, so it is not a profile setting.
+        """
+        number = sum(1 for _ in self.cli.workdir.glob("project-*")) + 1
+        directory = self.cli.workdir / f"project-{number}"
+        (directory / ".convox").mkdir(parents=True)
+        (directory / ".convox" / "rack").write_text(rack + "\n", encoding="utf-8")
+        return directory
+
+    def in_project(self, directory: Path) -> AbstractContextManager[None]:
+        """Run the commands inside the block in ``directory`` (see :meth:`project`)."""
+        return self.cli.working_directory(directory)
+
+    def env_credentials(self, host: str, key: str) -> dict[str, str]:
+        """The environment that gives every command ``host`` and ``key`` (a CI job's)."""
+        self.require("env_credentials")
+        names = self.profile.environment
+        assert names.host is not None and names.key is not None
+        self.cli.secrets.add(key)
+        return {names.host: host, names.key: key}
+
+    def env_rack(self, ref: str) -> dict[str, str]:
+        """The environment that selects ``ref`` for one command."""
+        self.require("env_rack")
+        assert self.profile.environment.rack is not None
+        return {self.profile.environment.rack: ref}
 
     # actions ---------------------------------------------------------------
     def login(self, host: str, key: str, *, how: str = "login") -> Invocation:

@@ -11,6 +11,7 @@ line naming the file and, for each mistake, the field and what is wrong.
 
 from __future__ import annotations
 
+import re
 import shlex
 import string
 import sys
@@ -45,12 +46,13 @@ OPERATION_PLACEHOLDERS: dict[str, frozenset[str]] = {
 }
 
 #: Capabilities that are not operations but properties of the profile.
-EXTRA_CAPABILITIES = frozenset({"trust", "resolve"})
+EXTRA_CAPABILITIES = frozenset({"trust", "resolve", "env_credentials", "env_rack"})
 CAPABILITIES = frozenset(OPERATION_PLACEHOLDERS) | EXTRA_CAPABILITIES
 
 SELECTION_FORMATS = ("rack", "racks", "current")
 LAYOUT_PLACEHOLDERS = frozenset({"home", "config_dir", "xdg_config_home"})
 HOST_FORM_PLACEHOLDERS = frozenset({"port"})
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class ProfileError(Exception):
@@ -87,6 +89,19 @@ class Trust:
 
 
 @dataclass(frozen=True)
+class Environment:
+    """The variables the CLI reads on every command instead of its files (CI, deploy keys).
+
+    None means the CLI reads no such variable: the rules about it are then not
+    applicable, never passed.
+    """
+
+    host: str | None = None
+    key: str | None = None
+    rack: str | None = None
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     description: str
@@ -96,6 +111,7 @@ class Profile:
     layout: Layout
     trust: Trust
     operations: Mapping[str, Operation]
+    environment: Environment = field(default_factory=Environment)
     #: Set for runs in the network sandbox, where every host name leads to the fakes.
     sandboxed: bool = False
 
@@ -105,6 +121,10 @@ class Profile:
             return self.trust.ca_env is not None
         if capability == "resolve":
             return self.sandboxed or self.trust.resolve_env is not None
+        if capability == "env_credentials":
+            return self.environment.host is not None and self.environment.key is not None
+        if capability == "env_rack":
+            return self.environment.rack is not None
         return capability in self.operations
 
     def in_sandbox(self) -> Profile:
@@ -251,7 +271,8 @@ class _Parser:
         top = self.table(
             raw,
             "",
-            {"name", "description", "command", "host_form", "layout", "trust", "operations"},
+            {"name", "description", "command", "host_form", "layout", "trust", "environment",
+             "operations"},
             {"name", "command", "host_form", "layout", "operations"},
         )
         name = self.attempt(lambda: self.text(top["name"], "name") if "name" in top else "", "")
@@ -263,6 +284,8 @@ class _Parser:
         layout = self.attempt(lambda: self.layout(top["layout"]) if "layout" in top else None,
                               None)
         trust = self.attempt(lambda: self.trust(top.get("trust", {})), Trust())
+        environment = self.attempt(lambda: self.environment(top.get("environment", {})),
+                                   Environment())
         no_operations: dict[str, Operation] = {}
         operations = self.attempt(
             lambda: self.operations(top["operations"]) if "operations" in top else no_operations,
@@ -278,6 +301,7 @@ class _Parser:
             layout=layout,
             trust=trust,
             operations=operations,
+            environment=environment,
         )
 
     def host_form(self, top: dict) -> str:
@@ -341,6 +365,22 @@ class _Parser:
                 else None
             ),
         )
+
+    def environment(self, raw: Any) -> Environment:
+        table = self.table(raw, "environment", {"host", "key", "rack"}, set())
+
+        def name(field_name: str) -> str | None:
+            if field_name not in table:
+                return None
+            where = f"environment.{field_name}"
+            value = self.text(table[field_name], where)
+            if not ENV_NAME.match(value):
+                raise self.fail(where, f"must be an environment variable name, got {value!r}")
+            return value
+
+        return Environment(host=self.attempt(lambda: name("host"), None),
+                           key=self.attempt(lambda: name("key"), None),
+                           rack=self.attempt(lambda: name("rack"), None))
 
     def operations(self, raw: Any) -> dict[str, Operation]:
         table = self.table(raw, "operations", set(OPERATION_PLACEHOLDERS),

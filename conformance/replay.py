@@ -330,8 +330,11 @@ class Replay:
         runner = self._runner(session, op, args, env, typed, step.get("timeout"))
         from conformance.runner import CliTimeout
 
+        where = (session.working_directory(session.home / step["cwd"]) if step.get("cwd")
+                 else contextlib.nullcontext())
         try:
-            invocation = runner()
+            with where:
+                invocation = runner()
         except CliTimeout:
             invocation = session.invocations[-1]
         renamed = {self.world.key_identity(k): self.keys.recorded_identity(k)
@@ -341,7 +344,8 @@ class Replay:
         tok = self.tokens()
         shown = " ".join(["CLI", *(shlex.quote(_show_tokens(tok.text(a))) for a in args)])
         env_shown = " ".join(f"{k}={_show_tokens(tok.text(v))}" for k, v in env.items())
-        self.say(f"[{number}] home {step['home']} $ {env_shown + ' ' if env_shown else ''}"
+        inside = f" (in ~/{step['cwd']})" if step.get("cwd") else ""
+        self.say(f"[{number}] home {step['home']}{inside} $ {env_shown + ' ' if env_shown else ''}"
                  f"{shown}" + ("   (key typed at the prompt)" if typed else ""))
         got: dict[str, Any] = {
             "exit": "timeout" if invocation.timed_out else str(invocation.exit_code),

@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -166,6 +166,23 @@ class CliSession:
         self.secrets: set[str] = set()
         #: The check's trail (conformance.trail), told of every invocation.
         self.trail: Any = None
+
+    @contextlib.contextmanager
+    def working_directory(self, path: Path) -> Iterator[None]:
+        """Run the invocations inside the block in ``path`` (a project directory).
+
+        Only directories inside the isolated home are allowed: a CLI reads
+        project files (``.convox/rack``) from where it runs, and must never be
+        started among the user's own.
+        """
+        resolved = path.resolve()
+        if not resolved.is_dir() or not resolved.is_relative_to(self.home.resolve()):
+            raise ValueError(f"not a directory inside the isolated home: {path}")
+        saved, self.workdir = self.workdir, resolved
+        try:
+            yield
+        finally:
+            self.workdir = saved
 
     # environment -----------------------------------------------------------
     def environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -99,6 +99,16 @@ def shape_of(secret: str) -> list[str]:
 _EXAMPLES = itertools.count(1)
 
 
+def _project_directory(session: Any) -> dict[str, str]:
+    """``{"cwd": path relative to the home}`` when the run was in a project directory."""
+    if getattr(session, "workdir", None) is None:
+        return {}
+    home, workdir = Path(session.home).resolve(), Path(session.workdir).resolve()
+    if workdir == home / "work" or not workdir.is_relative_to(home):
+        return {}
+    return {"cwd": str(workdir.relative_to(home))}
+
+
 def _example() -> int | None:
     """The number of the Hypothesis example under way, or None outside one.
 
@@ -186,7 +196,7 @@ class Trail:
                 self.steps.append(_Raw("edit", example, {"home": home, **edit}))
             self.steps.append(_Raw("run", example, {
                 "home": home, "operation": name, "args": list(args), "env": dict(env),
-                "timeout": timeout, "typed": typed,
+                "timeout": timeout, "typed": typed, **_project_directory(session),
                 "outcome": {
                     "exit": _exit(invocation),
                     # Raw, so with room for keys that become shorter tokens; clipped again

@@ -79,6 +79,7 @@ class Admin:
             ("GET", ["users", "*", "key"], self.user_key),
             ("POST", ["identity"], lambda: self.identity(body)),
             ("GET", ["racks", "*", "*", "key"], self.rack_key),
+            ("GET", ["deploy-keys", "*", "*", "key"], self.deploy_key),
             ("GET", ["secrets"], self.secrets),
             ("POST", ["users", "*", "regenerate-key"], self.regenerate),
             ("POST", ["racks", "*", "*", "roll"], self.roll),
@@ -199,6 +200,13 @@ class Admin:
             raise AdminError(403, f"{ref}'s key stays with Console; test worlds "
                                   "(POST /worlds) serve rack keys")
         return {"ref": ref, "key": self.world.rack_key(ref)}
+
+    def deploy_key(self, org: str, name: str) -> dict[str, Any]:
+        ref = f"{org}/{name}"
+        if not self.reveal_keys:
+            raise AdminError(403, f"deploy key {ref} is a secret; test worlds "
+                                  "(POST /worlds) serve deploy keys")
+        return {"ref": ref, "key": self.world.deploy_key(ref)}
 
     def secrets(self) -> dict[str, str]:
         """Every key the world ever issued (oldest first) with its identity, for redaction."""

@@ -275,6 +275,9 @@ class RemoteWorld:
     def rack_key(self, ref: str) -> str:
         return str(self._call("GET", f"racks/{_quote_ref(ref)}/key")["key"])
 
+    def deploy_key(self, ref: str) -> str:
+        return str(self._call("GET", f"deploy-keys/{_quote_ref(ref)}/key")["key"])
+
     def key_identity(self, key: str | None) -> str:
         # A known key's identity never changes (only "unknown:" ones get upgraded): cache those.
         if not key:

@@ -305,6 +305,14 @@ class World:
         return self.user(email).key
 
     @_locked
+    def deploy_key(self, ref: str) -> str:
+        """The key of the deploy key ``org/name`` (what a CI job is given)."""
+        deploy = self._deploy_keys.get(ref)
+        if deploy is None:
+            raise WorldError(404, f"no deploy key {ref}")
+        return deploy.key
+
+    @_locked
     def regenerate_user_key(self, email: str) -> str:
         """Console's "Regenerate API key": the old key stops working at once."""
         user = self.user(email)

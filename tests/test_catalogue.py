@@ -27,7 +27,8 @@ from conformance.catalogue import (
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = REPO / "specs"
-AREAS = {"LOGIN", "SWITCH", "PROXY", "LOGOUT", "SHARING", "KEYROLL", "SECURITY", "RELIABILITY"}
+AREAS = {"LOGIN", "SWITCH", "PROXY", "LOGOUT", "SHARING", "KEYROLL", "SECURITY", "RELIABILITY",
+         "CONTEXT"}
 
 # ---------------------------------------------------------------------------
 # The shipped catalogue

@@ -66,6 +66,21 @@ def test_reference_profile_has_every_capability() -> None:
     assert reference.missing(sorted(CAPABILITIES)) == []
 
 
+def test_environment_variables_give_their_capabilities(tmp_path: Path) -> None:
+    token_only = load_profile(write(tmp_path, GOOD + "[environment]\nkey = 'CONVOX_TOKEN'\n"))
+    assert not token_only.has("env_credentials") and not token_only.has("env_rack")
+    both = load_profile(write(tmp_path, GOOD + "[environment]\nhost = 'CONVOX_HOST'\n"
+                                               "key = 'CONVOX_TOKEN'\nrack = 'CONVOX_RACK'\n"))
+    assert both.has("env_credentials") and both.has("env_rack")
+    assert (both.environment.host, both.environment.key) == ("CONVOX_HOST", "CONVOX_TOKEN")
+    # The protocol notes give these variables for the rack CLI's commands only.
+    assert load_profile("convox-rack").has("env_credentials")
+    assert load_profile("convox-rack").has("env_rack")
+    for name in ("convox-classic", "convox-v3"):
+        assert load_profile(name).missing(["env_credentials", "env_rack"]) == [
+            "env_credentials", "env_rack"]
+
+
 def test_a_good_user_profile_loads(tmp_path: Path) -> None:
     profile = load_profile(write(tmp_path, GOOD))
     assert profile.name == "mine"
@@ -91,6 +106,10 @@ def test_a_good_user_profile_loads(tmp_path: Path) -> None:
         (lambda t: t.replace('config_dir = ".convox"', 'config_dir = "/etc"'),
          "layout.config_dir", "inside the isolated home"),
         (lambda t: t + "[trust]\nca = 'X'\n", "trust.ca", "unknown field"),
+        (lambda t: t + "[environment]\nhost = 'CONVOX HOST'\n", "environment.host",
+         "must be an environment variable name"),
+        (lambda t: t + "[environment]\ntoken = 'CONVOX_TOKEN'\n", "environment.token",
+         "unknown field"),
     ],
 )
 def test_bad_profiles_fail_with_one_line(tmp_path: Path, change, field: str, problem: str) -> None:

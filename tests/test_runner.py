@@ -34,6 +34,8 @@ FAKE_CLI = textwrap.dedent(
         with open(sys.argv[2], "w") as f:
             f.write(str(child.pid))
         time.sleep(600)
+    elif cmd == "cwd":
+        print(os.getcwd())
     elif cmd == "stdin":
         print(repr(sys.stdin.read()))
     elif cmd == "prompt":
@@ -131,6 +133,21 @@ def test_profile_and_test_env_are_the_only_additions(tmp_path: Path) -> None:
                          extra_env={"SSL_CERT_FILE": "/ca.pem"})
     env = json.loads(session.run("version").stdout)
     assert env["SSL_CERT_FILE"] == "/ca.pem"
+
+
+def test_a_project_directory_inside_the_home_is_a_working_directory(
+    session: CliSession, tmp_path: Path
+) -> None:
+    project = session.workdir / "project-1"
+    project.mkdir()
+    assert session.run_args(["cwd"]).stdout.strip() == str(session.workdir.resolve())
+    with session.working_directory(project):
+        assert session.run_args(["cwd"]).stdout.strip() == str(project.resolve())
+    assert session.run_args(["cwd"]).stdout.strip() == str(session.workdir.resolve())
+    for outside in (tmp_path, session.workdir / "absent"):
+        with pytest.raises(ValueError, match="inside the isolated home"), \
+                session.working_directory(outside):
+            pass
 
 
 def test_stdin_is_closed(session: CliSession) -> None:

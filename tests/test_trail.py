@@ -95,6 +95,20 @@ def test_only_the_failing_example_is_kept(tmp_path: Path, monkeypatch: Any) -> N
     assert KEY not in repr(data)
 
 
+def test_a_run_in_a_project_directory_records_where(tmp_path: Path) -> None:
+    world = FakeWorld()
+    trail = Trail(world, "standard", SimpleNamespace(name="reference"))
+    (tmp_path / "work" / "project-1").mkdir(parents=True)
+    for workdir in (tmp_path / "work", tmp_path / "work" / "project-1"):
+        trail.started()
+        trail.ran(SimpleNamespace(home=tmp_path, workdir=workdir), "apps", [], {}, None, None,
+                  {}, {}, invocation())
+    trail.example_failed()
+    data = trail.export(world.secrets(), {KEY}, world.key_identity, {})
+    runs = [step for step in data["steps"] if step["kind"] == "run"]
+    assert [step.get("cwd") for step in runs] == [None, "work/project-1"]
+
+
 def test_a_replay_compares_fresh_ids_by_kind() -> None:
     recorded = {"exit": "0", "stdout": "id 9cfca657-84a4-40e2-a053-18290bd68fd5 R1B800F80A5",
                 "stderr": "", "files": [], "requests": ["cli rack GET /auth 401 unknown:0dce47e0"]}

@@ -26,12 +26,15 @@ from conformance.catalogue.model import LEVELS, Area, FaqNotRule, Rule, Source
 
 #: What a rule may need from a profile: every operation a check drives, plus
 #: ``trust`` (the CLI can be given our CA) and ``resolve`` (the CLI can be told
-#: to reach a host name at a loopback address). ``version`` is deliberately
+#: to reach a host name at a loopback address), ``env_credentials`` (the CLI takes
+#: the host and key of every command from the environment) and ``env_rack`` (the
+#: rack from the environment). ``version`` is deliberately
 #: absent: no rule is about the version banner.
 CAPABILITIES = frozenset(
     {
         "login", "login_env", "login_prompt", "login_default", "switch", "current_rack",
         "racks", "apps", "rack_info", "rack_set_password", "logout", "trust", "resolve",
+        "env_credentials", "env_rack",
     }
 )
 

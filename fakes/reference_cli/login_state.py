@@ -1,20 +1,33 @@
-"""The login state: what the files say right now (host, its key, selected rack).
+"""The login state: what the environment and the files say right now (host, key, rack).
 
-Built fresh from the files on every invocation, never cached, so a logout or
-login done by another process is honoured at once; :func:`require_login` is the
-one gate every authenticated request passes before it is built.
+Built fresh on every invocation, never cached, so a logout or login done by
+another process is honoured at once; :func:`require_login` is the one gate
+every authenticated request passes before it is built. The environment comes
+first (a CI job has no files: ``CONVOX_HOST`` and ``CONVOX_PASSWORD``, and
+``CONVOX_RACK`` for one command), then a project directory's ``.convox/rack``
+for the rack, then the config files: the rack CLI's precedence in the protocol
+notes. Nothing here writes a file, so credentials from the environment never
+end up on disk.
 """
 
 from __future__ import annotations
 
+import os
+
 from fakes.reference_cli import errors, files
+
+HOST_ENV = "CONVOX_HOST"
+KEY_ENV = "CONVOX_PASSWORD"
+RACK_ENV = "CONVOX_RACK"
+#: Relative to where the command runs: a project pins its own rack here.
+PROJECT_RACK = os.path.join(".convox", "rack")
 
 
 class State:
-    """What the files say right now: host, its key, selected rack.
+    """What the environment and files say right now: host, its key, selected rack.
 
-    Built fresh on every invocation from the files (no cache), so an external
-    logout or login is honoured immediately.
+    Built fresh on every invocation (no cache), so an external logout or login
+    is honoured immediately.
     """
 
     __slots__ = ("host", "key", "rack")
@@ -25,14 +38,40 @@ class State:
         self.rack = rack
 
 
+def from_environment(name: str) -> str | None:
+    """A variable's value, or None when it is unset or blank."""
+    return os.environ.get(name, "").strip() or None
+
+
+def target_host() -> str | None:
+    """``CONVOX_HOST``, else the ``host`` file."""
+    return from_environment(HOST_ENV) or files.read_host()
+
+
+def environment_key() -> str | None:
+    """``CONVOX_PASSWORD`` (a deploy key in CI), or None to use the stored key."""
+    return os.environ.get(KEY_ENV) or None
+
+
+def project_rack() -> str | None:
+    """The rack the project directory the command runs in pins, or None."""
+    text = files.read_text(PROJECT_RACK)
+    return text.strip() or None if text is not None else None
+
+
+def selected_rack() -> str | None:
+    """``CONVOX_RACK``, else the project's ``.convox/rack``, else the ``rack`` file."""
+    return from_environment(RACK_ENV) or project_rack() or files.read_rack()
+
+
 def current_state() -> State:
-    """Read ``host``, then its key from ``auth``, then ``rack``."""
-    host = files.read_host()
-    key = None
-    if host is not None:
+    """The host, then its key (environment, else ``auth``), then the rack."""
+    host = target_host()
+    key = environment_key()
+    if key is None and host is not None:
         key = files.read_auth().get(host) or None
     errors.remember_secret(key)
-    return State(host, key, files.read_rack())
+    return State(host, key, selected_rack())
 
 
 def require_login(state: State) -> tuple[str, str]:

@@ -35,7 +35,10 @@ commands:
   --help                                   print this help
 
 files: $CONVOX_CONFIG or ~/.convox: host, auth (JSON host -> key), rack (org/name), id
-environment: CONVOX_CONFIG, CONVOX_PASSWORD, CONVOX_TIMEOUT (seconds, default 10),
+project: ./.convox/rack (org/name) pins the Rack for commands run in that directory
+environment: CONVOX_HOST, CONVOX_PASSWORD (host and key of every command, before the
+             files), CONVOX_RACK (the Rack of one command), CONVOX_CONFIG,
+             CONVOX_TIMEOUT (seconds, default 10),
              SSL_CERT_FILE (CA bundle to verify against), CONVOX_REFERENCE_RESOLVE
              (name:port=ip:port;...;*=ip:port, like curl --resolve)
 """

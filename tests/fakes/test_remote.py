@@ -132,6 +132,8 @@ def test_keys_identities_and_controls_drive_the_serve_side_world(serve, world) -
     # Console holds this rack's key: only test worlds serve it.
     assert world.rack_key(PRODUCTION) == local.rack_key(PRODUCTION)
     assert world.key_identity(world.user_key(ALICE)) == f"user:{ALICE}#1"
+    assert world.deploy_key("acme/ci") == local.deploy_key("acme/ci")
+    assert world.key_identity(world.deploy_key("acme/ci")) == "deploy:acme/ci#1"
     assert world.key_identity(None) == "empty"
     assert world.key_identity("not-a-key-at-all") == local.key_identity("not-a-key-at-all")
 

@@ -340,6 +340,12 @@ def test_admin_routes_in_process(world: LocalWorld) -> None:
     assert legacy["key"] == world.rack_key("acme/legacy")  # installed by CLI: the user has it
     held = [r for r in snapshot["racks"] if r["console"] != "none"]
     assert all("key" not in r for r in held)
+    # A deploy key is a secret: only test worlds (reveal_keys) serve it.
+    assert admin.handle("GET", "/deploy-keys/acme/ci/key", "", None)[0] == 403
+    revealing = Admin(world, "standard", "127.0.0.1:{port}", "/ca.pem", reveal_keys=True)
+    assert revealing.handle("GET", "/deploy-keys/acme/ci/key", "", None) == (
+        200, {"ref": "acme/ci", "key": world.deploy_key("acme/ci")})
+    assert revealing.handle("GET", "/deploy-keys/acme/nope/key", "", None)[0] == 404
     assert admin.handle("POST", "/finish-rack-updates", "", None)[0] == 200
     assert admin.handle("POST", "/racks/acme/ghost/roll", "", None)[0] == 404
     assert admin.handle("POST", "/racks/acme/production/password", "", {})[0] == 400

@@ -446,7 +446,11 @@ def test_developer_role_may_read_and_other_roles_may_write(world: World) -> None
 
 def test_deploy_key_identity_and_listing(world: World) -> None:
     key = world.deploy_keys()[0].key
+    assert world.deploy_key("acme/ci") == key
     assert world.key_identity(key) == "deploy:acme/ci#1"
+    with pytest.raises(WorldError) as err:
+        world.deploy_key("acme/nope")
+    assert err.value.status == 404
     deploy = world.authenticate(key)
     assert deploy is not None
     assert refs(world.racks_for(deploy)) == ["acme/production", "acme/staging"]

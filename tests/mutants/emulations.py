@@ -193,11 +193,18 @@ def _cmd_login_v2(args: list[str]) -> int:
 
 
 def _current_state_v2() -> login_state.State:
-    """With a host file but no key for it, the key is empty (and still sent)."""
-    host = files.read_host()
-    key = files.read_auth().get(host, "") if host else None
+    """With a host file but no key for it, the key is empty (and still sent).
+
+    The environment and a project's ``.convox/rack`` come first, as the
+    reference's (the protocol notes give that precedence for this CLI; what it
+    does with them against the fakes was not observed).
+    """
+    host = login_state.target_host()
+    key = login_state.environment_key()
+    if key is None:
+        key = files.read_auth().get(host, "") if host else None
     errors.remember_secret(key)
-    return login_state.State(host, key, files.read_rack())
+    return login_state.State(host, key, login_state.selected_rack())
 
 
 def _require_host_v2(state: login_state.State) -> tuple[str, str]:

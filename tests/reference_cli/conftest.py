@@ -73,7 +73,8 @@ class Cli:
         return [sys.executable, "-m", "fakes.reference_cli", *args]
 
     def run(
-        self, *args: str, env: dict[str, str] | None = None, timeout: float = 30
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 30,
+        cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run without a terminal (new session, stdin closed) and check the basics
         every run must satisfy: no traceback, errors are exactly one line."""
@@ -83,7 +84,7 @@ class Cli:
         proc = subprocess.run(
             self.command(*args),
             env=full_env,
-            cwd=str(self.home),
+            cwd=str(cwd or self.home),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,

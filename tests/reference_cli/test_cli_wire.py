@@ -19,7 +19,7 @@ import trustme
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.reference_cli.conftest import Cli, RawTlsServer, basic
+from tests.reference_cli.conftest import Cli, RawTlsServer, basic, snapshot
 
 RACKS = [
     {"name": "prod", "organization": {"name": "acme"}, "status": "running"},
@@ -341,6 +341,43 @@ def test_switch_then_requests_carry_rack_header(cli: Cli, server: HTTPServer, ho
         assert request.headers["Rack"] == "acme/prod"
         assert request.headers["Authorization"] == basic("console-key-1")
     assert cli.run("switch").stdout == "acme/prod\n"
+
+
+def test_environment_credentials_need_no_files_and_write_none(
+    cli: Cli, server: HTTPServer, host: str
+) -> None:
+    server.expect_request("/apps").respond_with_json(APPS)
+    before = snapshot(cli.home)
+    env = {"CONVOX_HOST": host, "CONVOX_PASSWORD": "deploy-key-1", "CONVOX_RACK": "acme/prod"}
+    proc = cli.run("apps", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert snapshot(cli.home) == before
+    (request,) = requests(server)
+    assert request.headers["Authorization"] == basic("deploy-key-1")
+    assert request.headers["Rack"] == "acme/prod"
+
+
+def test_rack_precedence_variable_project_file_selection(
+    cli: Cli, server: HTTPServer, host: str
+) -> None:
+    login(cli, server, host)
+    server.expect_request("/racks").respond_with_json(RACKS)
+    assert cli.run("switch", "acme/prod").returncode == 0
+    project = cli.home / "work" / "project"
+    (project / ".convox").mkdir(parents=True)
+    (project / ".convox" / "rack").write_text("acme/staging\n")
+    server.clear()
+    server.expect_request("/apps").respond_with_json(APPS)
+    assert cli.run("apps", cwd=project).returncode == 0
+    assert cli.run("apps", cwd=project, env={"CONVOX_RACK": "beta/prod"}).returncode == 0
+    assert cli.run("apps").returncode == 0
+    assert [r.headers["Rack"] for r in requests(server)] == [
+        "acme/staging", "beta/prod", "acme/prod"]
+    server.clear()
+    server.expect_request("/racks").respond_with_json(RACKS)
+    assert cli.run("switch", "beta/prod", cwd=project).returncode == 0
+    assert (project / ".convox" / "rack").read_text() == "acme/staging\n"
+    assert cli.read("rack") == "beta/prod"
 
 
 def test_switch_bare_name_must_be_unique(cli: Cli, server: HTTPServer, host: str) -> None:
