@@ -180,6 +180,8 @@ class Replay:
         self.keys = Keys(world, self.trail.get("drawn", []))
         self.sessions: dict[int, Any] = {}
         self.faults: dict[int, Any] = {}
+        self.recorded_generations = Generations()
+        self.replayed_generations = Generations()
         self.hosts = {self.world.host(s, profile.host_form): s for s in world.servers()}
 
     # tokens ------------------------------------------------------------------
@@ -194,7 +196,16 @@ class Replay:
         def one(match: re.Match[str]) -> str:
             kind, arg = match[1], match[2]
             if kind == "key":
-                return self.keys.key(arg)
+                ident, _, number = arg.partition(" ")
+                try:
+                    return self.keys.key(ident)
+                except ReplayError:
+                    if not number:
+                        raise
+                    # Issued by the command itself in the failing run: draw it now.
+                    key = self.keys.draw(int(number))
+                    self.keys.bound[ident] = key
+                    return key
             if kind == "drawn":
                 return self.keys.draw(int(arg))
             if kind == "new":
@@ -259,8 +270,10 @@ class Replay:
             elif kind == "edit":
                 self.edit_step(number, step)
             else:
+                if step.get("outside") and step.get("outside_closed"):
+                    step = _with_closed_port(step)
                 found = self.run_step(number, step)
-                if step.get("outside"):
+                if step.get("outside") and not step.get("outside_closed"):
                     found = (f"it talks to {step['outside']}, a server the check started "
                              "itself, outside the world; a replay cannot bring that server "
                              "back, so this check's failure cannot be replayed")
@@ -349,8 +362,8 @@ class Replay:
                  f"{shown}" + ("   (key typed at the prompt)" if typed else ""))
         got: dict[str, Any] = {
             "exit": "timeout" if invocation.timed_out else str(invocation.exit_code),
-            "stdout": tok.text(invocation.stdout)[:MAX_OUTPUT],
-            "stderr": tok.text(invocation.stderr)[:MAX_OUTPUT],
+            "stdout": self._as_recorded(tok.text(invocation.stdout), step)[:MAX_OUTPUT],
+            "stderr": self._as_recorded(tok.text(invocation.stderr), step)[:MAX_OUTPUT],
             "files": [tok.value(change_signature(c)) for c in invocation.changes],
             "requests": [tok.text(r) for r in requests],
         }
@@ -364,7 +377,14 @@ class Replay:
         for change in got["files"]:
             mode = f" {change[2]}" if change[2] else ""
             self.say(f"    file {change[0]}: ~/{change[1]}{mode}")
-        return _difference(step["outcome"], got)
+        return _difference(step["outcome"], got, self.recorded_generations,
+                           self.replayed_generations)
+
+    @staticmethod
+    def _as_recorded(text: str, step: dict[str, Any]) -> str:
+        """Output with a stand-in closed port named as the failing run's was."""
+        was = step.get("outside_was")
+        return text.replace(step["outside"], was) if was else text
 
     def _runner(self, session: Any, op: str, args: list[str], env: dict[str, str],
                 typed: str | None, timeout: float | None) -> Callable[[], Any]:
@@ -376,12 +396,27 @@ class Replay:
         return lambda: session._run(op, args, env, timeout)
 
 
+def _with_closed_port(step: dict[str, Any]) -> dict[str, Any]:
+    """The step aimed at a loopback port closed now, as the failing run's was then."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    old = step["outside"]
+    new = f"{old.rsplit(':', 1)[0]}:{port}"
+    return {**step, "args": [a.replace(old, new) for a in step["args"]], "outside": new,
+            "outside_closed": True, "outside_was": old}
+
+
 def _show_tokens(text: str) -> str:
     """Tokens as a reader wants them: ``<user:alice@example.com#1>``, ``<console>``."""
     def one(match: re.Match[str]) -> str:
         kind, arg = match[1], match[2]
         if kind == "new":
             return f"<{arg.rpartition(' ')[0]}>"
+        if kind == "key":
+            return f"<{arg.partition(' ')[0]}>"
         if kind == "drawn":
             return f"<made-up key {arg}>"
         if kind == "home":
@@ -395,6 +430,8 @@ def _show_tokens(text: str) -> str:
 
 #: Values each world makes afresh (login ids, release and request ids): compared as a kind.
 _FRESH = [
+    # A typed key's shape number is the recording's business, not an observation.
+    (re.compile(r"\{\{((?:b64 |basic )?key) ([^{} ]+) \d+\}\}"), r"{{\1 \2}}"),
     # A key no world issued (one the CLI altered) is named by a hash of itself.
     (re.compile(r"\bunknown:[0-9a-f]{8}\b"), "unknown:<key>"),
     (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
@@ -402,6 +439,9 @@ _FRESH = [
     (re.compile(r"\b[0-9a-fA-F]{12,}\b"), "<hex>"),
     (re.compile(r"\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{10,}\b"), "<id>"),
 ]
+#: In stored files only: a key the CLI altered before storing it (encoded, normalised)
+#: derives from a key drawn afresh for the replay, so it is compared as an opaque run.
+_OPAQUE = re.compile(r"(?<![{\w])(?=[A-Za-z+/_=%-]*\d)[A-Za-z0-9+/_=%-]{16,}(?![}\w])")
 
 
 def _fresh(value: Any) -> Any:
@@ -415,10 +455,43 @@ def _fresh(value: Any) -> Any:
     return value
 
 
-def _difference(expected: dict[str, Any], got: dict[str, Any]) -> str | None:
+class Generations:
+    """Key generations renumbered by first appearance, per identity: ``user:alice#3``
+    becomes ``user:alice#1`` if it is the first of alice's keys this side has shown.
+
+    Keys only Console's proxy hop uses (a rack's own key, rolled in an earlier
+    example of a stateful check) are never asked for by the replay, so their
+    generation cannot be matched through the key; their order of appearance can."""
+
+    PATTERN = re.compile(r"\b([a-z]+:[^\s#'\",{}]+)#(\d+)")
+
+    def __init__(self) -> None:
+        self.seen: dict[str, dict[str, int]] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [self(v) for v in value]
+        if not isinstance(value, str):
+            return value
+
+        def one(match: re.Match[str]) -> str:
+            order = self.seen.setdefault(match[1], {})
+            return f"{match[1]}#{order.setdefault(match[2], len(order) + 1)}"
+
+        return self.PATTERN.sub(one, value)
+
+
+def _difference(expected: dict[str, Any], got: dict[str, Any],
+                recorded: Generations | None = None, replayed: Generations | None = None
+                ) -> str | None:
     """The first way this invocation differs from the failing run's, in words."""
-    expected = {k: _fresh(v) for k, v in expected.items()}
-    got = {k: _fresh(v) for k, v in got.items()}
+    recorded = recorded or Generations()
+    replayed = replayed or Generations()
+    expected = {k: recorded(_fresh(v)) for k, v in expected.items()}
+    got = {k: replayed(_fresh(v)) for k, v in got.items()}
+    for side in (expected, got):
+        side["files"] = [[_OPAQUE.sub("<opaque>", part) if isinstance(part, str) else part
+                          for part in change] for change in side.get("files", [])]
     if expected.get("exit") != got["exit"]:
         return f"exit {got['exit']} here, {expected.get('exit')} in the failing run"
     for name in ("stdout", "stderr"):
@@ -426,8 +499,14 @@ def _difference(expected: dict[str, Any], got: dict[str, Any]) -> str | None:
             return (f"{name} differs: here {_show_tokens(got[name]).strip()[:200]!r}, "
                     f"in the failing run {_show_tokens(expected.get(name) or '').strip()[:200]!r}")
     if expected.get("files", []) != got["files"]:
-        return (f"files changed differ: here {[c[:2] for c in got['files']]}, in the failing "
-                f"run {[c[:2] for c in expected.get('files', [])]}")
+        mine = {c[1]: c for c in got["files"]}
+        theirs = {c[1]: c for c in expected.get("files", [])}
+        if set(mine) != set(theirs):
+            return (f"files changed differ: here {[c[:2] for c in got['files']]}, in the "
+                    f"failing run {[c[:2] for c in expected.get('files', [])]}")
+        path = next(p for p in mine if mine[p] != theirs[p])
+        return (f"~/{path} differs: here {_show_tokens(str(mine[path][2:]))[:300]}, in the "
+                f"failing run {_show_tokens(str(theirs[path][2:]))[:300]}")
     if list(expected.get("requests", [])) != got["requests"]:
         return (f"requests differ: here {[_show_tokens(r) for r in got['requests']]}, in the "
                 f"failing run {[_show_tokens(r) for r in expected.get('requests', [])]}")

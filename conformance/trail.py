@@ -195,6 +195,7 @@ class Trail:
             for edit in edits:
                 self.steps.append(_Raw("edit", example, {"home": home, **edit}))
             self.steps.append(_Raw("run", example, {
+                "closed": _closed_loopback(args),
                 "home": home, "operation": name, "args": list(args), "env": dict(env),
                 "timeout": timeout, "typed": typed, **_project_directory(session),
                 "outcome": {
@@ -278,6 +279,8 @@ class Trail:
                 outside = [a for a in data["args"] if LOOPBACK.search(a)]
                 if outside:
                     data["outside"] = LOOPBACK.search(outside[0])[0]  # type: ignore[index]
+                    data["outside_closed"] = data.pop("closed", {}).get(data["outside"], False)
+                data.pop("closed", None)
                 data["env"] = {k: tok.text(v) for k, v in data["env"].items()}
                 data["typed"] = tok.text(data["typed"]) if data["typed"] is not None else None
                 outcome = tok.value(data["outcome"])
@@ -333,14 +336,26 @@ class Tokens:
                             key=lambda kv: len(kv[0]), reverse=True)
         self.shapes: list[list[str]] = []
         self._drawn: dict[str, int] = {}
+        self._fallback: dict[str, int] = {}
         self._known: list[str] = sorted(world_keys, key=len, reverse=True)
 
     def learn(self, secrets: Iterable[str]) -> None:
-        """Keys the CLI was given that the world never issued (made up by the check)."""
+        """Keys the check gave the CLI. One the world never issued was made up by the
+        check; one it did may have been issued *by that very command* (a password the
+        CLI sets on its rack), so it carries a shape too, for the replay to draw from
+        when serve does not have it yet."""
+        derived = {form for key in self.world_keys
+                   for form in (encode_b64(key), encode_basic(key))}
         for secret in secrets:
-            if secret and secret not in self.world_keys and secret not in self._drawn:
-                self._drawn[secret] = len(self.shapes)
-                self.shapes.append(shape_of(secret))
+            if not secret or secret in self._drawn or secret in derived:
+                continue  # a world key's base64 form becomes a {{b64 ...}} token instead
+            if secret in self.world_keys:
+                if secret not in self._fallback:
+                    self._fallback[secret] = len(self.shapes)
+                    self.shapes.append(shape_of(secret))
+                continue
+            self._drawn[secret] = len(self.shapes)
+            self.shapes.append(shape_of(secret))
         self._known = sorted({*self.world_keys, *self._drawn}, key=len, reverse=True)
 
     def secrets(self) -> list[str]:
@@ -355,6 +370,8 @@ class Tokens:
     def _key_token(self, secret: str) -> str:
         if secret in self._drawn:
             return f"{{{{drawn {self._drawn[secret]}}}}}"
+        if secret in self._fallback:
+            return f"{{{{key {self.identity(secret)} {self._fallback[secret]}}}}}"
         return f"{{{{key {self.identity(secret)}}}}}"
 
     def text(self, text: str) -> str:
@@ -392,6 +409,21 @@ class Tokens:
         if isinstance(value, dict):
             return {str(k): self.value(v) for k, v in value.items()}
         return value
+
+
+def _closed_loopback(args: Iterable[str]) -> dict[str, bool]:
+    """Loopback ``host:port`` arguments and whether nothing listens there now: a check
+    that aims a CLI at a closed port can be replayed at any closed port."""
+    import socket
+
+    found = {}
+    for arg in args:
+        for host in LOOPBACK.findall(arg):
+            port = int(host.rsplit(":", 1)[1])
+            with socket.socket() as probe:
+                probe.settimeout(0.5)
+                found[host] = probe.connect_ex(("127.0.0.1", port)) != 0
+    return found
 
 
 def _plain(value: Any) -> Any:
