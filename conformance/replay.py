@@ -68,15 +68,18 @@ def load(text: str) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def serve(world: str) -> Iterator[str]:
+def serve(world: str, *, cwd: Path | None = None,
+          env: dict[str, str] | None = None) -> Iterator[str]:
     """`convox-conformance serve --world WORLD` in a subprocess; yields its admin URL.
 
     What serve prints (the world's keys among it) is read and dropped, never shown.
+    No ``CONVOX_*`` variable of the caller's reaches it.
     """
+    base = os.environ if env is None else env
     proc = subprocess.Popen(
         [sys.executable, "-m", "fakes.serve", "--world", world],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("CONVOX_")},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+        env={k: v for k, v in base.items() if not k.startswith("CONVOX_")},
     )
     assert proc.stdout is not None
     url = None

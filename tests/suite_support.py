@@ -10,11 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,30 +30,11 @@ def environment() -> dict[str, str]:
     return env
 
 
-@contextlib.contextmanager
-def serve_process(cwd: Path, world: str = "minimal") -> Iterator[str]:
-    """`convox-conformance serve` in a subprocess; yields its admin API URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fakes.serve", "--world", world],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=environment(),
-    )
-    assert proc.stdout is not None
-    url = None
-    for line in proc.stdout:
-        found = re.match(r"^Admin API:\s+(http://\S+)", line)
-        url = found[1] if found else url
-        if line.strip() == "Ready.":
-            break
-    try:
-        assert url, f"serve did not start: {proc.stderr and proc.stderr.read()}"
-        yield url
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:  # pragma: no cover - only if serve hangs
-            proc.kill()
-            proc.communicate()
+def serve_process(cwd: Path, world: str = "minimal") -> contextlib.AbstractContextManager[str]:
+    """`convox-conformance serve` in a subprocess, as a replay starts it; its admin URL."""
+    from conformance.replay import serve
+
+    return serve(world, cwd=cwd, env=environment())
 
 
 def run_slice(report_dir: Path, *options: str, pytest_args: tuple[str, ...] = ()
