@@ -37,6 +37,8 @@ SANDBOX_CA_ENV = "SSL_CERT_FILE"
 #: Journal servers whose entries are tied to an invocation in the evidence (guard, DNS).
 EGRESS_SERVERS = ("guard", "dns")
 BACKEND_KEY = pytest.StashKey["Backend"]()
+#: Set on a check's item when its call raised.
+RAISED_KEY = pytest.StashKey[bool]()
 #: The reports (results model, report files, expectations, baselines, --verify), and
 #: check modules named from the checks package down, not from site-packages.
 pytest_plugins = ["conformance.report.plugin", "conformance.display_paths"]
@@ -118,6 +120,9 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     try:
         return (yield)
     except BaseException as exc:
+        # Only a check that raised (failed, blocked, not applicable) has a trail worth
+        # exporting; the convox fixture's teardown reads this.
+        item.stash[RAISED_KEY] = True
         rules = blamed_rules(exc)
         if rules:
             item.user_properties.append((FAILED_RULES_PROPERTY, rules))
@@ -316,7 +321,7 @@ def convox(
     marker = request.node.get_closest_marker("world")
     network = pytestconfig.stash.get(NETWORK_KEY, (HOST, NOT_STARTED))[0]
     trail = Trail(world, marker.args[0] if marker else DEFAULT_WORLD, conformance_profile,
-                  network=network)
+                  network=network, hosts=_hosts(world, conformance_profile))
     cli.trail = trail
     sessions = [cli]
 
@@ -342,10 +347,11 @@ def convox(
     request.node.user_properties.append(
         (EVIDENCE_PROPERTY, evidence_data(invocations, journal, redact))
     )
-    request.node.user_properties.append(
-        (TRAIL_PROPERTY, trail.export(world.secrets(), typed, label,
-                                      _hosts(world, conformance_profile)))
-    )
+    if request.node.stash.get(RAISED_KEY, False):
+        # Only failed and blocked checks get a replay script: a passing one's trail
+        # would be tokenized, sent to the controller and scrubbed for nothing.
+        request.node.user_properties.append(
+            (TRAIL_PROPERTY, trail.export(world.secrets(), typed, label)))
 
 
 def _hosts(world: WorldHandle, profile: Profile) -> dict[str, str]:

@@ -147,6 +147,8 @@ class Trail:
     world_name: str
     profile: Any
     network: str = "host"
+    #: Host string -> server, in the forms a CLI is given (they become {{host ...}}).
+    hosts: Mapping[str, str] = field(default_factory=dict)
     steps: list[_Raw] = field(default_factory=list)
     homes: dict[int, int] = field(default_factory=dict)
     roots: dict[int, Path] = field(default_factory=dict)
@@ -195,7 +197,7 @@ class Trail:
             for edit in edits:
                 self.steps.append(_Raw("edit", example, {"home": home, **edit}))
             self.steps.append(_Raw("run", example, {
-                "closed": _closed_loopback(args),
+                "closed": _closed_loopback(args, self.hosts),
                 "home": home, "operation": name, "args": list(args), "env": dict(env),
                 "timeout": timeout, "typed": typed, **_project_directory(session),
                 "outcome": {
@@ -238,7 +240,7 @@ class Trail:
 
     # ---------------------------------------------------------------- exporting
     def export(self, secrets: Iterable[str], typed: Iterable[str],
-               identity: Callable[[str], str], hosts: Mapping[str, str]) -> dict[str, Any]:
+               identity: Callable[[str], str]) -> dict[str, Any]:
         """The steps as key-free data: keys, hosts and home paths as tokens.
 
         ``secrets`` are the world's keys, ``typed`` every key the check gave
@@ -251,7 +253,7 @@ class Trail:
         for _, raw in steps:
             if "home" in raw.data:
                 renumber.setdefault(raw.data["home"], len(renumber) + 1)
-        tok = Tokens(world_keys, identity, hosts,
+        tok = Tokens(world_keys, identity, self.hosts,
                      {new: self.roots[old] for old, new in renumber.items()})
         # Keys a world event introduced first (a new rack password), then made-up ones.
         for _, raw in steps:
@@ -411,14 +413,17 @@ class Tokens:
         return value
 
 
-def _closed_loopback(args: Iterable[str]) -> dict[str, bool]:
-    """Loopback ``host:port`` arguments and whether nothing listens there now: a check
-    that aims a CLI at a closed port can be replayed at any closed port."""
+def _closed_loopback(args: Iterable[str], world_hosts: Mapping[str, str]) -> dict[str, bool]:
+    """Loopback ``host:port`` arguments outside the world and whether nothing listens
+    there now: a check that aims a CLI at a closed port can be replayed at any closed
+    port. The world's own hosts are never probed (nearly every login names one)."""
     import socket
 
     found = {}
     for arg in args:
         for host in LOOPBACK.findall(arg):
+            if host in world_hosts:
+                continue
             port = int(host.rsplit(":", 1)[1])
             with socket.socket() as probe:
                 probe.settimeout(0.5)

@@ -88,7 +88,7 @@ def test_only_the_failing_example_is_kept(tmp_path: Path, monkeypatch: Any) -> N
                   {}, {}, invocation())
         if number == 2:
             trail.example_failed()
-    data = trail.export(world.secrets(), {KEY}, world.key_identity, {})
+    data = trail.export(world.secrets(), {KEY}, world.key_identity)
     runs = [step for step in data["steps"] if step["kind"] == "run"]
     assert [step["args"][0] for step in runs] == ["example 2"]
     # A key the check typed carries its shape, should serve not have it at replay time.
@@ -105,7 +105,7 @@ def test_a_run_in_a_project_directory_records_where(tmp_path: Path) -> None:
         trail.ran(SimpleNamespace(home=tmp_path, workdir=workdir), "apps", [], {}, None, None,
                   {}, {}, invocation())
     trail.example_failed()
-    data = trail.export(world.secrets(), {KEY}, world.key_identity, {})
+    data = trail.export(world.secrets(), {KEY}, world.key_identity)
     runs = [step for step in data["steps"] if step["kind"] == "run"]
     assert [step.get("cwd") for step in runs] == [None, "work/project-1"]
 
