@@ -192,13 +192,41 @@ class Convox:
 
     def login_console(self, email: str, **kwargs: str) -> Invocation:
         """Given: log in to Console with the user's key (set-up; blocks on failure)."""
+        key = self.user_key(email)
         with self.given(f"log in to Console as {email}"):
-            return self.ok(self.login(self.console, self.user_key(email), **kwargs))
+            login = self.ok(self.login(self.console, key, **kwargs))
+        self._recorded(self.console, key)
+        return login
 
     def login_rack(self, ref: str, **kwargs: str) -> Invocation:
         """Given: log in to a rack directly with its key (set-up; blocks on failure)."""
+        host, key = self.rack_host(ref), self.rack_key(ref)
         with self.given(f"log in directly to {ref}"):
-            return self.ok(self.login(self.rack_host(ref), self.rack_key(ref), **kwargs))
+            login = self.ok(self.login(host, key, **kwargs))
+        self._recorded(host, key)
+        return login
+
+    def _recorded(self, host: str, key: str) -> None:
+        """Given: a login that exited 0 also recorded what the FAQ says it records.
+
+        A CLI whose login writes the wrong target or no key would otherwise
+        fail every later step under the names of rules it does not break; here
+        it is blocked by the rule that covers what the login got wrong."""
+        with self.given(f"the login to {host} recorded it as the target",
+                        covered_by="LOGIN-001"):
+            target = self._read(self.state.target)
+            assert target == host, f"the target file holds {target!r}, not {host!r}"
+        with self.given(f"the login stored the key for {host} in auth", covered_by="LOGIN-002"):
+            stored = self._read(self.state.keys).get(host)
+            assert stored == key, (
+                f"auth holds {'no key' if stored is None else 'another key'} for {host}")
+
+    @staticmethod
+    def _read(reader: Callable[[], Any]) -> Any:
+        try:
+            return reader()
+        except StateError as exc:
+            raise AssertionError(str(exc)) from None
 
     def rack_commands_work(self, ref: str = "acme/legacy") -> None:
         """Given, in a home of its own: a direct login to ``ref`` and ``apps`` there work.
@@ -217,9 +245,15 @@ class Convox:
         self.memo[f"rack commands work at {ref}"] = True
 
     def switched(self, rack: str) -> Invocation:
-        """Given: switch to a rack Console lists (set-up; blocks on failure)."""
+        """Given: switch to a rack Console lists (set-up; blocks on failure), and the
+        selection then names it (SWITCH-001's observation, so a switch that records
+        something else blocks what follows under that rule)."""
         with self.given(f"switch to {rack}"):
-            return self.ok(self.switch(rack))
+            switch = self.ok(self.switch(rack))
+        with self.given(f"the switch recorded {rack} as the selection", covered_by="SWITCH-001"):
+            selected = self._read(self.state.selection)
+            assert selected == rack, f"the selection names {selected!r}, not {rack!r}"
+        return switch
 
     def switch(self, rack: str) -> Invocation:
         self._step = ("switch", self._target_place())
