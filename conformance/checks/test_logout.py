@@ -177,7 +177,7 @@ def test_login_with_another_key_switches_accounts_on_that_host_only(convox: Conv
     with convox.given("auth holds acme/legacy's key", covered_by="LOGIN-002"):
         assert rack_entry is not None, "the direct login stored no key for acme/legacy"
 
-    convox.login_console(BOB)
+    convox.ok(convox.login(convox.console, convox.user_key(BOB)))
     keys = convox.state.keys()
     assert convox.identity(keys.get(convox.console)) == convox.identity(convox.user_key(BOB)), (
         "after the account switch auth does not map Console to bob's key"

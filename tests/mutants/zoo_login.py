@@ -106,7 +106,7 @@ def login_also_asks_default_console() -> None:
     login.validate_login = validate
 
 
-@zoo.mutant("LOGIN-006", "obfuscates the keys it stores in auth (base64)")
+@zoo.mutant("LOGIN-006", "obfuscates the keys it stores in auth (base64)", also=("LOGIN-002",))
 def login_stores_keys_encoded() -> None:
     import base64
 

@@ -46,7 +46,8 @@ def logout_sends_empty_key() -> None:
     login_state.require_login = require
 
 
-@zoo.mutant("LOGOUT-001", "keeps the login target in a private file, ignoring the documented one")
+@zoo.mutant("LOGOUT-001", "keeps the login target in a private file, ignoring the documented one",
+            also=("LOGIN-001",))
 def logout_private_target_file() -> None:
     original = files.config_path
 
