@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from conformance.blame import fail
 from conformance.runner import CliSession, Invocation
 from conformance.state import StateError
 from conformance.steps import covering_rule
@@ -57,8 +58,12 @@ class Convox:
         cli: CliSession,
         new_session: Callable[[], CliSession] | None = None,
         properties: list[tuple[str, Any]] | None = None,
+        own_rules: frozenset[str] = frozenset(),
     ) -> None:
         self.world = world
+        #: The rules the check verifies: a given covered by one of them that fails is
+        #: evidence against that rule, so it fails the check instead of blocking it.
+        self.own_rules = own_rules
         self.cli = cli
         self.profile = cli.profile
         self.state = cli.state
@@ -75,7 +80,8 @@ class Convox:
         """The same world seen from a second, fresh CLI home (another user's machine)."""
         if self._new_session is None:
             raise RuntimeError("this harness cannot make another home")
-        return Convox(self.world, self._new_session(), self._new_session, self.properties)
+        return Convox(self.world, self._new_session(), self._new_session, self.properties,
+                      self.own_rules)
 
     # givens ------------------------------------------------------------------
     @contextmanager
@@ -87,7 +93,8 @@ class Convox:
         (a command exited non-zero, a CLI hung), the check ends *blocked* by the
         rule covering the failing step: ``covered_by`` if given, else the rule
         ``specs/steps/covering-rules.toml`` names for the operation that failed
-        and where it ran. A failure no rule covers stays a failure.
+        and where it ran. A failure no rule covers stays a failure, and so does one
+        covered by a rule the check itself verifies.
         """
         self._givens += 1
         try:
@@ -99,6 +106,8 @@ class Convox:
                 rule = covering_rule(operation, place) if place else None
             if rule is None:
                 raise
+            if rule in self.own_rules:
+                raise fail(rule, f"{step}: {exc}") from exc
             detail = str(exc)
             blocked(rule, f"{step}: {detail.splitlines()[0] if detail else 'failed'}",
                     detail, self.properties)
@@ -198,10 +207,11 @@ class Convox:
         records, or that needs only a working login, passes ``records=False``.
         """
         key = self.user_key(email)
+        earlier = self._earlier_keys() if records else None
         with self.given(f"log in to Console as {email}"):
             login = self.ok(self.login(self.console, key, **kwargs))
         if records:
-            self._recorded(self.console, key)
+            self._recorded(self.console, key, earlier)
         return login
 
     def login_rack(self, ref: str, *, records: bool = True, **kwargs: str) -> Invocation:
@@ -209,18 +219,29 @@ class Convox:
 
         ``records`` as for :meth:`login_console`."""
         host, key = self.rack_host(ref), self.rack_key(ref)
+        earlier = self._earlier_keys() if records else None
         with self.given(f"log in directly to {ref}"):
             login = self.ok(self.login(host, key, **kwargs))
         if records:
-            self._recorded(host, key)
+            self._recorded(host, key, earlier)
         return login
 
-    def _recorded(self, host: str, key: str) -> None:
-        """Given: a login that exited 0 also recorded what the FAQ says it records.
+    def _earlier_keys(self) -> dict[str, str] | None:
+        """auth before a login, to see that the login kept it; None where it cannot be read
+        (a check that damaged it on purpose)."""
+        try:
+            return dict(self.state.keys())
+        except StateError:
+            return None
 
-        A CLI whose login writes the wrong target or no key would otherwise
-        fail every later step under the names of rules it does not break; here
-        it is blocked by the rule that covers what the login got wrong."""
+    def _recorded(self, host: str, key: str, earlier: dict[str, str] | None) -> None:
+        """Given: a login that exited 0 also recorded what the FAQ says it records, and
+        kept the other hosts' keys.
+
+        A CLI whose login writes the wrong target, no key or loses another host's
+        key would otherwise fail every later step under the names of rules it does
+        not break; here it is blocked by the rule that covers what the login got
+        wrong."""
         with self.given(f"the login to {host} recorded it as the target",
                         covered_by="LOGIN-001"):
             target = self._read(self.state.target)
@@ -229,6 +250,12 @@ class Convox:
             stored = self._read(self.state.keys).get(host)
             assert stored == key, (
                 f"auth holds {'no key' if stored is None else 'another key'} for {host}")
+        if earlier:
+            with self.given(f"the login to {host} kept the other hosts' keys",
+                            covered_by="LOGIN-003"):
+                now = self._read(self.state.keys)
+                changed = sorted(h for h, k in earlier.items() if h != host and now.get(h) != k)
+                assert not changed, f"after the login auth lost or changed the keys of {changed}"
 
     @staticmethod
     def _read(reader: Callable[[], Any]) -> Any:
@@ -236,6 +263,17 @@ class Convox:
             return reader()
         except StateError as exc:
             raise AssertionError(str(exc)) from None
+
+    def console_login_works(self, email: str) -> None:
+        """Given, in a home of its own: the plain login to Console (key on the command
+        line) works and records what it should, so a check of another way of logging
+        in to a Console (no host, the environment, a prompt, certificates) is blocked by
+        LOGIN-004, LOGIN-001 or LOGIN-002 when even that fails, not failed for its own rule.
+        """
+        if self.memo.get(f"console login works for {email}"):
+            return
+        self.another_home().login_console(email)
+        self.memo[f"console login works for {email}"] = True
 
     def rack_commands_work(self, ref: str = "acme/legacy") -> None:
         """Given, in a home of its own: a direct login to ``ref`` and ``apps`` there work.
@@ -248,9 +286,7 @@ class Convox:
         if self.memo.get(f"rack commands work at {ref}"):
             return
         elsewhere = self.another_home()
-        # Only that commands work is established here: where the CLI keeps
-        # its records is the subject of the checks that call this.
-        elsewhere.login_rack(ref, records=False)
+        elsewhere.login_rack(ref)
         with elsewhere.given(f"run apps at {ref}"):
             elsewhere.ok(elsewhere.run("apps"))
         self.memo[f"rack commands work at {ref}"] = True

@@ -337,7 +337,8 @@ def convox(
     mark = world.journal.mark()
     recorded = cast("WorldHandle", RecordingWorld(world, trail))
     with watching_examples(getattr(request.node, "obj", None), trail):
-        yield Convox(recorded, cli, new_session, request.node.user_properties)
+        yield Convox(recorded, cli, new_session, request.node.user_properties,
+                     own_rules=frozenset(spec_ids(request.node)))
     typed = {s for session in sessions for s in session.secrets}
     secrets = [*world.secrets(), *typed]
     label = _safe_identity(world)

@@ -42,6 +42,26 @@ def alice_on_production(convox: Convox) -> str:
     return convox.user_key(ALICE)
 
 
+def environment_works(convox: Convox) -> None:
+    """Given, in homes of their own: host and key from the environment reach a rack
+    (CONTEXT-004's observation), and the rack variable selects the rack (CONTEXT-005's),
+    for checks whose subject is what such a command may do."""
+    bare = convox.another_home()
+    key = bare.rack_key(LEGACY)
+    with bare.given(f"apps at {LEGACY} with its host and key from the environment",
+                    covered_by="CONTEXT-004"):
+        mark = bare.journal.mark()
+        bare.ok(bare.run("apps", env=bare.env_credentials(bare.rack_host(LEGACY), key)))
+        bare.journal.expect_some(since=mark, server=LEGACY, hop="cli", key=bare.identity(key))
+    chosen = convox.another_home()
+    alice_on_production(chosen)
+    with chosen.given(f"apps with {STAGING} in the rack variable", covered_by="CONTEXT-005"):
+        mark = chosen.journal.mark()
+        chosen.ok(chosen.run("apps", env=chosen.env_rack(STAGING)))
+        chosen.journal.expect_some(since=mark, server="console", hop="cli",
+                                   rack_header=STAGING)
+
+
 @pytest.mark.spec("CONTEXT-001")
 def test_a_project_rack_file_selects_the_rack_there(convox: Convox) -> None:
     """Alice, on acme/production, runs apps in a project that pins acme/staging."""
@@ -133,12 +153,14 @@ def test_a_deploy_key_reaches_its_own_organizations_racks_only(convox: Convox) -
     key = convox.deploy_key(DEPLOY_KEY)
     credentials = convox.env_credentials(convox.console, key)
     convox.env_rack(PRODUCTION)  # not applicable before anything runs
-    # rack_info through Console must work at all (PROXY-002) for this to say anything.
+    # rack_info through Console must work at all (PROXY-002), and so must credentials
+    # and a rack from the environment (CONTEXT-004, CONTEXT-005), for this to say anything.
     elsewhere = convox.another_home()
     elsewhere.login_console(ALICE)
     elsewhere.switched(PRODUCTION)
     with elsewhere.given(f"run rack_info at {PRODUCTION} through Console"):
         elsewhere.ok(elsewhere.run("rack_info"))
+    environment_works(convox)
     mark = convox.journal.mark()
     convox.ok(convox.run("rack_info", env={**credentials, **convox.env_rack(PRODUCTION)}))
     convox.journal.expect_some(since=mark, server="console", hop="cli", method="GET",

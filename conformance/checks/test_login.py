@@ -47,7 +47,7 @@ def shows(text: str, key: str) -> bool:
 def logs_in_at_all(convox: Convox) -> None:
     """Given: the CLI logs in to Console the plain way (key on the command line),
     in a home of its own, so a failure of another way of logging in is that way's."""
-    convox.another_home().login_console(ALICE)
+    convox.console_login_works(ALICE)
 
 
 def is_default_host(header: str) -> bool:
@@ -144,12 +144,13 @@ def test_host_and_key_from_auth_log_in_again(convox: Convox) -> None:
     """Log in directly to acme/legacy, then log in on another machine with what auth holds."""
     # What auth holds is this rule's subject, so the given does not require it.
     convox.login_rack(LEGACY, records=False)
-    with convox.given("the target file and auth hold the rack's host and key",
-                      covered_by="LOGIN-002"):
+    with convox.given("the target file names the rack's host", covered_by="LOGIN-001"):
         host = convox.state.target()
+        assert host == convox.rack_host(LEGACY), f"after login the target is {host!r}"
+    with convox.given("auth holds a key for the rack's host", covered_by="LOGIN-002"):
         auth = convox.state.keys()
         hosts = sorted(auth)  # hosts only: introspecting `auth` would print keys
-        assert host is not None and host in hosts, (
+        assert host in hosts, (
             f"after login the target {host!r} should have a key in auth (hosts: {hosts})"
         )
     key = auth[host]
@@ -164,6 +165,7 @@ def test_host_and_key_from_auth_log_in_again(convox: Convox) -> None:
 def test_login_host_defaults_to_console_convox_com(convox: Convox) -> None:
     """Log in without a host, console.convox.com being resolved to the Console fake."""
     key = convox.user_key(ALICE)
+    logs_in_at_all(convox)
     mark = convox.journal.mark()
     convox.ok(convox.run("login_default", key=key))
     assert convox.state.target() == DEFAULT_HOST, (
@@ -267,7 +269,7 @@ def test_an_unreachable_host_is_not_reported_as_a_refused_key(convox: Convox) ->
     """alice logs in to Console with a wrong key, then with her key to a closed port,
     to Console while it fails the TLS handshake, and while it holds its answer back."""
     # Only a CLI that can log in at all tells one failure from another (LOGIN-004 first).
-    convox.another_home().login_console(ALICE)
+    logs_in_at_all(convox)
     refused = convox.login(convox.console, secrets.token_hex(20))
     with convox.given("a login with a wrong key is refused", covered_by="LOGIN-011"):
         convox.failed(refused)

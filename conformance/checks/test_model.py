@@ -273,6 +273,18 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
                 self.cx.ok(inv)
             with blame("LOGIN-010"):
                 assert self.cli_requests(mark), f"login to {server} never tried the key"
+            # What the login recorded, each under its own rule, before anything later
+            # trips over it under another's.
+            with blame("LOGIN-001"):
+                target = self.cx.state.target()
+                assert target == host, f"after login to {server} the target is {target!r}"
+            stored = self.cx.state.keys()
+            with blame("LOGIN-002"):
+                assert stored.get(host) == key, (
+                    f"after login to {server} auth does not hold its key for {host!r}")
+            with blame("LOGIN-003"):
+                lost = sorted(h for h, k in self.auth.items() if h != host and stored.get(h) != k)
+                assert not lost, f"login to {server} lost or changed the keys of {lost}"
             self.target = host
             self.auth = {**self.auth, host: key}
             self.removed.pop(host, None)

@@ -81,12 +81,17 @@ def other_loopback_form(convox: Convox, server: str) -> str:
 def assert_sent_exactly(convox: Convox, mark: int, server: str, key: str, what: str,
                         silent_rule: str) -> None:
     """Every request since ``mark`` went to ``server`` carrying exactly ``key``; sending
-    nothing at all is ``silent_rule``'s failure, not the key's."""
+    nothing at all, or sending to another host, is ``silent_rule``'s failure, not the key's."""
     wanted = convox.identity(key)
     entries = convox.journal.since(mark)
     with blame(silent_rule):
         assert entries, f"{what}: the CLI sent no request at all to {server}"
-    wrong = [e for e in entries if e.server != server or e.key_identity != wanted]
+        # A key sent to another host is the silent rule's too ("none at any other host"),
+        # not a key altered on the way.
+        elsewhere = [e for e in entries if e.server != server]
+        assert not elsewhere, f"{what}: requests reached other hosts than {server}:\n" + (
+            "\n".join(f"  {e.describe()}" for e in elsewhere))
+    wrong = [e for e in entries if e.key_identity != wanted]
     assert not wrong, (
         f"{what}: every request should go to {server} with key {wanted}; these did not:\n"
         + "\n".join(f"  {e.describe()}" for e in wrong)
@@ -125,9 +130,7 @@ def traits(key: str) -> str:
 def plain_logins_work(convox: Convox) -> None:
     """Given (once per check): the CLI logs in to Console and to a rack with the world's
     own plain keys, so what fails below is about the drawn keys and hosts."""
-    if not convox.memo.get("plain logins work"):
-        convox.another_home().login_console(ALICE)
-        convox.memo["plain logins work"] = True
+    convox.console_login_works(ALICE)
     convox.rack_commands_work("acme/legacy")
 
 
@@ -137,8 +140,11 @@ def login_ok(home: Convox, server: str, key: str, how: str = "login",
     and succeed (a failure with an intact key is ``rule``'s)."""
     mark = home.journal.mark()
     inv = home.login(host_of(home, server), key, how=how)
+    # A login that sends nothing has not taken the key the way it was given (the
+    # environment: LOGIN-008), or has not tried it (LOGIN-010).
+    silent = "LOGIN-008" if how == "login_env" else "LOGIN-010"
     with blame("SECURITY-001"):
-        assert_sent_exactly(home, mark, server, key, f"login to {server} ({how})", "LOGIN-010")
+        assert_sent_exactly(home, mark, server, key, f"login to {server} ({how})", silent)
     with blame(rule):
         assert inv.exit_code == 0, (
             f"login to {server} ({how}) with a key of {traits(key)} reached it intact but "
@@ -147,13 +153,21 @@ def login_ok(home: Convox, server: str, key: str, how: str = "login",
     return inv
 
 
-def check_auth(home: Convox, expected: dict[str, str], new_host: str, what: str) -> None:
+def check_auth(home: Convox, expected: dict[str, str], new_host: str, what: str,
+               earlier: str | None = None) -> None:
     """auth is exactly ``expected``: the new entry stored byte for byte (SECURITY-001) under
-    its host (LOGIN-002), and every other entry kept exactly (LOGIN-003)."""
+    its host (LOGIN-002), and every other entry kept exactly (LOGIN-003).
+
+    ``earlier`` is the key auth held for the host before this login: still finding
+    it there is a login that stored nothing (LOGIN-002), not a key altered on the way.
+    """
     auth = home.state.keys()
     if new_host not in auth:
         with blame("LOGIN-002"):
             raise AssertionError(f"{what}: auth has no entry for {new_host!r}")
+    if earlier is not None and earlier != expected[new_host] and auth[new_host] == earlier:
+        with blame("LOGIN-002"):
+            raise AssertionError(f"{what}: auth still holds the earlier key for {new_host!r}")
     with blame("SECURITY-001"):
         lines = mismatches({new_host: auth[new_host]}, {new_host: expected[new_host]}, home)
         assert not lines, f"{what}: the key is not stored byte for byte:\n" + "\n".join(lines)
@@ -257,8 +271,9 @@ def test_logins_to_several_hosts_keep_every_other_entry_exactly(
             convox.world.set_rack_password(server, key)
             login_ok(home, server, key)
         host = host_of(home, server)
+        earlier = expected.get(host)
         expected[host] = key
-        check_auth(home, expected, host, f"after logging in to {server}")
+        check_auth(home, expected, host, f"after logging in to {server}", earlier)
         with blame("LOGIN-001"):
             assert home.state.target() == host, (
                 f"the target file should name {host!r}, it holds {home.state.target()!r}"

@@ -22,6 +22,7 @@ from conformance.runner import CliTimeout, Invocation
 from fakes.faults import MAX_DELAY, Fault, FaultKind
 
 ALICE = "alice@example.com"
+BOB = "bob@example.com"
 PRODUCTION = "acme/production"
 STAGING = "acme/staging"
 LEGACY = "acme/legacy"  # installed by CLI, never added to Console
@@ -206,11 +207,16 @@ def _mode_000_is_readable(probe: Path) -> bool:
 
 
 def _login_during_fault(convox: Convox, fault: Fault) -> None:
-    """With alice logged in twice, a login to Console meets ``fault``; nothing may change."""
+    """With alice logged in twice, a login to Console with bob's key meets ``fault``;
+    nothing may change.
+
+    Another user's key, so that a login which wrongly kept it would show in auth, and
+    a CLI that skips the round trip for a key it already stores (LOGIN-010's
+    deviation) still meets the fault."""
     before = convox.files()
     handle = convox.world.inject(fault)
     try:
-        login = convox.login(convox.console, convox.user_key(ALICE))
+        login = convox.login(convox.console, convox.user_key(BOB))
     finally:
         handle.remove()
     assert handle.fired, f"the injected {fault.kind} fault never fired"
@@ -221,8 +227,8 @@ def _login_during_fault(convox: Convox, fault: Fault) -> None:
 @pytest.mark.spec("RELIABILITY-005")
 @pytest.mark.parametrize("kind", ["reset", "tls_failure"])
 def test_transport_fault_during_login_changes_nothing(convox: Convox, kind: FaultKind) -> None:
-    """alice, logged in to Console and to acme/legacy, logs in to Console again while
-    Console resets the connection (or fails the TLS handshake)."""
+    """alice, logged in to Console and to acme/legacy, logs in to Console with bob's key
+    while Console resets the connection (or fails the TLS handshake)."""
     _logged_in_twice(convox)
     _login_during_fault(convox, Fault(server="console", kind=kind, hop="cli"))
 
@@ -230,8 +236,8 @@ def test_transport_fault_during_login_changes_nothing(convox: Convox, kind: Faul
 @pytest.mark.spec("RELIABILITY-006")
 @pytest.mark.parametrize("status", [500, 503])
 def test_bad_answer_during_login_changes_nothing(convox: Convox, status: int) -> None:
-    """alice, logged in to Console and to acme/legacy, logs in to Console again while
-    Console answers the login check with a server error.
+    """alice, logged in to Console and to acme/legacy, logs in to Console with bob's key
+    while Console answers the login check with a server error.
 
     A 200 with an odd body is no bad answer here: real racks answer ``/auth`` with
     plain text (``ok``), so a CLI is right to take any 200 from it as success."""
@@ -243,8 +249,8 @@ def test_bad_answer_during_login_changes_nothing(convox: Convox, status: int) ->
 
 @pytest.mark.spec("RELIABILITY-007")
 def test_stalled_server_does_not_hang_login(convox: Convox) -> None:
-    """alice, logged in to Console and to acme/legacy, logs in to Console again while
-    Console accepts the request and holds its answer back longer than the suite waits."""
+    """alice, logged in to Console and to acme/legacy, logs in to Console with bob's key
+    while Console accepts the request and holds its answer back longer than the suite waits."""
     _logged_in_twice(convox)
     limit = min(STALL_LIMIT, convox.cli.timeout)
     delay = min(MAX_DELAY, limit + 10.0)
@@ -255,7 +261,7 @@ def test_stalled_server_does_not_hang_login(convox: Convox) -> None:
         login = convox.cli.run(
             "login",
             host=convox.console,
-            key=convox.user_key(ALICE),
+            key=convox.user_key(BOB),  # as in _login_during_fault
             env={"CONVOX_TIMEOUT": "1"},
             timeout=limit,
         )

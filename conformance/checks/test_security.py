@@ -212,6 +212,8 @@ def test_credentials_travel_only_over_tls(convox: Convox) -> None:
 def test_console_key_goes_only_to_a_verified_console(convox: Convox, backend: Backend) -> None:
     """console.convox.com presents a certificate from a CA the CLI was not given, then the run's."""
     key = convox.user_key(ALICE)
+    # A CLI that cannot log in to a Console at all is LOGIN-004's, not this rule's.
+    convox.console_login_works(ALICE)
     impostor = convox.world.inject(Fault(server="console", kind="untrusted_certificate", hop="cli"))
     mark = convox.journal.mark()
     refused = convox.login(CONSOLE_NAME, key)

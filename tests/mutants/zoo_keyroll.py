@@ -13,7 +13,8 @@ def keyroll_forgets_rolled_key() -> None:
     rack.store_rolled_key = lambda host, key: None
 
 
-@zoo.mutant("KEYROLL-001", "takes a 401 for an empty answer, so a revoked key looks fine")
+@zoo.mutant("KEYROLL-001", "takes a 401 for an empty answer, so a revoked key looks fine",
+            also=("KEYROLL-002", "KEYROLL-007", "RELIABILITY-011"))
 def keyroll_401_is_empty_answer() -> None:
     swallow_status(401, when=lambda path, rack: path != "/auth")
 
@@ -35,7 +36,8 @@ def keyroll_401_clears_selection() -> None:
     clear_selection_on(401)
 
 
-@zoo.mutant("KEYROLL-004", "a new login to a host keeps the key already stored for it")
+@zoo.mutant("KEYROLL-004", "a new login to a host keeps the key already stored for it",
+            also=("LOGIN-002", "LOGOUT-008", "RELIABILITY-001"))
 def keyroll_login_keeps_old_key() -> None:
     original = login.store_login
 
@@ -46,7 +48,8 @@ def keyroll_login_keeps_old_key() -> None:
 
 
 @zoo.mutant(
-    "KEYROLL-005", "remembers rack status from the last listing and refuses racks seen updating"
+    "KEYROLL-005", "remembers rack status from the last listing and refuses racks seen updating",
+    also=("SWITCH-005",),  # the cache is a file the switch writes besides the selection
 )
 def keyroll_caches_rack_status() -> None:
     import json
@@ -70,12 +73,14 @@ def keyroll_caches_rack_status() -> None:
     transport.send_request = send
 
 
-@zoo.mutant("KEYROLL-006", "forgets the rack selection when Console cannot reach the rack (502)")
+@zoo.mutant("KEYROLL-006", "forgets the rack selection when Console cannot reach the rack (502)",
+            also=("KEYROLL-009",))
 def keyroll_502_clears_selection() -> None:
     clear_selection_on(502)
 
 
-@zoo.mutant("KEYROLL-007", "login skips the check when the key is the one already stored")
+@zoo.mutant("KEYROLL-007", "login skips the check when the key is the one already stored",
+            also=("LOGIN-010", "LOGIN-011"))
 def keyroll_trusts_stored_key() -> None:
     original = login.validate_login
 
@@ -87,12 +92,14 @@ def keyroll_trusts_stored_key() -> None:
     login.validate_login = validate
 
 
-@zoo.mutant("KEYROLL-009", "shows a Console gateway error (502) as an empty rack")
+@zoo.mutant("KEYROLL-009", "shows a Console gateway error (502) as an empty rack",
+            also=("KEYROLL-006",))
 def keyroll_502_is_empty_answer() -> None:
     swallow_status(502, when=lambda path, rack: bool(rack))
 
 
-@zoo.mutant("KEYROLL-010", "a refused login wipes every stored key, rack keys included")
+@zoo.mutant("KEYROLL-010", "a refused login wipes every stored key, rack keys included",
+            also=("LOGIN-011", "KEYROLL-007", "RELIABILITY-006"))
 def keyroll_refused_login_wipes_auth() -> None:
     original = login.validate_login
 

@@ -2,14 +2,19 @@
 
 import contextlib
 
-from fakes.reference_cli import errors, files, hosts, transport
+from fakes.reference_cli import errors, files, hosts, lock, transport
 from fakes.reference_cli.commands import login
 from tests.mutants import Zoo
 
 zoo = Zoo()
 
 
-@zoo.mutant("LOGIN-010", "stores the key without trying it against the target")
+# A login that never reaches its target breaks every rule that observes the login
+# at the server, or that wants it to fail when the server does.
+@zoo.mutant("LOGIN-010", "stores the key without trying it against the target",
+            also=("LOGIN-004", "LOGIN-005", "LOGIN-006", "LOGIN-007", "LOGIN-008", "LOGIN-011",
+                  "KEYROLL-007", "RELIABILITY-005", "RELIABILITY-006", "RELIABILITY-007",
+                  "SECURITY-001", "SECURITY-007", "SECURITY-008", "SHARING-006"))
 def login_skips_validation() -> None:
     login.validate_login = lambda host, key: ""
 
@@ -50,7 +55,15 @@ def login_clears_selection_before_trying() -> None:
 
 @zoo.mutant("LOGIN-003", "overwrites the other hosts' keys in auth")
 def login_overwrites_other_hosts() -> None:
-    files.read_auth = lambda: {}
+    original = login.store_login
+
+    def store(host: str, key: str, ident: str) -> None:
+        # The login alone forgets the others: every other command reads auth as it is.
+        with lock.locked():
+            files.write_auth({})
+        original(host, key, ident)
+
+    login.store_login = store
 
 
 @zoo.mutant("LOGIN-002", "writes host but never auth")
@@ -58,7 +71,8 @@ def login_writes_host_not_auth() -> None:
     files.write_auth = lambda auth: None
 
 
-@zoo.mutant("LOGIN-001", "records the target host without its port")
+@zoo.mutant("LOGIN-001", "records the target host without its port",
+            also=("LOGIN-004", "LOGIN-005"))  # their checks read the target file too
 def login_records_host_without_port() -> None:
     original = files.write_host
 
@@ -92,7 +106,8 @@ def login_requires_console_id() -> None:
     login.validate_login = validate
 
 
-@zoo.mutant("LOGIN-005", "also asks console.convox.com about a key given for a rack")
+@zoo.mutant("LOGIN-005", "also asks console.convox.com about a key given for a rack",
+            also=("LOGIN-010", "SECURITY-002", "SHARING-006"))
 def login_also_asks_default_console() -> None:
     original = login.validate_login
 
@@ -106,7 +121,8 @@ def login_also_asks_default_console() -> None:
     login.validate_login = validate
 
 
-@zoo.mutant("LOGIN-006", "obfuscates the keys it stores in auth (base64)", also=("LOGIN-002",))
+@zoo.mutant("LOGIN-006", "obfuscates the keys it stores in auth (base64)",
+            also=("LOGIN-002", "LOGIN-003", "LOGIN-010"))
 def login_stores_keys_encoded() -> None:
     import base64
 
@@ -163,7 +179,8 @@ def login_prompt_echoes_key() -> None:
 
 
 @zoo.mutant("LOGIN-012", "reports every failed login, unreachable hosts included, as a "
-            "refused key (as the real CLIs do)")
+            "refused key (as the real CLIs do)",
+            also=("SECURITY-008",))  # whose check wants the certificate named
 def login_every_failure_is_a_refused_key() -> None:
     original = login.validate_login
 
@@ -177,3 +194,13 @@ def login_every_failure_is_a_refused_key() -> None:
 
     login.validate_login = validate
 
+
+@zoo.mutant("LOGIN-001", "keeps the login target in a private file, ignoring the documented one",
+            also=("LOGOUT-001",))
+def login_keeps_target_in_private_file() -> None:
+    original = files.config_path
+
+    def config_path(name: str) -> str:
+        return original(".session-host" if name == "host" else name)
+
+    files.config_path = config_path

@@ -46,15 +46,23 @@ def logout_sends_empty_key() -> None:
     login_state.require_login = require
 
 
-@zoo.mutant("LOGOUT-001", "keeps the login target in a private file, ignoring the documented one",
-            also=("LOGIN-001",))
-def logout_private_target_file() -> None:
-    original = files.config_path
+@zoo.mutant("LOGOUT-001", "also needs a login marker of its own: hand-written files are no login")
+def logout_needs_own_marker() -> None:
+    original_store, original_require = login.store_login, login_state.require_login
+    marker = ".logged-in"
 
-    def config_path(name: str) -> str:
-        return original(".session-host" if name == "host" else name)
+    def store(host: str, key: str, ident: str) -> None:
+        original_store(host, key, ident)
+        files.atomic_write(files.config_path(marker), host.encode(), 0o600)
 
-    files.config_path = config_path
+    def require(state: login_state.State) -> tuple[str, str]:
+        host, key = original_require(state)
+        if files.read_text(files.config_path(marker)) != host:
+            raise errors.NotLoggedIn()
+        return host, key
+
+    login.store_login = store
+    login_state.require_login = require
 
 
 @zoo.mutant("LOGOUT-003", "with no target file, falls back to the first host auth has a key for")
