@@ -335,10 +335,12 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             before = self.raw()
             mark = world.journal.mark()
             inv = self.run("switch", rack=rack)
-            with blame("SWITCH-001"):
+            # Logged out, a switch is bound by what logging out means (LOGOUT-002/003).
+            out = None if self.logged_in() else self.routing_rule()
+            with blame(out or "SWITCH-001"):
                 self.expect_only(self.cli_requests(mark), server, key, f"switch {rack}")
             if not allowed:
-                with blame("SWITCH-003" if server == CONSOLE else "SWITCH-004"):
+                with blame(out or ("SWITCH-003" if server == CONSOLE else "SWITCH-004")):
                     self.cx.failed(inv)
                     self.unchanged(before, f"a refused switch to {rack}")
                 return

@@ -19,7 +19,8 @@ def login_skips_validation() -> None:
     login.validate_login = lambda host, key: ""
 
 
-@zoo.mutant("LOGIN-010", "tries the key at console.convox.com instead of the target")
+@zoo.mutant("LOGIN-010", "tries the key at console.convox.com instead of the target",
+            also=("LOGIN-005", "LOGIN-012", "SECURITY-007"))
 def login_validates_at_default_console() -> None:
     original = login.validate_login
 
@@ -29,7 +30,10 @@ def login_validates_at_default_console() -> None:
     login.validate_login = validate
 
 
-@zoo.mutant("LOGIN-011", "stores the key even when the target refused it")
+# Every login that should fail succeeds, whatever the reason it should fail.
+@zoo.mutant("LOGIN-011", "stores the key even when the target refused it",
+            also=("KEYROLL-007", "RELIABILITY-005", "RELIABILITY-006", "RELIABILITY-007",
+                  "SECURITY-007", "SECURITY-008"))
 def login_stores_refused_key() -> None:
     original = login.validate_login
 

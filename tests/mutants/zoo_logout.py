@@ -65,7 +65,8 @@ def logout_needs_own_marker() -> None:
     login_state.require_login = require
 
 
-@zoo.mutant("LOGOUT-003", "with no target file, falls back to the first host auth has a key for")
+@zoo.mutant("LOGOUT-003", "with no target file, falls back to the first host auth has a key for",
+            also=("LOGOUT-004",))
 def logout_guesses_missing_target() -> None:
     original = files.read_host
 
