@@ -73,6 +73,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="seconds the property and model checks may spend shrinking a "
                          f"failing example (default {DEFAULT_SHRINK_SECONDS:g}; 0 skips "
                          "shrinking)")
+    group.addoption("--stop-at-rule", default=None, metavar="RULE",
+                    help="stop the run after the first check that fails for this rule "
+                         "(unlike --maxfail, a failure blamed on another rule goes on)")
 
 
 def max_output_type(text: str) -> int:
@@ -126,6 +129,11 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         rules = blamed_rules(exc)
         if rules:
             item.user_properties.append((FAILED_RULES_PROPERTY, rules))
+        stop_at = item.config.getoption("stop_at_rule")
+        # A failure, not a skip (blocked, not applicable), that blames the rule.
+        if (stop_at and isinstance(exc, AssertionError | BaseExceptionGroup)
+                and stop_at in (rules or spec_ids(item))):
+            item.session.shouldstop = f"--stop-at-rule: a check failed for {stop_at}"
         raise
 
 

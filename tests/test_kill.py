@@ -51,7 +51,7 @@ def kills(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
         started = time.monotonic()
         data = run_suite(tmp_path_factory.mktemp(mutant.name), "--cli", mutant.command(),
                          "--profile", mutant.profile, "--rule", mutant.rule,
-                         pytest_args=("--maxfail=1",))
+                         pytest_args=("--stop-at-rule", mutant.rule))
         failing = [c for c in data["checks"] if c["outcome"] in ("failed", "error")]
         run_dir = Path(data["run_dir"])
         unscripted = [c["id"] for c in data["checks"] if c["outcome"] in ("failed", "blocked")
@@ -63,7 +63,9 @@ def kills(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
             "exit_code": data["exit_code"],
             "checks_run": len(data["checks"]),
             "failing_checks": [c["id"] for c in failing],
-            "rules_failed": sorted({r for c in failing for r in c["rules"]}),
+            # A multi-rule check kills only for the rules its failure blames.
+            "rules_failed": sorted({r for c in failing
+                                    for r in (c.get("failed_rules") or c["rules"])}),
             "errors": [c["id"] for c in failing if c["outcome"] == "error"],
             "seconds": round(time.monotonic() - started, 1),
         }

@@ -114,8 +114,8 @@ def test_login_with_new_console_key_restores_access(convox: Convox) -> None:
     if convox.state.selection() != PRODUCTION:  # the login may clear the selection
         convox.switched(PRODUCTION)
     mark = convox.journal.mark()
-    apps = convox.ok(convox.run("apps"))
-    assert "web" in apps.stdout, "apps does not show acme/production's apps:\n" + apps.describe()
+    # Access is restored when Console answers it; what apps prints is PROXY-002's.
+    convox.ok(convox.run("apps"))
     convox.journal.expect_some(
         since=mark, hop="cli", server="console", key=new_id, rack_header=PRODUCTION, status=200
     )
@@ -142,8 +142,7 @@ def test_rack_key_roll_keeps_proxied_access_once_rack_is_updated(convox: Convox)
     mark = convox.journal.mark()
     apps = convox.run("apps")
 
-    convox.ok(apps)
-    assert "web" in apps.stdout, "apps does not show acme/production's apps:\n" + apps.describe()
+    convox.ok(apps)  # what it prints is PROXY-002's
     convox.journal.expect_some(
         since=mark, hop="cli", server="console", rack_header=PRODUCTION, status=200
     )

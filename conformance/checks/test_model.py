@@ -363,7 +363,10 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             cli, proxied = self.cli_requests(mark), self.proxy_requests(mark)
             with blame(routing):
                 self.expect_only(cli, nxt.server, nxt.key, "apps")
-            with blame("KEYROLL-003" if nxt.outcome == "refused" else routing):
+            # Logged out, the files must stay as the user left them so that restoring
+            # what was removed logs back in (LOGOUT-004).
+            kept = {"LOGOUT-002": "LOGOUT-004", "LOGOUT-003": "LOGOUT-004"}.get(routing, routing)
+            with blame("KEYROLL-003" if nxt.outcome == "refused" else kept):
                 self.unchanged(before, "apps (a rack command)")
             if nxt.server is None:
                 with blame(nxt.rule):
@@ -647,9 +650,9 @@ def command_line(argv: tuple[str, ...] | list[str], values: dict[str, str],
 @pytest.mark.spec("LOGIN-001", "LOGIN-002", "LOGIN-003", "LOGIN-004", "LOGIN-005", "LOGIN-010",
                   "LOGIN-011", "SWITCH-001", "SWITCH-003", "SWITCH-004", "SWITCH-005",
                   "PROXY-001", "PROXY-002", "PROXY-004", "PROXY-006", "PROXY-008", "PROXY-009",
-                  "LOGOUT-002", "LOGOUT-003", "KEYROLL-001", "KEYROLL-003", "KEYROLL-005",
-                  "KEYROLL-006", "KEYROLL-007", "SHARING-001", "SHARING-005", "SHARING-008",
-                  "SHARING-009")
+                  "LOGOUT-002", "LOGOUT-003", "LOGOUT-004", "KEYROLL-001", "KEYROLL-003",
+                  "KEYROLL-005", "KEYROLL-006", "KEYROLL-007", "SHARING-001", "SHARING-005",
+                  "SHARING-008", "SHARING-009")
 def test_the_cli_agrees_with_the_model_over_random_sequences(convox: Convox) -> None:
     """Random sequences of up to 15 user actions and world events, each in a fresh
     home: logins (Console as alice or bob, racks directly; good, old and wrong

@@ -92,6 +92,13 @@ def assert_sent_exactly(convox: Convox, mark: int, server: str, key: str, what: 
         assert not elsewhere, f"{what}: requests reached other hosts than {server}:\n" + (
             "\n".join(f"  {e.describe()}" for e in elsewhere))
     wrong = [e for e in entries if e.key_identity != wanted]
+    # Another key the world issued is a key sent where it does not belong (SECURITY-002);
+    # only a key nobody issued can be this one altered on the way.
+    misplaced = [e for e in wrong if e.key_identity != "empty"
+                 and not e.key_identity.startswith("unknown:")]
+    with blame("SECURITY-002"):
+        assert not misplaced, f"{what}: requests carried another host's key:\n" + "\n".join(
+            f"  {e.describe()}" for e in misplaced)
     assert not wrong, (
         f"{what}: every request should go to {server} with key {wanted}; these did not:\n"
         + "\n".join(f"  {e.describe()}" for e in wrong)
@@ -186,7 +193,8 @@ PHASES = settings(phases=(Phase.explicit, Phase.generate, Phase.shrink))
 
 # Each expectation below runs under blame(RULE): a key altered in transit is
 # SECURITY-001's failure alone, a lost entry LOGIN-003's, and so on.
-@pytest.mark.spec("SECURITY-001", "LOGIN-001", "LOGIN-002", "LOGIN-010")
+@pytest.mark.spec("SECURITY-001", "LOGIN-001", "LOGIN-002", "LOGIN-008", "LOGIN-010",
+                  "SECURITY-002")
 @PHASES
 @given(rack=st.sampled_from(RACKS), key=keys, data=st.data())
 @example(rack="acme/legacy", key="  leading and trailing spaces  ", data=None)
@@ -231,8 +239,8 @@ def login_plans(draw: st.DrawFn) -> tuple[list[str], list[str], int]:
     return servers, drawn, foreign
 
 
-@pytest.mark.spec("LOGIN-003", "LOGIN-001", "LOGIN-002", "LOGIN-010", "SECURITY-001",
-                  "PROXY-006")
+@pytest.mark.spec("LOGIN-003", "LOGIN-001", "LOGIN-002", "LOGIN-004", "LOGIN-010",
+                  "SECURITY-001", "SECURITY-002", "PROXY-006")
 @PHASES
 @given(plan=login_plans(), data=st.data())
 def test_logins_to_several_hosts_keep_every_other_entry_exactly(

@@ -226,7 +226,9 @@ def test_login_retargets_the_very_next_command(convox: Convox) -> None:
     convox.rack_commands_work(LEGACY)
     convox.login_console(ALICE)
     convox.switched(PRODUCTION)
-    convox.login_rack(LEGACY)
+    # Where the logins leave the target is this rule's subject: they must succeed, not
+    # record it (a CLI that keeps the old target fails here, not blocked by LOGIN-001).
+    convox.login_rack(LEGACY, records=False)
     rack = convox.identity(convox.rack_key(LEGACY))
     alice = convox.identity(convox.user_key(ALICE))
 
@@ -235,7 +237,7 @@ def test_login_retargets_the_very_next_command(convox: Convox) -> None:
     convox.journal.expect_some(since=mark, hop="cli", server=LEGACY, key=rack)
     convox.journal.expect_none(since=mark, server="console")
 
-    convox.login_console(ALICE)
+    convox.login_console(ALICE, records=False)
     mark = convox.journal.mark()
     convox.run("racks")
     convox.journal.expect_some(since=mark, hop="cli", server="console", key=alice)

@@ -200,7 +200,7 @@ def login_every_failure_is_a_refused_key() -> None:
 
 
 @zoo.mutant("LOGIN-001", "keeps the login target in a private file, ignoring the documented one",
-            also=("LOGOUT-001",))
+            also=("LOGOUT-001", "LOGIN-004", "LOGIN-005", "LOGIN-007"))  # all read the target
 def login_keeps_target_in_private_file() -> None:
     original = files.config_path
 

@@ -9,7 +9,9 @@ zoo = Zoo()
 
 
 @zoo.mutant(
-    "LOGOUT-002", "caches the login in a side file, so removing the key from auth is ignored"
+    "LOGOUT-002", "caches the login in a side file, so removing the key from auth is ignored",
+    # the cache is a credential outside auth, written by every command
+    also=("LOGOUT-004", "LOGOUT-005", "CONTEXT-004", "SWITCH-004", "SWITCH-005"),
 )
 def logout_ignored_by_cache() -> None:
     import json
@@ -119,7 +121,8 @@ def logout_bare_unauthorized() -> None:
     login_state.require_login = require
 
 
-@zoo.mutant("LOGOUT-008", "keeps the first key stored for a host: logging in again changes nothing")
+@zoo.mutant("LOGOUT-008", "keeps the first key stored for a host: logging in again changes nothing",
+            also=("LOGIN-002", "KEYROLL-004", "RELIABILITY-001"))
 def logout_keeps_first_account() -> None:
     def store(host: str, key: str, ident: str) -> None:
         with lock.locked():
@@ -132,7 +135,10 @@ def logout_keeps_first_account() -> None:
     login.store_login = store
 
 
-@zoo.mutant("LOGOUT-009", "prefers a per-host key cache over auth, so the old account keeps acting")
+@zoo.mutant("LOGOUT-009", "prefers a per-host key cache over auth, so the old account keeps acting",
+            # every command writes the cache, and every later key for a host loses to it
+            also=("LOGOUT-005", "CONTEXT-004", "CONTEXT-006", "KEYROLL-004", "KEYROLL-008",
+                  "PROXY-006", "SWITCH-004", "SWITCH-005"))
 def logout_key_cache_outlives_account_switch() -> None:
     import json
 

@@ -9,7 +9,10 @@ from tests.mutants import Zoo
 zoo = Zoo()
 
 
-@zoo.mutant("PROXY-001", "forgets the Rack header, so Console cannot know where to proxy")
+@zoo.mutant("PROXY-001", "forgets the Rack header, so Console cannot know where to proxy",
+            # nothing is proxied, and every check that looks for the header fails
+            also=("PROXY-002", "PROXY-003", "CONTEXT-001", "CONTEXT-005", "SHARING-003",
+                  "SWITCH-010"))
 def proxy_forgets_rack_header() -> None:
     original = transport.request_headers
 
@@ -19,21 +22,25 @@ def proxy_forgets_rack_header() -> None:
     transport.request_headers = headers
 
 
-@zoo.mutant("PROXY-005", "sends another host's (the Console's) key to the rack it is logged in to")
+@zoo.mutant("PROXY-005", "sends another host's (the Console's) key to the rack it is logged in to",
+            also=("PROXY-006", "PROXY-009", "LOGOUT-006"))  # direct commands, with a wrong key
 def proxy_sends_console_key_to_rack() -> None:
-    original = login_state.current_state
+    original = transport.send_request
 
-    def state() -> object:
-        current = original()
-        others = [key for host, key in files.read_auth().items() if host != current.host]
-        if current.host and others:
-            current.key = others[0]
-        return current
+    def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
+        # Direct rack commands only: logins, rack listings and proxied commands are left
+        # alone, so what breaks is the rule's own subject.
+        if rack is None and path not in ("/auth", "/racks"):
+            others = [k for h, k in files.read_auth().items() if h != host and k]
+            if others:
+                key = others[0]
+        return original(host, key, method, path, rack, body, content_type)
 
-    login_state.current_state = state
+    transport.send_request = send
 
 
-@zoo.mutant("PROXY-002", "expects Console to wrap proxied answers in {data: ...} and shows nothing")
+@zoo.mutant("PROXY-002", "expects Console to wrap proxied answers in {data: ...} and shows nothing",
+            also=("PROXY-007", "SHARING-003"))  # whose checks read the apps shown
 def proxy_expects_console_envelope() -> None:
     original = responses.api
 
@@ -48,7 +55,10 @@ def proxy_expects_console_envelope() -> None:
     responses.api = api
 
 
-@zoo.mutant("PROXY-003", "goes straight to the selected rack with its key when auth holds one")
+@zoo.mutant("PROXY-003", "goes straight to the selected rack with its key when auth holds one",
+            # requests around Console, with a rack key: what all of these forbid
+            also=("PROXY-001", "PROXY-004", "PROXY-008", "SHARING-003", "SHARING-005",
+                  "SHARING-008", "SHARING-009"))
 def proxy_shortcuts_to_known_rack() -> None:
     original = responses.api
 
@@ -71,7 +81,9 @@ def proxy_shortcuts_to_known_rack() -> None:
     responses.api = api
 
 
-@zoo.mutant("PROXY-004", "sends a directly logged-in rack's key to Console once a rack is selected")
+@zoo.mutant("PROXY-004", "sends a directly logged-in rack's key to Console once a rack is selected",
+            # Console refuses the rack key, so nothing proxied works while auth holds one
+            also=("PROXY-001", "PROXY-002", "PROXY-003", "SHARING-003"))
 def proxy_sends_rack_key_to_console() -> None:
     original = login_state.current_state
 
@@ -86,7 +98,9 @@ def proxy_sends_rack_key_to_console() -> None:
     login_state.current_state = state
 
 
-@zoo.mutant("PROXY-006", "checks in with the Console it holds a key for before direct commands")
+@zoo.mutant("PROXY-006", "checks in with the Console it holds a key for before direct commands",
+            # the check-in is a request with another host's key, which these forbid
+            also=("KEYROLL-010", "LOGOUT-003", "LOGOUT-006", "PROXY-009"))
 def proxy_checks_in_with_console() -> None:
     original = responses.api
 
@@ -101,7 +115,9 @@ def proxy_checks_in_with_console() -> None:
     responses.api = api
 
 
-@zoo.mutant("PROXY-007", "caches the first rack selection it reads and ignores later switches")
+@zoo.mutant("PROXY-007", "caches the first rack selection it reads and ignores later switches",
+            # the cache is a file that commands which must change none write
+            also=("RELIABILITY-010", "SWITCH-003", "SWITCH-005", "SWITCH-009"))
 def proxy_caches_rack_selection() -> None:
     original = files.read_rack
 
@@ -119,7 +135,8 @@ def proxy_caches_rack_selection() -> None:
     files.read_rack = read_rack
 
 
-@zoo.mutant("PROXY-008", "when Console refuses a rack, retries at other hosts auth holds keys for")
+@zoo.mutant("PROXY-008", "when Console refuses a rack, retries at other hosts auth holds keys for",
+            also=("SHARING-005", "SHARING-008", "SHARING-009"))  # refusals all
 def proxy_falls_back_around_console() -> None:
     original = responses.api
 
@@ -143,7 +160,8 @@ def proxy_falls_back_around_console() -> None:
     responses.api = api
 
 
-@zoo.mutant("PROXY-009", "a login while a rack is selected stores the key but keeps the old target")
+@zoo.mutant("PROXY-009", "a login while a rack is selected stores the key but keeps the old target",
+            also=("LOGIN-001",))  # the target is not what the login was given
 def proxy_selection_pins_login_target() -> None:
     original = login.store_login
 
