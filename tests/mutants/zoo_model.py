@@ -52,7 +52,10 @@ def selection_forgotten_after_proxied_command() -> None:
     responses.api = api
 
 
-@zoo.mutant("LOGIN-011", "a refused login still records its host as the target")
+@zoo.mutant("LOGIN-011", "a refused login still records its host as the target",
+            # any failed login writes the target: every rule that says it changes nothing
+            also=("KEYROLL-010", "RELIABILITY-005", "RELIABILITY-006", "RELIABILITY-007",
+                  "SECURITY-007"))
 def refused_login_writes_host() -> None:
     original = login.validate_login
 
@@ -78,7 +81,7 @@ def relogin_keeps_stored_key() -> None:
 
 
 @zoo.mutant("PROXY-008", "when Console refuses a command, retries it at another stored host",
-            also=("PROXY-001",))
+            also=("PROXY-001", "SHARING-005", "SHARING-008", "SHARING-009"))
 def refused_command_goes_around_console() -> None:
     original = responses.api
 

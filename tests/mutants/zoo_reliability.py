@@ -12,6 +12,7 @@ zoo = Zoo()
     "RELIABILITY-001", "read-modify-write of auth without the lock, losing concurrent logins"
 )
 def reliability_unlocked_auth_update() -> None:
+    import os
     import time
 
     def store(host: str, key: str, ident: str) -> None:
@@ -20,7 +21,9 @@ def reliability_unlocked_auth_update() -> None:
         auth[host] = key
         files.ensure_config_dir()
         path = files.config_path("auth")
-        with open(path, "wb") as handle:
+        # In place and unlocked, but private, as a careful writer without a lock would be.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
             handle.write(files.auth_json(auth))
         files.write_host(host)
         files.clear_rack()
@@ -28,7 +31,8 @@ def reliability_unlocked_auth_update() -> None:
     login.store_login = store
 
 
-@zoo.mutant("RELIABILITY-002", "treats an auth file it cannot parse as empty, then rewrites it")
+@zoo.mutant("RELIABILITY-002", "treats an auth file it cannot parse as empty, then rewrites it",
+            also=("RELIABILITY-003", "RELIABILITY-004"))  # no error to name the file; ELOOP too
 def reliability_corrupt_auth_is_empty() -> None:
     original = files.read_auth
 
@@ -67,7 +71,9 @@ def reliability_unreadable_is_missing() -> None:
     files.read_text = read
 
 
-@zoo.mutant("RELIABILITY-005", "logs in anyway when the server cannot be reached (offline login)")
+@zoo.mutant("RELIABILITY-005", "logs in anyway when the server cannot be reached (offline login)",
+            # every unreachable, stalled, plain-HTTP or unverified host "logs in"
+            also=("LOGIN-012", "RELIABILITY-007", "SECURITY-007", "SECURITY-008"))
 def reliability_transport_error_logs_in() -> None:
     original = login.validate_login
 
@@ -96,7 +102,8 @@ def reliability_waits_forever() -> None:
     transport.request_timeout = lambda: 3600.0
 
 
-@zoo.mutant("RELIABILITY-008", "prints errors on stdout, leaving stderr empty")
+@zoo.mutant("RELIABILITY-008", "prints errors on stdout, leaving stderr empty",
+            also=("KEYROLL-006", "KEYROLL-009", "RELIABILITY-011"))  # all want stderr
 def reliability_errors_on_stdout() -> None:
     def report(message: str) -> None:
         line = " ".join(errors.redact(str(message)).split()) or "unknown error"
@@ -105,7 +112,9 @@ def reliability_errors_on_stdout() -> None:
     errors.report_error = report
 
 
-@zoo.mutant("RELIABILITY-009", "switch trusts an org/name when Console's rack list cannot be read")
+@zoo.mutant("RELIABILITY-009", "switch trusts an org/name when Console's rack list cannot be read",
+            # a list it cannot parse, or a rack's 404 for it, and the switch still "works"
+            also=("RELIABILITY-010", "SWITCH-003", "SWITCH-004"))
 def reliability_switch_trusts_name_on_error() -> None:
     original = switch.cmd_switch
 
