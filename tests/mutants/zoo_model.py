@@ -69,7 +69,8 @@ def refused_login_writes_host() -> None:
     login.validate_login = validate
 
 
-@zoo.mutant("KEYROLL-004", "a login to a host already in auth keeps the key stored for it")
+@zoo.mutant("KEYROLL-004", "a login to a host already in auth keeps the key stored for it",
+            also=("LOGIN-002", "LOGOUT-008", "RELIABILITY-001", "KEYROLL-008"))
 def relogin_keeps_stored_key() -> None:
     original = files.write_auth
 

@@ -8,7 +8,8 @@ from tests.mutants import Zoo
 zoo = Zoo()
 
 
-@zoo.mutant("SECURITY-004", "prints the key after a successful login")
+@zoo.mutant("SECURITY-004", "prints the key after a successful login",
+            also=("LOGIN-009",))  # whose check wants the typed key in no output either
 def security_prints_key() -> None:
     original = login.store_login
 
@@ -32,7 +33,9 @@ def security_percent_encodes_key() -> None:
     transport.basic_auth_header = lambda key: original(quote(key, safe=""))
 
 
-@zoo.mutant("SECURITY-002", "probes a new login target with the current host's key first")
+@zoo.mutant("SECURITY-002", "probes a new login target with the current host's key first",
+            # the probe is a request with another host's key, which all of these forbid
+            also=("LOGIN-010", "PROXY-004", "PROXY-005", "SECURITY-001"))
 def security_probes_with_current_key() -> None:
     original = login.validate_login
 
@@ -51,7 +54,9 @@ def security_probes_with_current_key() -> None:
     login.validate_login = validate
 
 
-@zoo.mutant("SECURITY-003", "reports each login to an analytics host, like the classic CLI")
+@zoo.mutant("SECURITY-003", "reports each login to an analytics host, like the classic CLI",
+            # outside the sandbox the report lands in the world, where no login may go
+            also=("LOGIN-010", "SHARING-006"))
 def security_phones_home() -> None:
     original = login.store_login
 
@@ -75,7 +80,8 @@ def security_world_writable_config_dir() -> None:
     files.CONFIG_DIR_MODE = 0o777
 
 
-@zoo.mutant("SECURITY-007", "retries over plain http:// when the TLS handshake fails")
+@zoo.mutant("SECURITY-007", "retries over plain http:// when the TLS handshake fails",
+            also=("SECURITY-008",))  # an unverified certificate is a failed handshake too
 def security_falls_back_to_plain_http() -> None:
     original = transport.send_request
 
