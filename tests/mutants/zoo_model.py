@@ -38,7 +38,10 @@ def auth_hosts_lowercased() -> None:
 # ------------------------------------------------------------------ model
 
 
-@zoo.mutant("PROXY-001", "forgets the selected rack after the first command proxied through it")
+@zoo.mutant("PROXY-001", "forgets the selected rack after the first command proxied through it",
+            # the selection file changes under commands that must change none
+            also=("PROXY-002", "CONTEXT-003", "CONTEXT-005", "KEYROLL-005", "KEYROLL-006",
+                  "KEYROLL-009"))
 def selection_forgotten_after_proxied_command() -> None:
     original = responses.api
 

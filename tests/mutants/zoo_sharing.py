@@ -37,14 +37,16 @@ def sharing_switch_sees_one_organization() -> None:
     switch.rack_refs = refs
 
 
-@zoo.mutant("SHARING-003", "sends the first key stored in auth, whatever the host")
+@zoo.mutant("SHARING-003", "proxied commands send the first key stored in auth, whatever the host",
+            # a rack key at Console, refused there: as the PROXY-004 mutant
+            also=("PROXY-001", "PROXY-002", "PROXY-003", "PROXY-004"))
 def sharing_sends_first_stored_key() -> None:
     original = login_state.current_state
 
     def state():  # type: ignore[no-untyped-def]
         current = original()
         stored = list(files.read_auth().values())
-        if current.key and stored:
+        if current.key and current.rack and stored:
             current.key = stored[0]
             errors.remember_secret(current.key)
         return current
@@ -64,12 +66,14 @@ def sharing_switch_writes_before_checking() -> None:
     switch.cmd_switch = cmd_switch
 
 
-@zoo.mutant("SHARING-005", "shows Console's refusal (403) as a rack with nothing on it")
+@zoo.mutant("SHARING-005", "shows Console's refusal (403) as a rack with nothing on it",
+            also=("SHARING-008", "SHARING-009"))  # refused with a 403 as well
 def sharing_403_is_empty_answer() -> None:
     swallow_status(403, when=lambda path, rack: bool(rack))
 
 
-@zoo.mutant("SHARING-006", "rack info insists on a rack selected through Console")
+@zoo.mutant("SHARING-006", "rack info insists on a rack selected through Console",
+            also=("PROXY-006", "CONTEXT-006"))  # rack info directly, or with the rack variable
 def sharing_rack_info_needs_console() -> None:
     original = rack.cmd_rack
 
@@ -107,7 +111,10 @@ def sharing_serves_stale_answer_on_refusal() -> None:
     responses.api = api
 
 
-@zoo.mutant("SHARING-009", "keeps Console's rack list from the first listing and reuses it")
+@zoo.mutant("SHARING-009", "keeps Console's rack list from the first listing and reuses it",
+            # a cache file, and listings and switches that no longer ask Console
+            also=("KEYROLL-004", "LOGOUT-009", "PROXY-009", "RELIABILITY-009", "RELIABILITY-011",
+                  "SHARING-001", "SWITCH-001", "SWITCH-002", "SWITCH-005"))
 def sharing_caches_rack_list() -> None:
     import json
 
