@@ -27,7 +27,8 @@ def sharing_racks_lists_one_organization() -> None:
     switch.fetch_racks = fetch
 
 
-@zoo.mutant("SHARING-002", "switch only finds racks of the first organization Console lists")
+@zoo.mutant("SHARING-002", "switch only finds racks of the first organization Console lists",
+            also=("SWITCH-008",))  # a name shared across organizations looks unique
 def sharing_switch_sees_one_organization() -> None:
     original = switch.rack_refs
 
@@ -54,7 +55,9 @@ def sharing_sends_first_stored_key() -> None:
     login_state.current_state = state
 
 
-@zoo.mutant("SHARING-004", "switch stores the selection before Console has confirmed the rack")
+@zoo.mutant("SHARING-004", "switch stores the selection before Console has confirmed the rack",
+            # every switch that should fail leaves the selection changed
+            also=("RELIABILITY-009", "RELIABILITY-010", "SWITCH-003", "SWITCH-004", "SWITCH-007"))
 def sharing_switch_writes_before_checking() -> None:
     original = switch.cmd_switch
 
@@ -85,7 +88,10 @@ def sharing_rack_info_needs_console() -> None:
     rack.cmd_rack = cmd_rack
 
 
-@zoo.mutant("SHARING-008", "answers from the last good result when Console refuses the rack")
+@zoo.mutant("SHARING-008", "answers from the last good result when Console refuses the rack",
+            # every refusal or failure becomes an old answer, from a file it keeps
+            also=("CONTEXT-005", "KEYROLL-001", "KEYROLL-002", "KEYROLL-006", "KEYROLL-009",
+                  "RELIABILITY-011", "SHARING-009"))
 def sharing_serves_stale_answer_on_refusal() -> None:
     import hashlib
     import json

@@ -33,7 +33,8 @@ def switch_rewrites_auth_compact() -> None:
     switch.select_rack = select
 
 
-@zoo.mutant("SWITCH-003", "switch accepts a rack Console did not list")
+@zoo.mutant("SWITCH-003", "switch accepts a rack Console did not list",
+            also=("SHARING-004", "SWITCH-007"))  # unlisted for bob, or unknown altogether
 def switch_accepts_unlisted_rack() -> None:
     original = switch.match_rack
 
