@@ -297,10 +297,15 @@ class Convox:
         something else blocks what follows under that rule)."""
         with self.given(f"switch to {rack}"):
             switch = self.ok(self.switch(rack))
+        self.selected(rack)
+        return switch
+
+    def selected(self, rack: str) -> None:
+        """Given: the selection names ``rack`` (SWITCH-001's observation), for checks
+        that ran the switch themselves because its requests are their subject."""
         with self.given(f"the switch recorded {rack} as the selection", covered_by="SWITCH-001"):
             selected = self._read(self.state.selection)
             assert selected == rack, f"the selection names {selected!r}, not {rack!r}"
-        return switch
 
     def switch(self, rack: str) -> Invocation:
         self._step = ("switch", self._target_place())

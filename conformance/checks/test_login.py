@@ -235,7 +235,7 @@ def test_login_tries_the_key_at_the_target_first(convox: Convox) -> None:
 def test_refused_login_changes_no_file(convox: Convox) -> None:
     """Logged in to Console with acme/production selected, log in to acme/legacy with a bad key."""
     convox.login_console(ALICE)
-    convox.ok(convox.switch("acme/production"))
+    convox.switched("acme/production")
     before = convox.files()
     convox.failed(convox.login(convox.rack_host(LEGACY), wrong_key()))
     after = convox.files()

@@ -110,7 +110,7 @@ def test_no_request_leaves_the_world(convox: Convox) -> None:
     convox.login_console(ALICE)
     with convox.given("racks, switch and apps through Console"):
         convox.ok(convox.run("racks"))
-        convox.ok(convox.switch(PRODUCTION))
+        convox.switched(PRODUCTION)
         convox.ok(convox.run("apps"))
     convox.login_rack(LEGACY)
     with convox.given("apps at acme/legacy"):
@@ -132,7 +132,7 @@ def test_keys_never_appear_in_output(convox: Convox) -> None:
     convox.login_console(ALICE)
     convox.switch("acme/no-such-rack")
     with convox.given("switch, racks and apps through Console"):
-        convox.ok(convox.switch(PRODUCTION))
+        convox.switched(PRODUCTION)
         convox.ok(convox.run("racks"))
         convox.ok(convox.run("apps"))
     convox.login_rack(LEGACY)

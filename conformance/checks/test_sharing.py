@@ -113,6 +113,7 @@ def test_collaborators_commands_are_proxied_with_their_own_key(convox: Convox) -
     convox.journal.expect_none(since=mark, hop="cli", key=lambda k: k != bob)
     with convox.given("switch to acme/production"):
         convox.ok(switch)
+    convox.selected(PRODUCTION)
     apps = convox.ok(convox.run("apps"))
     for app in ("web", "worker"):
         assert app in apps.stdout, f"apps does not show acme/production's {app!r}:\n" + (
@@ -203,7 +204,7 @@ def test_console_installed_rack_key_is_never_revealed(convox: Convox) -> None:
         with home.given(f"{email} lists racks, switches to acme/production, runs apps and "
                         "rack_info"):
             home.ok(home.run("racks"))
-            home.ok(home.switch(PRODUCTION))
+            home.switched(PRODUCTION)
             home.ok(home.run("apps"))
             home.ok(home.run("rack_info"))
 
@@ -259,7 +260,7 @@ def test_removed_collaborator_loses_access_at_next_command(convox: Convox) -> No
     _login_bob(convox)
     with convox.given("bob lists racks, switches to acme/production and runs apps"):
         convox.ok(convox.run("racks"))
-        convox.ok(convox.switch(PRODUCTION))
+        convox.switched(PRODUCTION)
         convox.ok(convox.run("apps"))
     convox.world.remove_member("acme", BOB)
 

@@ -8,13 +8,16 @@ from tests.mutants import Zoo
 zoo = Zoo()
 
 
-@zoo.mutant("SWITCH-005", "switch also rewrites the login target")
+@zoo.mutant("SWITCH-005", "switch also rewrites the login target (same host, a newline added)")
 def switch_rewrites_host() -> None:
     original = switch.select_rack
 
     def select(ref: str) -> None:
         original(ref)
-        files.write_host(ref)
+        host = files.read_host()
+        if host:
+            files.atomic_write(files.config_path("host"), f"{host}\n".encode(),
+                               files.PLAIN_FILE_MODE)
 
     switch.select_rack = select
 
@@ -49,7 +52,8 @@ def switch_accepts_unlisted_rack() -> None:
     switch.match_rack = match
 
 
-@zoo.mutant("SWITCH-001", "switch stores the bare rack name, dropping the organization")
+@zoo.mutant("SWITCH-001", "switch stores the bare rack name, dropping the organization",
+            also=("SWITCH-002", "SWITCH-006", "SHARING-002"))  # whose checks read the selection
 def switch_stores_bare_name() -> None:
     original = switch.select_rack
 
@@ -59,7 +63,9 @@ def switch_stores_bare_name() -> None:
     switch.select_rack = select
 
 
-@zoo.mutant("SWITCH-002", "switch compares rack names only, ignoring the organization")
+@zoo.mutant("SWITCH-002", "switch compares rack names only, ignoring the organization",
+            # org/name switches land on, or stumble over, another organization's rack
+            also=("SHARING-002", "SWITCH-001", "SWITCH-005"))
 def switch_matches_name_ignoring_org() -> None:
     original = switch.match_rack
 
@@ -69,7 +75,10 @@ def switch_matches_name_ignoring_org() -> None:
     switch.match_rack = match
 
 
-@zoo.mutant("SWITCH-002", "switch checks names against the rack list it saw first (a stale cache)")
+@zoo.mutant("SWITCH-002", "switch checks names against the rack list it saw first (a stale cache)",
+            # as the SHARING-009 rack-list cache
+            also=("KEYROLL-004", "LOGOUT-009", "PROXY-009", "RELIABILITY-009", "RELIABILITY-011",
+                  "SHARING-001", "SHARING-009", "SWITCH-001", "SWITCH-005"))
 def switch_uses_stale_rack_list() -> None:
     import json
 
@@ -104,7 +113,8 @@ def switch_on_rack_selects_as_typed() -> None:
     switch.cmd_switch = cmd_switch
 
 
-@zoo.mutant("SWITCH-004", "switch on a rack login asks console.convox.com with the rack key")
+@zoo.mutant("SWITCH-004", "switch on a rack login asks console.convox.com with the rack key",
+            also=("PROXY-006",))  # racks at a rack login does the same
 def switch_on_rack_asks_default_console() -> None:
     original = switch.fetch_racks
 
@@ -148,7 +158,8 @@ def switch_guesses_org_for_unknown_name() -> None:
     switch.match_rack = match
 
 
-@zoo.mutant("SWITCH-007", "switch to an unknown rack forgets the current selection")
+@zoo.mutant("SWITCH-007", "switch to an unknown rack forgets the current selection",
+            also=("SWITCH-003",))  # an unlisted rack is unknown to it too
 def switch_clears_selection_on_unknown_rack() -> None:
     original = switch.match_rack
 
