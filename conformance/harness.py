@@ -206,21 +206,22 @@ class Convox:
         records (see :meth:`_recorded`); a check whose own rule is about those
         records, or that needs only a working login, passes ``records=False``.
         """
-        key = self.user_key(email)
-        earlier = self._earlier_keys() if records else None
-        with self.given(f"log in to Console as {email}"):
-            login = self.ok(self.login(self.console, key, **kwargs))
-        if records:
-            self._recorded(self.console, key, earlier)
-        return login
+        return self.logged_in(self.console, self.user_key(email), f"log in to Console as {email}",
+                              records=records, **kwargs)
 
     def login_rack(self, ref: str, *, records: bool = True, **kwargs: str) -> Invocation:
         """Given: log in to a rack directly with its key (set-up; blocks on failure).
 
         ``records`` as for :meth:`login_console`."""
-        host, key = self.rack_host(ref), self.rack_key(ref)
+        return self.logged_in(self.rack_host(ref), self.rack_key(ref), f"log in directly to {ref}",
+                              records=records, **kwargs)
+
+    def logged_in(self, host: str, key: str, step: str, *, records: bool = True,
+                  **kwargs: str) -> Invocation:
+        """Given: a login to ``host`` with ``key`` (a key a check made up or a user shared),
+        described as ``step``; ``records`` as for :meth:`login_console`."""
         earlier = self._earlier_keys() if records else None
-        with self.given(f"log in directly to {ref}"):
+        with self.given(step):
             login = self.ok(self.login(host, key, **kwargs))
         if records:
             self._recorded(host, key, earlier)

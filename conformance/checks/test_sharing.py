@@ -62,8 +62,8 @@ def _carol_shares_sandbox_key(convox: Convox) -> str:
 def _holds_shared_sandbox_key(convox: Convox) -> None:
     """bob logs in directly to carol/sandbox with the key carol shared with him."""
     key = _carol_shares_sandbox_key(convox)
-    with convox.given("bob logs in directly to carol/sandbox with the shared key"):
-        convox.ok(convox.login(convox.rack_host(SANDBOX), key))
+    convox.logged_in(convox.rack_host(SANDBOX), key,
+                     "bob logs in directly to carol/sandbox with the shared key")
 
 
 def _all_output(invocations: list[Invocation]) -> str:
@@ -170,8 +170,8 @@ def test_shared_rack_key_gives_full_direct_access(convox: Convox) -> None:
     key = _carol_shares_sandbox_key(convox)
     host = convox.rack_host(SANDBOX)
     rack_id = convox.identity(key)
-    with convox.given("carol logs in to carol/sandbox with the key and runs apps"):
-        convox.ok(convox.login(host, key))
+    convox.logged_in(host, key, "carol logs in to carol/sandbox with the key")
+    with convox.given("carol runs apps at carol/sandbox"):
         owners_apps = convox.ok(convox.run("apps"))
 
     bob = convox.another_home()

@@ -57,7 +57,8 @@ def login_clears_selection_before_trying() -> None:
     login.validate_login = validate
 
 
-@zoo.mutant("LOGIN-003", "overwrites the other hosts' keys in auth")
+@zoo.mutant("LOGIN-003", "overwrites the other hosts' keys in auth",
+            also=("RELIABILITY-001",))  # whose concurrent logins then lose entries
 def login_overwrites_other_hosts() -> None:
     original = login.store_login
 
