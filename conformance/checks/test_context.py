@@ -46,6 +46,7 @@ def environment_works(convox: Convox) -> None:
     """Given, in homes of their own: host and key from the environment reach a rack
     (CONTEXT-004's observation), and the rack variable selects the rack (CONTEXT-005's),
     for checks whose subject is what such a command may do."""
+    convox.rack_commands_work(LEGACY)  # commands at a rack at all (PROXY-006) first
     bare = convox.another_home()
     key = bare.rack_key(LEGACY)
     with bare.given(f"apps at {LEGACY} with its host and key from the environment",

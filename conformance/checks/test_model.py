@@ -340,8 +340,10 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             with blame(out or "SWITCH-001"):
                 self.expect_only(self.cli_requests(mark), server, key, f"switch {rack}")
             if not allowed:
-                with blame(out or ("SWITCH-003" if server == CONSOLE else "SWITCH-004")):
+                refusal = "SWITCH-003" if server == CONSOLE else "SWITCH-004"
+                with blame(out or refusal):
                     self.cx.failed(inv)
+                with blame("LOGOUT-004" if out else refusal):
                     self.unchanged(before, f"a refused switch to {rack}")
                 return
             with blame("SWITCH-001"):
@@ -369,6 +371,11 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             with blame("KEYROLL-003" if nxt.outcome == "refused" else kept):
                 self.unchanged(before, "apps (a rack command)")
             if nxt.server is None:
+                with blame(nxt.rule):
+                    self.cx.failed(inv)
+                return
+            if nxt.outcome == "free" and not cli:
+                # No rack selected: a CLI may refuse by itself, before asking Console.
                 with blame(nxt.rule):
                     self.cx.failed(inv)
                 return
@@ -437,6 +444,9 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
                 # Logged out (no key was sent, as checked above) or at a rack, which may
                 # answer anything: the routing is what matters. How racks reports a
                 # refusal is no rule of this catalogue's (only apps' is, LOGOUT-002).
+                if not self.logged_in():
+                    with blame("LOGOUT-004"):  # what the user left must stay to restore
+                        self.unchanged(before, "racks while logged out")
                 return
             if user is None:
                 # Console refused the key. No rule of this catalogue says how racks

@@ -48,7 +48,8 @@ def logout_sends_empty_key() -> None:
     login_state.require_login = require
 
 
-@zoo.mutant("LOGOUT-001", "also needs a login marker of its own: hand-written files are no login")
+@zoo.mutant("LOGOUT-001", "also needs a login marker of its own: hand-written files are no login",
+            also=("CONTEXT-004",))  # credentials from the environment are no login to it either
 def logout_needs_own_marker() -> None:
     original_store, original_require = login.store_login, login_state.require_login
     marker = ".logged-in"
@@ -138,7 +139,7 @@ def logout_keeps_first_account() -> None:
 @zoo.mutant("LOGOUT-009", "prefers a per-host key cache over auth, so the old account keeps acting",
             # every command writes the cache, and every later key for a host loses to it
             also=("LOGOUT-005", "CONTEXT-004", "CONTEXT-006", "KEYROLL-004", "KEYROLL-008",
-                  "PROXY-006", "SWITCH-004", "SWITCH-005"))
+                  "PROXY-001", "PROXY-006", "SWITCH-004", "SWITCH-005"))
 def logout_key_cache_outlives_account_switch() -> None:
     import json
 

@@ -23,7 +23,8 @@ def proxy_forgets_rack_header() -> None:
 
 
 @zoo.mutant("PROXY-005", "sends another host's (the Console's) key to the rack it is logged in to",
-            also=("PROXY-006", "PROXY-009", "LOGOUT-006"))  # direct commands, with a wrong key
+            # direct commands (and Console ones with no rack named) with a wrong key
+            also=("PROXY-001", "PROXY-006", "PROXY-009", "LOGOUT-006", "SECURITY-001"))
 def proxy_sends_console_key_to_rack() -> None:
     original = transport.send_request
 
@@ -100,7 +101,7 @@ def proxy_sends_rack_key_to_console() -> None:
 
 @zoo.mutant("PROXY-006", "checks in with the Console it holds a key for before direct commands",
             # the check-in is a request with another host's key, which these forbid
-            also=("KEYROLL-010", "LOGOUT-003", "LOGOUT-006", "PROXY-009"))
+            also=("KEYROLL-010", "LOGOUT-002", "LOGOUT-003", "LOGOUT-006", "PROXY-009"))
 def proxy_checks_in_with_console() -> None:
     original = responses.api
 
@@ -117,7 +118,7 @@ def proxy_checks_in_with_console() -> None:
 
 @zoo.mutant("PROXY-007", "caches the first rack selection it reads and ignores later switches",
             # the cache is a file that commands which must change none write
-            also=("RELIABILITY-010", "SWITCH-003", "SWITCH-005", "SWITCH-009"))
+            also=("PROXY-001", "RELIABILITY-010", "SWITCH-003", "SWITCH-005", "SWITCH-009"))
 def proxy_caches_rack_selection() -> None:
     original = files.read_rack
 
@@ -136,7 +137,7 @@ def proxy_caches_rack_selection() -> None:
 
 
 @zoo.mutant("PROXY-008", "when Console refuses a rack, retries at other hosts auth holds keys for",
-            also=("SHARING-005", "SHARING-008", "SHARING-009"))  # refusals all
+            also=("PROXY-001", "SHARING-005", "SHARING-008", "SHARING-009"))  # refusals all
 def proxy_falls_back_around_console() -> None:
     original = responses.api
 
