@@ -202,6 +202,21 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
                 return "SHARING-009" if not self.bob_member else "SHARING-008"
             return "SHARING-005"
 
+        def sender_rule(self, cli: list[JournalEntry], logged_in_rule: str) -> str:
+            """Whose rule a request sent by a command breaks. Logged out, a request with
+            the key that was removed (or, with no target, any stored key) breaks what
+            logging out means (LOGOUT-002/003); one with any other key, LOGOUT-006."""
+            if self.logged_in():
+                return logged_in_rule
+            if self.target is None:
+                gone = {self.ident(k) for k in self.auth.values()}
+            else:
+                gone = {self.ident(self.removed.get(self.target))}
+            gone.discard("empty")  # an empty key is LOGOUT-006's by name
+            if any(e.key_identity in gone for e in cli):
+                return self.routing_rule()
+            return "LOGOUT-006"
+
         def routing_rule(self) -> str:
             """The rule saying where the next rack command goes and with which key."""
             if self.target is None:
@@ -337,8 +352,9 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             inv = self.run("switch", rack=rack)
             # Logged out, a switch is bound by what logging out means (LOGOUT-002/003).
             out = None if self.logged_in() else self.routing_rule()
-            with blame(out or "SWITCH-001"):
-                self.expect_only(self.cli_requests(mark), server, key, f"switch {rack}")
+            sent = self.cli_requests(mark)
+            with blame(self.sender_rule(sent, "SWITCH-001")):
+                self.expect_only(sent, server, key, f"switch {rack}")
             if not allowed:
                 refusal = "SWITCH-003" if server == CONSOLE else "SWITCH-004"
                 with blame(out or refusal):
@@ -363,7 +379,7 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             mark = world.journal.mark()
             inv = self.run("apps")
             cli, proxied = self.cli_requests(mark), self.proxy_requests(mark)
-            with blame(routing):
+            with blame(self.sender_rule(cli, routing)):
                 self.expect_only(cli, nxt.server, nxt.key, "apps")
             # Logged out, the files must stay as the user left them so that restoring
             # what was removed logs back in (LOGOUT-004).
@@ -438,7 +454,8 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             mark = world.journal.mark()
             inv = self.run("racks")
             cli = self.cli_requests(mark)
-            with blame("PROXY-004" if routing == "PROXY-001" else routing):
+            sender = "PROXY-004" if routing == "PROXY-001" else routing
+            with blame(self.sender_rule(cli, sender)):
                 self.expect_only(cli, server, key, "racks")
             if server != CONSOLE:
                 # Logged out (no key was sent, as checked above) or at a rack, which may
@@ -660,9 +677,9 @@ def command_line(argv: tuple[str, ...] | list[str], values: dict[str, str],
 @pytest.mark.spec("LOGIN-001", "LOGIN-002", "LOGIN-003", "LOGIN-004", "LOGIN-005", "LOGIN-010",
                   "LOGIN-011", "SWITCH-001", "SWITCH-003", "SWITCH-004", "SWITCH-005",
                   "PROXY-001", "PROXY-002", "PROXY-004", "PROXY-006", "PROXY-008", "PROXY-009",
-                  "LOGOUT-002", "LOGOUT-003", "LOGOUT-004", "KEYROLL-001", "KEYROLL-003",
-                  "KEYROLL-005", "KEYROLL-006", "KEYROLL-007", "SHARING-001", "SHARING-005",
-                  "SHARING-008", "SHARING-009")
+                  "LOGOUT-002", "LOGOUT-003", "LOGOUT-004", "LOGOUT-006", "KEYROLL-001",
+                  "KEYROLL-003", "KEYROLL-005", "KEYROLL-006", "KEYROLL-007", "SHARING-001",
+                  "SHARING-005", "SHARING-008", "SHARING-009")
 def test_the_cli_agrees_with_the_model_over_random_sequences(convox: Convox) -> None:
     """Random sequences of up to 15 user actions and world events, each in a fresh
     home: logins (Console as alice or bob, racks directly; good, old and wrong

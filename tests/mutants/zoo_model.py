@@ -85,7 +85,8 @@ def relogin_keeps_stored_key() -> None:
 
 
 @zoo.mutant("PROXY-008", "when Console refuses a command, retries it at another stored host",
-            also=("PROXY-001", "SHARING-005", "SHARING-008", "SHARING-009"))
+            # logged out, it tries the other hosts' keys too
+            also=("PROXY-001", "LOGOUT-006", "SHARING-005", "SHARING-008", "SHARING-009"))
 def refused_command_goes_around_console() -> None:
     original = responses.api
 
