@@ -133,7 +133,8 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         # A failure, not a skip (blocked, not applicable), that blames the rule.
         if (stop_at and isinstance(exc, AssertionError | BaseExceptionGroup)
                 and stop_at in (rules or spec_ids(item))):
-            item.session.shouldstop = f"--stop-at-rule: a check failed for {stop_at}"
+            # shouldfail, as --maxfail does: the run ends as failed, not interrupted
+            item.session.shouldfail = f"--stop-at-rule: a check failed for {stop_at}"
         raise
 
 
