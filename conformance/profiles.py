@@ -40,6 +40,7 @@ OPERATION_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "current_rack": frozenset(),
     "racks": frozenset(),
     "apps": frozenset(),
+    "apps_rack": frozenset({"rack"}),
     "rack_info": frozenset(),
     "rack_set_password": frozenset({"password"}),
     "logout": frozenset(),
