@@ -18,6 +18,7 @@ from conformance.runner import CliTimeout, Invocation
 from fakes.faults import Fault
 
 ALICE = "alice@example.com"
+BOB = "bob@example.com"
 LEGACY = "acme/legacy"  # installed via CLI, not in Console: reachable only directly
 STAGING = "acme/staging"  # installed via CLI, added to Console by hand
 DEFAULT_HOST = "console.convox.com"
@@ -304,3 +305,46 @@ def test_an_unreachable_host_is_not_reported_as_a_refused_key(convox: Convox) ->
             wrong.append(f"{what}: the same message as a refused key\n{login.describe()}")
     assert not wrong, "\n".join(wrong)
 
+
+
+@pytest.mark.spec("LOGIN-013")
+def test_the_key_flag_wins_over_the_key_variable(convox: Convox) -> None:
+    """bob's key is in the variable login_env uses; alice logs in to Console with her key
+    as the flag."""
+    alice, bob = convox.user_key(ALICE), convox.user_key(BOB)
+    env = convox.login_key_variable(bob)
+    logs_in_at_all(convox)
+    mark = convox.journal.mark()
+    login = convox.cli.run("login", host=convox.console, key=alice, env=env)
+    convox.ok(login)
+    convox.journal.expect_some(since=mark, server="console", hop="cli", method="GET",
+                               path="/auth", key=convox.identity(alice))
+    stored = (convox.state.auth() or {}).get(convox.console)
+    assert same(stored, alice), (
+        f"with {convox.identity(alice)} as the flag and {convox.identity(bob)} in "
+        f"{', '.join(env)}, auth stores {convox.identity(stored)} for {convox.console!r}"
+    )
+
+
+#: A word saying a key was refused, and a word for what was refused, close together.
+_REFUSAL = (r"invalid|refused|rejected|unauthori[sz]ed|\b401\b|incorrect|wrong|denied"
+            r"|not (?:valid|accepted|authori[sz]ed)|forbidden|\bbad\b")
+_REFUSED_THING = r"key|password|token|log ?in|credential|authenticat|auth\b"
+REFUSED_KEY = re.compile(
+    rf"(?:{_REFUSAL})[^\n]{{0,60}}?(?:{_REFUSED_THING})|(?:{_REFUSED_THING})[^\n]{{0,60}}?"
+    rf"(?:{_REFUSAL})",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.spec("LOGIN-014")
+def test_a_refused_key_is_reported_as_a_refused_key(convox: Convox) -> None:
+    """alice logs in to Console with a key Console does not know."""
+    logs_in_at_all(convox)
+    refused = convox.login(convox.console, wrong_key())
+    with convox.given("a login with a wrong key is refused", covered_by="LOGIN-011"):
+        convox.failed(refused)
+    assert REFUSED_KEY.search(refused.output), (
+        "a login whose key Console refused (401) does not say the key was refused:\n"
+        + refused.describe()
+    )
