@@ -198,14 +198,11 @@ def test_the_host_variable_wins_over_the_host_file(convox: Convox) -> None:
     convox.rack_commands_work(LEGACY)
     convox.login_rack(LEGACY)
     convox.login_console(ALICE)
-    before = convox.files()
     mark = convox.journal.mark()
     convox.ok(convox.run("apps", env={convox.profile.environment.host: convox.rack_host(LEGACY)}))
     convox.journal.expect_some(since=mark, server=LEGACY, hop="cli", method="GET",
                                path="/apps", key=convox.identity(key))
     convox.journal.expect_none(since=mark, server="console")
-    changed = changed_files(before, convox.files())
-    assert not changed, f"apps with the host variable changed the CLI's files: {changed}"
 
 
 @pytest.mark.spec("CONTEXT-008")
@@ -222,13 +219,10 @@ def test_the_key_variable_wins_over_the_stored_key(convox: Convox) -> None:
         elsewhere.ok(elsewhere.run("apps"))
     alice_on_production(convox)
     convox.cli.secrets.add(bob)
-    before = convox.files()
     mark = convox.journal.mark()
     convox.ok(convox.run("apps", env={convox.profile.environment.key: bob}))
     convox.journal.expect_some(since=mark, server="console", hop="cli",
                                key=convox.identity(bob), rack_header=PRODUCTION)
-    changed = changed_files(before, convox.files())
-    assert not changed, f"apps with the key variable changed the CLI's files: {changed}"
 
 
 @pytest.mark.spec("CONTEXT-009")
@@ -269,6 +263,12 @@ def test_a_rack_key_set_from_the_environment_is_not_written(convox: Convox) -> N
     env = convox.env_credentials(convox.rack_host(LEGACY), key)
     convox.require("rack_set_password")
     convox.rack_commands_work(LEGACY)
+    # Commands with credentials from the environment must work at all (CONTEXT-004);
+    # tried in a home of its own, so this one stays without files.
+    elsewhere = convox.another_home()
+    with elsewhere.given(f"apps with {LEGACY}'s host and key in the environment",
+                         covered_by="CONTEXT-004"):
+        elsewhere.ok(elsewhere.run("apps", env=env))
     done = convox.ok(convox.run("rack_set_password", password=secrets.token_hex(20), env=env))
     changed = changes_in_home(done)
     assert not changed, (
