@@ -34,7 +34,7 @@ CAPABILITIES = frozenset(
     {
         "login", "login_env", "login_prompt", "login_default", "switch", "current_rack",
         "racks", "apps", "apps_rack", "rack_info", "rack_set_password", "logout", "trust",
-        "resolve", "env_credentials", "env_rack",
+        "resolve", "env_credentials", "env_rack", "session",
     }
 )
 

@@ -20,6 +20,7 @@ from fakes.faults import Fault
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
 LEGACY = "acme/legacy"  # installed via CLI, not in Console: reachable only directly
+PRODUCTION = "acme/production"
 STAGING = "acme/staging"  # installed via CLI, added to Console by hand
 DEFAULT_HOST = "console.convox.com"
 #: A host the user logged in to before (never contacted): kept exactly as written.
@@ -348,3 +349,45 @@ def test_a_refused_key_is_reported_as_a_refused_key(convox: Convox) -> None:
         "a login whose key Console refused (401) does not say the key was refused:\n"
         + refused.describe()
     )
+
+
+@pytest.mark.world("second-factor")
+@pytest.mark.spec("LOGIN-015")
+def test_login_meets_the_session_challenge_for_that_host_only(convox: Convox) -> None:
+    """Console demands a second-factor session: alice logs in to it, runs apps on
+    acme/production, then logs in to acme/legacy directly and runs apps there."""
+    convox.require("session")
+    # A CLI that cannot log in and run commands at all (no session involved at a
+    # rack) is blocked here by LOGIN-005 and PROXY-006.
+    convox.rack_commands_work(LEGACY)
+    key = convox.user_key(ALICE)
+    mark = convox.journal.mark()
+    convox.ok(convox.login(convox.console, key))
+    convox.journal.expect_some(since=mark, server="console", hop="cli", method="POST",
+                               path="/session", key=convox.identity(key), status=200)
+    accepted = convox.journal.expect_some(since=mark, server="console", hop="cli",
+                                          path="/auth", status=200)
+    session = accepted[-1].session_identity
+    sessions = convox.state.sessions() or {}
+    hosts = sorted(sessions)  # hosts only: introspecting `sessions` would print ids
+    assert hosts == [convox.console], (
+        f"after the login the session file holds sessions for {hosts}, expected "
+        f"exactly {[convox.console]}"
+    )
+    kept = convox.identity(sessions[convox.console])
+    assert kept == session, (
+        f"the session file keeps {kept} for Console, but the login was accepted with {session}"
+    )
+
+    convox.state.write_selection(PRODUCTION)  # by hand, so no switch is needed (SWITCH-010)
+    mark = convox.journal.mark()
+    convox.ok(convox.run("apps"))
+    convox.journal.expect_some(since=mark, server="console", hop="cli", path="/apps",
+                               session=session, rack_header=PRODUCTION, status=200)
+
+    convox.login_rack(LEGACY)
+    mark = convox.journal.mark()
+    convox.ok(convox.run("apps"))
+    convox.journal.expect_some(since=mark, server=LEGACY, hop="cli", path="/apps")
+    convox.journal.expect_none(since=mark, server=LEGACY, hop="cli",
+                               session=lambda value: value != "empty")

@@ -3,7 +3,7 @@
 import contextlib
 import os
 
-from fakes.reference_cli import errors, files, hosts, lock, transport
+from fakes.reference_cli import errors, files, hosts, lock, session, transport
 from fakes.reference_cli.commands import login
 from tests.mutants import Zoo
 
@@ -236,3 +236,18 @@ def login_refusal_says_only_failed() -> None:
             raise
 
     login.validate_login = validate
+
+
+@zoo.mutant("LOGIN-015", "ignores Console's session challenge: the 401 stands")
+def login_ignores_session_challenge() -> None:
+    session.challenge = lambda resp: None
+
+
+@zoo.mutant("LOGIN-015", "sends a stored session to every host, not only its own")
+def login_session_sent_everywhere() -> None:
+    def headers_for(host: str) -> dict[str, str]:
+        sessions = session.read_sessions()
+        sid = sessions.get(host) or next(iter(sessions.values()), None)
+        return {session.HEADER: sid} if sid else {}
+
+    session.headers_for = headers_for
