@@ -189,6 +189,22 @@ class Convox:
         assert self.profile.environment.rack is not None
         return {self.profile.environment.rack: ref}
 
+    def login_key_variable(self, key: str) -> dict[str, str]:
+        """The environment a ``login_env`` login reads ``key`` from, for a login by flag.
+
+        The variable is the one the profile's ``login_env`` sets to ``{key}``;
+        a profile whose ``login_env`` passes the key another way has none, and
+        what needs it is not applicable.
+        """
+        self.require("login", "login_env")
+        names = [name for name, value in self.profile.operations["login_env"].env.items()
+                 if value == "{key}"]
+        if not names:
+            not_applicable(f"profile {self.profile.name}'s login_env sets no variable "
+                           "to the key")
+        self.cli.secrets.add(key)
+        return {name: key for name in names}
+
     # actions ---------------------------------------------------------------
     def login(self, host: str, key: str, *, how: str = "login") -> Invocation:
         """Log in by flag (``login``), environment (``login_env``) or prompt."""

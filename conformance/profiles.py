@@ -40,13 +40,14 @@ OPERATION_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "current_rack": frozenset(),
     "racks": frozenset(),
     "apps": frozenset(),
+    "apps_rack": frozenset({"rack"}),
     "rack_info": frozenset(),
     "rack_set_password": frozenset({"password"}),
     "logout": frozenset(),
 }
 
 #: Capabilities that are not operations but properties of the profile.
-EXTRA_CAPABILITIES = frozenset({"trust", "resolve", "env_credentials", "env_rack"})
+EXTRA_CAPABILITIES = frozenset({"trust", "resolve", "env_credentials", "env_rack", "session"})
 CAPABILITIES = frozenset(OPERATION_PLACEHOLDERS) | EXTRA_CAPABILITIES
 
 SELECTION_FORMATS = ("rack", "racks", "current")
@@ -78,6 +79,9 @@ class Layout:
     auth_file: str
     selection: str
     env: Mapping[str, str] = field(default_factory=dict)
+    #: Where the CLI keeps Console's second-factor sessions (JSON host -> id); None
+    #: when it cannot meet Console's session challenge.
+    session_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ class Profile:
             return self.environment.host is not None and self.environment.key is not None
         if capability == "env_rack":
             return self.environment.rack is not None
+        if capability == "session":
+            return self.layout.session_file is not None
         return capability in self.operations
 
     def in_sandbox(self) -> Profile:
@@ -317,7 +323,7 @@ class _Parser:
         table = self.table(
             raw,
             "layout",
-            {"config_dir", "target_file", "auth_file", "selection", "env"},
+            {"config_dir", "target_file", "auth_file", "selection", "env", "session_file"},
             {"config_dir", "target_file", "auth_file", "selection"},
         )
 
@@ -352,6 +358,8 @@ class _Parser:
             selection=self.attempt(selection, "") if "selection" in table else "",
             env=self.attempt(
                 lambda: self.env(table.get("env", {}), "layout.env", LAYOUT_PLACEHOLDERS), {}),
+            session_file=self.attempt(lambda: plain("session_file"), None)
+            if "session_file" in table else None,
         )
         return None if missing else found
 

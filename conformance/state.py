@@ -79,6 +79,25 @@ class CliState:
             raise StateError(f"{self.auth_path}: must be a JSON object of host -> key")
         return data
 
+    def sessions(self) -> dict[str, str] | None:
+        """host -> second-factor session id from the layout's session file, or None
+        when there is no such file (or the layout names none)."""
+        if self.layout.session_file is None:
+            return None
+        path = self.config_dir / self.layout.session_file
+        text = self._read_text(path)
+        if text is None:
+            return None
+        try:
+            data = json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise StateError(f"{path}: not valid JSON: {exc}") from None
+        if not isinstance(data, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+        ):
+            raise StateError(f"{path}: must be a JSON object of host -> session id")
+        return data
+
     def keys(self) -> dict[str, str]:
         """Like :meth:`auth` but empty when there is no file."""
         return self.auth() or {}

@@ -32,6 +32,11 @@ from fakes.untrusted import untrusted_context
 from fakes.world import Principal, ProxyTarget, World, WorldError
 
 CONSOLE_ROUTES = ("/auth", "/racks")
+#: Where a CLI opens a second-factor session, and the challenge naming it (no
+#: hardware key: token="false"), as Console sends them.
+SESSION_PATH = "/session"
+SESSION_CHALLENGE = f'Session path="{SESSION_PATH}" token="false"'
+
 # Request headers worth passing to the rack; authentication is Console's own.
 FORWARDED_HEADERS = ("Accept", "Content-Type", "User-Agent", "Version")
 
@@ -111,6 +116,14 @@ class ConsoleApp(App):
             principal = self.world.authenticate(basic_auth_password(request.headers))
             if principal is None:
                 return error_response(401, "invalid authentication")
+            if request.path == SESSION_PATH:
+                if request.method != "POST":
+                    return error_response(405, f"{SESSION_PATH} only answers POST")
+                return json_response(200, {"id": self.world.open_session(principal)})
+            if self.world.session_missing(principal, request.headers.get("Session")):
+                refusal = error_response(401, "a second-factor session is required")
+                refusal.headers["WWW-Authenticate"] = SESSION_CHALLENGE
+                return refusal
             if request.path in CONSOLE_ROUTES:
                 return self._console_route(request, principal)
             rack = (request.headers.get("Rack") or "").strip()

@@ -34,6 +34,8 @@ class JournalEntry:
     query: str = ""
     key_identity: str = "empty"
     rack_header: str | None = None
+    #: The identity of the ``Session`` header's id ("empty" without one).
+    session_identity: str = "empty"
     body: str = ""
     status: int = 0
     time: float = 0.0
@@ -42,6 +44,7 @@ class JournalEntry:
         """One readable line, used in assertion messages."""
         target = self.path + (f"?{self.query}" if self.query else "")
         rack = f" rack={self.rack_header}" if self.rack_header is not None else ""
+        rack += f" session={self.session_identity}" if self.session_identity != "empty" else ""
         rid = f" id={self.request_id}" if self.request_id else ""
         return (
             f"#{self.seq} {self.hop}->{self.server} {self.method} {target} "
@@ -51,7 +54,7 @@ class JournalEntry:
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(JournalEntry))
 # `key=` reads better in checks than `key_identity=`.
-ALIASES: dict[str, str] = {"key": "key_identity"}
+ALIASES: dict[str, str] = {"key": "key_identity", "session": "session_identity"}
 
 Filter = Any  # a value compared with ==, or a predicate taking the field's value
 

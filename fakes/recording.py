@@ -57,6 +57,7 @@ def record(
         query=world.redact(request.query),
         key_identity=world.key_identity(key),
         rack_header=None if rack is None else world.redact(rack),
+        session_identity=world.key_identity(request.headers.get("Session")),
         body=world.redact(body),
         status=status,
     )

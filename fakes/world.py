@@ -67,11 +67,16 @@ def _locked(method: Callable[P, R]) -> Callable[P, R]:
 class World:
     """Users, organizations, racks and keys, and the rules the FAQ states about them."""
 
-    def __init__(self, clock: Clock | None = None, rack_update_seconds: float = 300.0) -> None:
+    def __init__(self, clock: Clock | None = None, rack_update_seconds: float = 300.0,
+                 console_requires_session: bool = False) -> None:
         if rack_update_seconds < 0:
             raise ValueError("rack_update_seconds must not be negative")
         self.clock = clock if clock is not None else Clock()
         self.rack_update_seconds = float(rack_update_seconds)
+        #: Console demands a second-factor session of its users (WWW-Authenticate: Session).
+        self.console_requires_session = bool(console_requires_session)
+        #: Session id -> the id of the user Console opened it for.
+        self._sessions: dict[str, str] = {}
         self.vault = Vault()
         self.journal = Journal(self.clock)
         self._lock = threading.RLock()
@@ -427,6 +432,27 @@ class World:
                 organization=deploy.organization,
             )
         return None
+
+    @_locked
+    def open_session(self, principal: Principal) -> str:
+        """A new second-factor session for ``principal`` (Console's ``POST /session``).
+
+        The id is a secret like a key: it is registered in the key book, so it is
+        redacted everywhere and named ``session:<email>#<n>``.
+        """
+        sid = self.keys.new_key()
+        count = sum(1 for owner in self._sessions.values() if owner == principal.id) + 1
+        self.keys.register(sid, f"session:{principal.email or principal.id}#{count}")
+        self._sessions[sid] = principal.id
+        return sid
+
+    @_locked
+    def session_missing(self, principal: Principal, session: str | None) -> bool:
+        """True when Console must challenge: it requires sessions of its users and
+        ``session`` is not one it opened for this user (deploy keys never need one)."""
+        if not self.console_requires_session or principal.kind != "user":
+            return False
+        return self._sessions.get(session or "") != principal.id
 
     def _console_rack(self, ref: str) -> Rack:
         rack = self._racks.get(ref)

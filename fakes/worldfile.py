@@ -9,6 +9,7 @@ Format::
 
     [settings]                       # optional
     rack_update_seconds = 300
+    console_requires_session = false # Console challenges users for a second-factor session
 
     [[users]]
     email = "alice@example.com"      # also creates the personal organization "alice"
@@ -42,7 +43,7 @@ from fakes.clock import Clock
 from fakes.world import CONSOLE_MODES, PLANS, ROLES, World, WorldError
 
 TOP_LEVEL = ("settings", "users", "organizations", "racks", "deploy_keys")
-SETTINGS_FIELDS = ("rack_update_seconds",)
+SETTINGS_FIELDS = ("rack_update_seconds", "console_requires_session")
 USER_FIELDS = ("email",)
 ORG_FIELDS = ("name", "plan", "owner", "members")
 MEMBER_FIELDS = ("email", "role")
@@ -154,7 +155,11 @@ def load_world(
                 "settings.rack_update_seconds", f"must be a number >= 0, not {value!r}"
             )
         seconds = float(value)
-    world = World(clock=clock, rack_update_seconds=seconds)
+    sessions = settings.get("console_requires_session", False)
+    if not isinstance(sessions, bool):
+        raise check.fail("settings.console_requires_session",
+                         f"must be true or false, not {sessions!r}")
+    world = World(clock=clock, rack_update_seconds=seconds, console_requires_session=sessions)
 
     def apply(where: str, action: Callable[..., object], *args: Any) -> None:
         try:

@@ -33,8 +33,8 @@ from conformance.catalogue.model import LEVELS, Area, FaqNotRule, Rule, Source
 CAPABILITIES = frozenset(
     {
         "login", "login_env", "login_prompt", "login_default", "switch", "current_rack",
-        "racks", "apps", "rack_info", "rack_set_password", "logout", "trust", "resolve",
-        "env_credentials", "env_rack",
+        "racks", "apps", "apps_rack", "rack_info", "rack_set_password", "logout", "trust",
+        "resolve", "env_credentials", "env_rack", "session",
     }
 )
 

@@ -13,14 +13,19 @@ acme's deploy key acme/ci.
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from conformance.harness import Convox
 from conformance.runner import Invocation
 
 ALICE = "alice@example.com"
+BOB = "bob@example.com"  # a developer-role collaborator in acme
 PRODUCTION = "acme/production"
 STAGING = "acme/staging"
+#: alice's third Console rack, in her other organization.
+EU_STAGING = "acme-eu/staging"
 LEGACY = "acme/legacy"
 #: acme's deploy key, and a rack of another organization (alice's acme-eu).
 DEPLOY_KEY = "acme/ci"
@@ -171,3 +176,101 @@ def test_a_deploy_key_reaches_its_own_organizations_racks_only(convox: Convox) -
     convox.failed(convox.run("rack_info", env={**credentials, **convox.env_rack(OTHER_ORG)}))
     convox.journal.expect_some(since=mark, server="console", hop="cli",
                                key=convox.identity(key), rack_header=OTHER_ORG, status=403)
+
+
+def reaches(convox: Convox, rack: str, operation: str = "apps",
+            env: dict[str, str] | None = None, flag: str | None = None) -> None:
+    """``operation`` (``flag`` its rack argument) exits 0 and reaches Console with Rack
+    ``rack``."""
+    mark = convox.journal.mark()
+    convox.ok(convox.run(operation, env=env, rack=flag))
+    convox.journal.expect_some(since=mark, server="console", hop="cli", rack_header=rack)
+
+
+@pytest.mark.spec("CONTEXT-007")
+def test_the_host_variable_wins_over_the_host_file(convox: Convox) -> None:
+    """alice logged in to acme/legacy directly, then to Console; apps with only the host
+    variable naming acme/legacy."""
+    convox.require("env_credentials")
+    assert convox.profile.environment.host is not None
+    key = convox.rack_key(LEGACY)
+    # A CLI that cannot run apps at a rack at all is blocked here (LOGIN-005, PROXY-006).
+    convox.rack_commands_work(LEGACY)
+    convox.login_rack(LEGACY)
+    convox.login_console(ALICE)
+    mark = convox.journal.mark()
+    convox.ok(convox.run("apps", env={convox.profile.environment.host: convox.rack_host(LEGACY)}))
+    convox.journal.expect_some(since=mark, server=LEGACY, hop="cli", method="GET",
+                               path="/apps", key=convox.identity(key))
+    convox.journal.expect_none(since=mark, server="console")
+
+
+@pytest.mark.spec("CONTEXT-008")
+def test_the_key_variable_wins_over_the_stored_key(convox: Convox) -> None:
+    """alice, on acme/production through Console, runs apps with only the key variable
+    holding bob's Console key."""
+    convox.require("env_credentials")
+    assert convox.profile.environment.key is not None
+    bob = convox.user_key(BOB)
+    elsewhere = convox.another_home()
+    elsewhere.login_console(BOB)
+    elsewhere.switched(PRODUCTION)
+    with elsewhere.given(f"bob runs apps on {PRODUCTION} through Console"):
+        elsewhere.ok(elsewhere.run("apps"))
+    alice_on_production(convox)
+    convox.cli.secrets.add(bob)
+    mark = convox.journal.mark()
+    convox.ok(convox.run("apps", env={convox.profile.environment.key: bob}))
+    convox.journal.expect_some(since=mark, server="console", hop="cli",
+                               key=convox.identity(bob), rack_header=PRODUCTION)
+
+
+@pytest.mark.spec("CONTEXT-009")
+def test_the_rack_variable_wins_over_a_project_rack_file(convox: Convox) -> None:
+    """alice, on acme/production, runs apps in a project pinning acme/staging with
+    acme-eu/staging in the rack variable."""
+    env = convox.env_rack(EU_STAGING)
+    alice_on_production(convox)
+    project = convox.project(STAGING)
+    with convox.given(f"apps with the rack variable naming {EU_STAGING} reaches it",
+                      covered_by="CONTEXT-005"):
+        reaches(convox, EU_STAGING, env=env)
+    with convox.in_project(project):
+        with convox.given(f"apps in a project pinning {STAGING} reaches it",
+                          covered_by="CONTEXT-001"):
+            reaches(convox, STAGING)
+        reaches(convox, EU_STAGING, env=env)
+
+
+@pytest.mark.spec("CONTEXT-010")
+def test_a_rack_flag_wins_over_the_rack_variable(convox: Convox) -> None:
+    """alice, on acme/production, runs apps with acme-eu/staging in the rack flag and
+    acme/staging in the rack variable."""
+    env = convox.env_rack(STAGING)
+    convox.require("apps_rack")
+    alice_on_production(convox)
+    with convox.given(f"apps with the rack variable naming {STAGING} reaches it",
+                      covered_by="CONTEXT-005"):
+        reaches(convox, STAGING, env=env)
+    reaches(convox, EU_STAGING, "apps_rack", env=env, flag=EU_STAGING)
+
+
+@pytest.mark.spec("CONTEXT-011")
+def test_a_rack_key_set_from_the_environment_is_not_written(convox: Convox) -> None:
+    """In a home with no files, a CI job with acme/legacy's host and key in the
+    environment sets the rack's Password."""
+    key = convox.rack_key(LEGACY)
+    env = convox.env_credentials(convox.rack_host(LEGACY), key)
+    convox.require("rack_set_password")
+    convox.rack_commands_work(LEGACY)
+    # Commands with credentials from the environment must work at all (CONTEXT-004);
+    # tried in a home of its own, so this one stays without files.
+    elsewhere = convox.another_home()
+    with elsewhere.given(f"apps with {LEGACY}'s host and key in the environment",
+                         covered_by="CONTEXT-004"):
+        elsewhere.ok(elsewhere.run("apps", env=env))
+    done = convox.ok(convox.run("rack_set_password", password=secrets.token_hex(20), env=env))
+    changed = changes_in_home(done)
+    assert not changed, (
+        f"rack_set_password with credentials from the environment wrote {changed}"
+    )

@@ -18,7 +18,9 @@ from conformance.runner import CliTimeout, Invocation
 from fakes.faults import Fault
 
 ALICE = "alice@example.com"
+BOB = "bob@example.com"
 LEGACY = "acme/legacy"  # installed via CLI, not in Console: reachable only directly
+PRODUCTION = "acme/production"
 STAGING = "acme/staging"  # installed via CLI, added to Console by hand
 DEFAULT_HOST = "console.convox.com"
 #: A host the user logged in to before (never contacted): kept exactly as written.
@@ -304,3 +306,88 @@ def test_an_unreachable_host_is_not_reported_as_a_refused_key(convox: Convox) ->
             wrong.append(f"{what}: the same message as a refused key\n{login.describe()}")
     assert not wrong, "\n".join(wrong)
 
+
+
+@pytest.mark.spec("LOGIN-013")
+def test_the_key_flag_wins_over_the_key_variable(convox: Convox) -> None:
+    """bob's key is in the variable login_env uses; alice logs in to Console with her key
+    as the flag."""
+    alice, bob = convox.user_key(ALICE), convox.user_key(BOB)
+    env = convox.login_key_variable(bob)
+    logs_in_at_all(convox)
+    mark = convox.journal.mark()
+    login = convox.cli.run("login", host=convox.console, key=alice, env=env)
+    convox.ok(login)
+    convox.journal.expect_none(since=mark, key=convox.identity(bob))
+    stored = (convox.state.auth() or {}).get(convox.console)
+    # Whether the flag's key is stored as given is LOGIN-002's and LOGIN-006's question.
+    assert not same(stored, bob), (
+        f"with {convox.identity(alice)} as the flag and {convox.identity(bob)} in "
+        f"{', '.join(env)}, auth stores {convox.identity(stored)} for {convox.console!r}"
+    )
+
+
+#: A word saying a key was refused, and a word for what was refused, close together.
+_REFUSAL = (r"invalid|refused|rejected|unauthori[sz]ed|\b401\b|incorrect|wrong|denied"
+            r"|not (?:valid|accepted|authori[sz]ed)|forbidden|\bbad\b")
+_REFUSED_THING = r"key|password|token|log ?in|credential|authenticat|auth\b"
+REFUSED_KEY = re.compile(
+    rf"(?:{_REFUSAL})[^\n]{{0,60}}?(?:{_REFUSED_THING})|(?:{_REFUSED_THING})[^\n]{{0,60}}?"
+    rf"(?:{_REFUSAL})",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.spec("LOGIN-014")
+def test_a_refused_key_is_reported_as_a_refused_key(convox: Convox) -> None:
+    """alice logs in to Console with a key Console does not know."""
+    logs_in_at_all(convox)
+    refused = convox.login(convox.console, wrong_key())
+    with convox.given("a login with a wrong key is refused", covered_by="LOGIN-011"):
+        convox.failed(refused)
+    assert REFUSED_KEY.search(refused.output), (
+        "a login whose key Console refused (401) does not say the key was refused:\n"
+        + refused.describe()
+    )
+
+
+@pytest.mark.world("second-factor")
+@pytest.mark.spec("LOGIN-015")
+def test_login_meets_the_session_challenge_for_that_host_only(convox: Convox) -> None:
+    """Console demands a second-factor session: alice logs in to it, runs apps on
+    acme/production, then logs in to acme/legacy directly and runs apps there."""
+    convox.require("session")
+    # A CLI that cannot log in and run commands at all (no session involved at a
+    # rack) is blocked here by LOGIN-005 and PROXY-006.
+    convox.rack_commands_work(LEGACY)
+    key = convox.user_key(ALICE)
+    mark = convox.journal.mark()
+    convox.ok(convox.login(convox.console, key))
+    convox.journal.expect_some(since=mark, server="console", hop="cli", method="POST",
+                               path="/session", key=convox.identity(key), status=200)
+    accepted = convox.journal.expect_some(since=mark, server="console", hop="cli",
+                                          path="/auth", status=200)
+    session = accepted[-1].session_identity
+    sessions = convox.state.sessions() or {}
+    hosts = sorted(sessions)  # hosts only: introspecting `sessions` would print ids
+    assert hosts == [convox.console], (
+        f"after the login the session file holds sessions for {hosts}, expected "
+        f"exactly {[convox.console]}"
+    )
+    kept = convox.identity(sessions[convox.console])
+    assert kept == session, (
+        f"the session file keeps {kept} for Console, but the login was accepted with {session}"
+    )
+
+    convox.state.write_selection(PRODUCTION)  # by hand, so no switch is needed (SWITCH-010)
+    mark = convox.journal.mark()
+    convox.ok(convox.run("apps"))
+    convox.journal.expect_some(since=mark, server="console", hop="cli", path="/apps",
+                               session=session, rack_header=PRODUCTION, status=200)
+
+    convox.login_rack(LEGACY)
+    mark = convox.journal.mark()
+    convox.ok(convox.run("apps"))
+    convox.journal.expect_some(since=mark, server=LEGACY, hop="cli", path="/apps")
+    convox.journal.expect_none(since=mark, server=LEGACY, hop="cli",
+                               session=lambda value: value != "empty")

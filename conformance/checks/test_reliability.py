@@ -22,7 +22,7 @@ from conformance.runner import CliTimeout, Invocation
 from fakes.faults import MAX_DELAY, Fault, FaultKind
 
 ALICE = "alice@example.com"
-BOB = "bob@example.com"
+BOB = "bob@example.com"  # a developer-role collaborator in acme
 PRODUCTION = "acme/production"
 STAGING = "acme/staging"
 LEGACY = "acme/legacy"  # installed by CLI, never added to Console
@@ -361,7 +361,8 @@ def _refusal_shown_as_result(convox: Convox, operations: tuple[str, ...], where:
 def test_a_refused_command_is_never_shown_as_a_result(convox: Convox) -> None:
     """alice, on acme/production through Console, runs apps, racks and rack after her
     Console key is regenerated; in a second home, logged in to acme/legacy directly, she
-    runs apps and rack after its password was changed behind the CLI's back."""
+    runs apps and rack after its password was changed behind the CLI's back; in a third,
+    bob runs apps and rack on acme/production after alice removed him from acme."""
     convox.login_console(ALICE)
     convox.switched(PRODUCTION)
     with convox.given("alice runs apps on acme/production"):
@@ -377,6 +378,16 @@ def test_a_refused_command_is_never_shown_as_a_result(convox: Convox) -> None:
     convox.world.set_rack_password(LEGACY, secrets.token_hex(20))
     shown += _refusal_shown_as_result(direct, ("apps", "rack_info"),
                                       "acme/legacy refused the old password")
+
+    # A 403: the key is good, but Console no longer lets it use the selected rack.
+    member = convox.another_home()
+    member.login_console(BOB)
+    member.switched(PRODUCTION)
+    with member.given("bob runs apps on acme/production"):
+        member.ok(member.run("apps"))
+    convox.world.remove_member("acme", BOB)
+    shown += _refusal_shown_as_result(member, ("apps", "rack_info"),
+                                      "Console refused bob the rack (403)")
     assert not shown, ("a refused command exited 0 or said nothing on stderr:\n"
                        + "\n".join(shown))
 

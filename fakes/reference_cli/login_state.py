@@ -6,8 +6,8 @@ every authenticated request passes before it is built. The environment comes
 first (a CI job has no files: ``CONVOX_HOST`` and ``CONVOX_PASSWORD``, and
 ``CONVOX_RACK`` for one command), then a project directory's ``.convox/rack``
 for the rack, then the config files: the rack CLI's precedence in the protocol
-notes. Nothing here writes a file, so credentials from the environment never
-end up on disk.
+notes; a command's own ``--rack`` flag comes before all of them. Nothing here
+writes a file, so credentials from the environment never end up on disk.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ KEY_ENV = "CONVOX_PASSWORD"
 RACK_ENV = "CONVOX_RACK"
 #: Relative to where the command runs: a project pins its own rack here.
 PROJECT_RACK = os.path.join(".convox", "rack")
+#: The rack named by this command's ``--rack`` flag (set by :func:`take_rack_flag`).
+_rack_flag: str | None = None
 
 
 class State:
@@ -59,9 +61,46 @@ def project_rack() -> str | None:
     return text.strip() or None if text is not None else None
 
 
+def take_rack_flag(args: list[str]) -> list[str]:
+    """Remove ``--rack ORG/NAME`` (or ``--rack=ORG/NAME``) from a command's arguments
+    and remember it as this command's rack; the other arguments are returned."""
+    global _rack_flag
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--rack":
+            if i + 1 >= len(args) or not args[i + 1].strip():
+                raise errors.CliError("--rack needs a rack: --rack ORG/NAME")
+            _rack_flag = args[i + 1].strip()
+            i += 2
+            continue
+        if arg.startswith("--rack="):
+            value = arg.split("=", 1)[1].strip()
+            if not value:
+                raise errors.CliError("--rack needs a rack: --rack=ORG/NAME")
+            _rack_flag = value
+        else:
+            rest.append(arg)
+        i += 1
+    return rest
+
+
+def flag_rack() -> str | None:
+    """The rack this command's ``--rack`` flag names, or None."""
+    return _rack_flag
+
+
 def selected_rack() -> str | None:
-    """``CONVOX_RACK``, else the project's ``.convox/rack``, else the ``rack`` file."""
-    return from_environment(RACK_ENV) or project_rack() or files.read_rack()
+    """``--rack``, else ``CONVOX_RACK``, else the project's ``.convox/rack``, else the
+    ``rack`` file."""
+    return flag_rack() or from_environment(RACK_ENV) or project_rack() or files.read_rack()
+
+
+def credentials_from_environment() -> bool:
+    """True when this command's key comes from the environment (a CI job's): then
+    nothing it learns may be written to the files."""
+    return environment_key() is not None
 
 
 def current_state() -> State:

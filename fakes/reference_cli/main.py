@@ -26,8 +26,8 @@ commands:
   switch [ORG/NAME | NAME]                 select the Rack Console proxies to; without an
                                            argument print the selected Rack
   racks                                    list the Racks Console gives you
-  apps                                     list the apps of the current Rack
-  rack                                     show the current Rack
+  apps [--rack ORG/NAME]                   list the apps of the current Rack (or of ORG/NAME)
+  rack [--rack ORG/NAME]                   show the current Rack (or ORG/NAME)
   rack params                              show the current Rack's parameters
   rack params set KEY=VALUE...             set Rack parameters (Password=NEW rolls its key)
   logout                                   forget the current host's key
@@ -36,6 +36,7 @@ commands:
 
 files: $CONVOX_CONFIG or ~/.convox: host, auth (JSON host -> key), rack (org/name), id
 project: ./.convox/rack (org/name) pins the Rack for commands run in that directory
+rack of a command: --rack, then CONVOX_RACK, then ./.convox/rack, then the rack file
 environment: CONVOX_HOST, CONVOX_PASSWORD (host and key of every command, before the
              files), CONVOX_RACK (the Rack of one command), CONVOX_CONFIG,
              CONVOX_TIMEOUT (seconds, default 10),

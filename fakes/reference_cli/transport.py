@@ -183,11 +183,39 @@ def send_request(
     body: bytes | None = None,
     content_type: str | None = None,
 ) -> Response:
-    """One HTTPS request to ``https://<host><path>``; any transport failure -> TransportError."""
+    """One HTTPS request to ``https://<host><path>``; any transport failure -> TransportError.
+
+    ``host``'s own second-factor session goes with it; when Console demands one
+    (see :mod:`session`), it is opened and the request sent again once.
+    """
+    from fakes.reference_cli import session
+
+    resp = exchange(host, key, method, path, rack, body, content_type, session.headers_for(host))
+    demanded = session.challenge(resp)
+    if demanded is None:
+        return resp
+    sid = session.open_session(host, key, *demanded)
+    if sid is None:
+        return resp
+    session.store(host, sid)
+    return exchange(host, key, method, path, rack, body, content_type, {session.HEADER: sid})
+
+
+def exchange(
+    host: str,
+    key: str,
+    method: str,
+    path: str,
+    rack: str | None,
+    body: bytes | None,
+    content_type: str | None,
+    extra_headers: dict[str, str],
+) -> Response:
+    """One request and its answer, nothing more (no challenge is met here)."""
     import time
 
     timeout = request_timeout()
-    headers = request_headers(key, rack, content_type)
+    headers = {**request_headers(key, rack, content_type), **extra_headers}
     deadline = time.monotonic() + timeout
     conn = open_connection(host, timeout)
     try:

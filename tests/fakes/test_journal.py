@@ -192,6 +192,7 @@ def test_to_dicts(journal: Journal) -> None:
         "query",
         "key_identity",
         "rack_header",
+        "session_identity",
         "body",
         "status",
         "time",

@@ -1,8 +1,9 @@
 """Mutants that break the LOGIN rules."""
 
 import contextlib
+import os
 
-from fakes.reference_cli import errors, files, hosts, lock, transport
+from fakes.reference_cli import errors, files, hosts, lock, session, transport
 from fakes.reference_cli.commands import login
 from tests.mutants import Zoo
 
@@ -209,3 +210,44 @@ def login_keeps_target_in_private_file() -> None:
         return original(".session-host" if name == "host" else name)
 
     files.config_path = config_path
+
+
+@zoo.mutant("LOGIN-013", "the key variable wins over the --password flag")
+def login_variable_wins_over_flag() -> None:
+    original = login.resolve_login_key
+
+    def resolve(host: str, flag_key: str | None, stored: dict[str, str]) -> str:
+        from_env = os.environ.get(login.PASSWORD_ENV, "")
+        return login.decode_key(from_env) if from_env else original(host, flag_key, stored)
+
+    login.resolve_login_key = resolve
+
+
+@zoo.mutant("LOGIN-014", "a refused key is reported only as a failed login")
+def login_refusal_says_only_failed() -> None:
+    original = login.validate_login
+
+    def validate(host: str, key: str) -> str:
+        try:
+            return original(host, key)
+        except errors.CliError as exc:
+            if str(exc).startswith("invalid login"):
+                raise errors.CliError(f"could not complete the login to {host}") from None
+            raise
+
+    login.validate_login = validate
+
+
+@zoo.mutant("LOGIN-015", "ignores Console's session challenge: the 401 stands")
+def login_ignores_session_challenge() -> None:
+    session.challenge = lambda resp: None
+
+
+@zoo.mutant("LOGIN-015", "sends a stored session to every host, not only its own")
+def login_session_sent_everywhere() -> None:
+    def headers_for(host: str) -> dict[str, str]:
+        sessions = session.read_sessions()
+        sid = sessions.get(host) or next(iter(sessions.values()), None)
+        return {session.HEADER: sid} if sid else {}
+
+    session.headers_for = headers_for

@@ -11,7 +11,7 @@ zoo = Zoo()
 @zoo.mutant(
     "LOGOUT-002", "caches the login in a side file, so removing the key from auth is ignored",
     # the cache is a credential outside auth, written by every command
-    also=("LOGOUT-004", "LOGOUT-005", "CONTEXT-004", "SWITCH-004", "SWITCH-005"),
+    also=("LOGOUT-004", "LOGOUT-005", "CONTEXT-004", "CONTEXT-011", "SWITCH-004", "SWITCH-005"),
 )
 def logout_ignored_by_cache() -> None:
     import json
@@ -138,8 +138,8 @@ def logout_keeps_first_account() -> None:
 
 @zoo.mutant("LOGOUT-009", "prefers a per-host key cache over auth, so the old account keeps acting",
             # every command writes the cache, and every later key for a host loses to it
-            also=("LOGOUT-005", "CONTEXT-004", "CONTEXT-006", "KEYROLL-004", "KEYROLL-008",
-                  "PROXY-001", "PROXY-006", "SWITCH-004", "SWITCH-005"))
+            also=("LOGOUT-005", "CONTEXT-004", "CONTEXT-006", "CONTEXT-008", "KEYROLL-004",
+                  "KEYROLL-008", "PROXY-001", "PROXY-006", "SWITCH-004", "SWITCH-005"))
 def logout_key_cache_outlives_account_switch() -> None:
     import json
 

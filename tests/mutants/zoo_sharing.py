@@ -70,7 +70,7 @@ def sharing_switch_writes_before_checking() -> None:
 
 
 @zoo.mutant("SHARING-005", "shows Console's refusal (403) as a rack with nothing on it",
-            also=("SHARING-008", "SHARING-009"))  # refused with a 403 as well
+            also=("SHARING-008", "SHARING-009", "RELIABILITY-011"))  # refused with a 403 as well
 def sharing_403_is_empty_answer() -> None:
     swallow_status(403, when=lambda path, rack: bool(rack))
 

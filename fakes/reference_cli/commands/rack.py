@@ -12,7 +12,9 @@ from fakes.reference_cli import errors, files, lock, login_state, output, respon
 
 
 def cmd_apps(args: list[str]) -> int:
-    """``apps``: the apps of the current rack (directly or through Console)."""
+    """``apps [--rack ORG/NAME]``: the apps of the current rack (directly or through
+    Console)."""
+    args = login_state.take_rack_flag(args)
     if args:
         raise errors.CliError("usage: convox apps")
     state = login_state.current_state()
@@ -43,7 +45,8 @@ def fetch_system(state: login_state.State) -> dict[str, object]:
 
 
 def cmd_rack(args: list[str]) -> int:
-    """``rack``: system information of the current rack."""
+    """``rack [--rack ORG/NAME]``: system information of the current rack."""
+    args = login_state.take_rack_flag(args)
     if args:
         raise errors.CliError("usage: convox rack | rack params | rack params set KEY=VALUE...")
     state = login_state.current_state()
@@ -104,8 +107,9 @@ def encode_params(pairs: list[tuple[str, str]]) -> bytes:
 
 def rolls_own_key(state: login_state.State) -> bool:
     """True when logged in to the rack itself (no Console rack selected): then the
-    new Password is this host's key and must be stored or the user is locked out."""
-    return not state.rack
+    new Password is this host's key and must be stored or the user is locked out.
+    A key from the environment (a CI job's) is never stored: the job owns it."""
+    return not state.rack and not login_state.credentials_from_environment()
 
 
 def store_rolled_key(host: str, key: str) -> None:

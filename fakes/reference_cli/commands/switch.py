@@ -78,8 +78,9 @@ def cmd_switch(args: list[str]) -> int:
 
 
 def cmd_current_rack() -> int:
-    """Print the selected rack; none selected is an error with a hint (classic CLI)."""
-    rack = files.read_rack()
+    """Print the rack commands run here would use (``CONVOX_RACK``, the project's
+    ``.convox/rack``, the selection); none is an error with a hint (classic CLI)."""
+    rack = login_state.selected_rack()
     if rack is None:
         raise errors.CliError(
             "no rack selected; run `convox switch ORG/NAME` after logging in to Console"
