@@ -45,7 +45,7 @@ pytest_plugins = ["conformance.report.plugin", "conformance.display_paths"]
 DEFAULT_WORLD = "standard"
 #: Each shrinking step reruns real CLI processes; a failing CLI's verdict should cost
 #: about what a passing one's does, and a short budget still gives a readable example.
-DEFAULT_SHRINK_SECONDS = 5.0
+DEFAULT_SHRINK_SECONDS = 3.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
