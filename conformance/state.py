@@ -64,7 +64,19 @@ class CliState:
 
     def auth(self) -> dict[str, str] | None:
         """host -> key, or None when the auth file does not exist."""
-        text = self._read_text(self.auth_path)
+        return self._host_map(self.auth_path, "key")
+
+    def sessions(self) -> dict[str, str] | None:
+        """host -> second-factor session id from the layout's session file, or None
+        when there is no such file (or the layout names none)."""
+        if self.layout.session_file is None:
+            return None
+        return self._host_map(self.config_dir / self.layout.session_file, "session id")
+
+    def _host_map(self, path: Path, value: str) -> dict[str, str] | None:
+        """A JSON object of host -> ``value`` read from ``path`` (empty file: {}), or
+        None when it does not exist; anything else is a one-line StateError."""
+        text = self._read_text(path)
         if text is None:
             return None
         if not text.strip():
@@ -72,30 +84,11 @@ class CliState:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise StateError(f"{self.auth_path}: not valid JSON: {exc}") from None
-        if not isinstance(data, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-        ):
-            raise StateError(f"{self.auth_path}: must be a JSON object of host -> key")
-        return data
-
-    def sessions(self) -> dict[str, str] | None:
-        """host -> second-factor session id from the layout's session file, or None
-        when there is no such file (or the layout names none)."""
-        if self.layout.session_file is None:
-            return None
-        path = self.config_dir / self.layout.session_file
-        text = self._read_text(path)
-        if text is None:
-            return None
-        try:
-            data = json.loads(text) if text.strip() else {}
-        except json.JSONDecodeError as exc:
             raise StateError(f"{path}: not valid JSON: {exc}") from None
         if not isinstance(data, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in data.items()
         ):
-            raise StateError(f"{path}: must be a JSON object of host -> session id")
+            raise StateError(f"{path}: must be a JSON object of host -> {value}")
         return data
 
     def keys(self) -> dict[str, str]:

@@ -47,6 +47,16 @@ def alice_on_production(convox: Convox) -> str:
     return convox.user_key(ALICE)
 
 
+def proxied_command_works(convox: Convox, email: str, operation: str) -> None:
+    """Given, in a home of its own: ``email`` on acme/production runs ``operation``
+    through Console (PROXY-002's subject), for checks about where else it may come from."""
+    elsewhere = convox.another_home()
+    elsewhere.login_console(email)
+    elsewhere.switched(PRODUCTION)
+    with elsewhere.given(f"{email} runs {operation} on {PRODUCTION} through Console"):
+        elsewhere.ok(elsewhere.run(operation))
+
+
 def environment_works(convox: Convox) -> None:
     """Given, in homes of their own: host and key from the environment reach a rack
     (CONTEXT-004's observation), and the rack variable selects the rack (CONTEXT-005's),
@@ -161,11 +171,7 @@ def test_a_deploy_key_reaches_its_own_organizations_racks_only(convox: Convox) -
     convox.env_rack(PRODUCTION)  # not applicable before anything runs
     # rack_info through Console must work at all (PROXY-002), and so must credentials
     # and a rack from the environment (CONTEXT-004, CONTEXT-005), for this to say anything.
-    elsewhere = convox.another_home()
-    elsewhere.login_console(ALICE)
-    elsewhere.switched(PRODUCTION)
-    with elsewhere.given(f"run rack_info at {PRODUCTION} through Console"):
-        elsewhere.ok(elsewhere.run("rack_info"))
+    proxied_command_works(convox, ALICE, "rack_info")
     environment_works(convox)
     mark = convox.journal.mark()
     convox.ok(convox.run("rack_info", env={**credentials, **convox.env_rack(PRODUCTION)}))
@@ -212,11 +218,7 @@ def test_the_key_variable_wins_over_the_stored_key(convox: Convox) -> None:
     convox.require("env_credentials")
     assert convox.profile.environment.key is not None
     bob = convox.user_key(BOB)
-    elsewhere = convox.another_home()
-    elsewhere.login_console(BOB)
-    elsewhere.switched(PRODUCTION)
-    with elsewhere.given(f"bob runs apps on {PRODUCTION} through Console"):
-        elsewhere.ok(elsewhere.run("apps"))
+    proxied_command_works(convox, BOB, "apps")
     alice_on_production(convox)
     convox.cli.secrets.add(bob)
     mark = convox.journal.mark()
