@@ -379,15 +379,24 @@ def test_login_meets_the_session_challenge_for_that_host_only(convox: Convox) ->
         f"the session file keeps {kept} for Console, but the login was accepted with {session}"
     )
 
-    convox.state.write_selection(PRODUCTION)  # by hand, so no switch is needed (SWITCH-010)
+    # The selection by hand, so no switch is needed. Whether a command uses it, and
+    # whether a direct login's command reaches its rack, are SWITCH-010's and
+    # PROXY-006's; which session each request carries is this rule's. Exit codes are
+    # neither: the requests are the observation.
+    convox.state.write_selection(PRODUCTION)
     mark = convox.journal.mark()
-    convox.ok(convox.run("apps"))
+    convox.run("apps")
+    with convox.given(f"apps with {PRODUCTION} selected by hand reaches Console with it",
+                      covered_by="SWITCH-010"):
+        convox.journal.expect_some(since=mark, server="console", hop="cli", path="/apps",
+                                   rack_header=PRODUCTION)
     convox.journal.expect_some(since=mark, server="console", hop="cli", path="/apps",
-                               session=session, rack_header=PRODUCTION, status=200)
+                               session=session, rack_header=PRODUCTION)
 
     convox.login_rack(LEGACY)
     mark = convox.journal.mark()
-    convox.ok(convox.run("apps"))
-    convox.journal.expect_some(since=mark, server=LEGACY, hop="cli", path="/apps")
+    convox.run("apps")
+    with convox.given(f"apps after the direct login reaches {LEGACY}", covered_by="PROXY-006"):
+        convox.journal.expect_some(since=mark, server=LEGACY, hop="cli", path="/apps")
     convox.journal.expect_none(since=mark, server=LEGACY, hop="cli",
                                session=lambda value: value != "empty")

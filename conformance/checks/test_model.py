@@ -139,6 +139,7 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             self.selection: str | None = None
             self.selection_seen: dict[str, str | None] = {}
             self.removed: dict[str, str] = {}  # keys removed from auth by hand
+            self.console_logins: set[str] = set()  # every key a Console login stored
             self.hosts = {self.host(s): s for s in (CONSOLE, *RACKS)}
 
         # ------------------------------------------------------------ world model
@@ -207,6 +208,13 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             the key that was removed (or, with no target, any stored key) breaks what
             logging out means (LOGOUT-002/003); one with any other key, LOGOUT-006."""
             if self.logged_in():
+                if self.hosts[self.target or ""] == CONSOLE:
+                    # The key of an earlier Console login (another account, or this one
+                    # before a new key) still acting is what LOGOUT-009 forbids.
+                    earlier = {self.ident(k) for k in self.console_logins
+                               if k != self.current_key()}
+                    if any(e.key_identity in earlier for e in cli):
+                        return "LOGOUT-009"
                 return logged_in_rule
             if self.target is None:
                 gone = {self.ident(k) for k in self.auth.values()}
@@ -302,6 +310,8 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
                 assert not lost, f"login to {server} lost or changed the keys of {lost}"
             self.target = host
             self.auth = {**self.auth, host: key}
+            if server == CONSOLE:
+                self.console_logins.add(key)
             self.removed.pop(host, None)
             allowed = {None, selection_before, self.selection_seen.get(host)}
             with blame("PROXY-009"):
@@ -353,14 +363,21 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             # Logged out, a switch is bound by what logging out means (LOGOUT-002/003).
             out = None if self.logged_in() else self.routing_rule()
             sent = self.cli_requests(mark)
-            with blame(self.sender_rule(sent, "SWITCH-001")):
+            # At a rack login, asking any Console at all is what SWITCH-004 forbids.
+            with blame(self.sender_rule(sent, "SWITCH-001" if server == CONSOLE
+                                        else "SWITCH-004")):
                 self.expect_only(sent, server, key, f"switch {rack}")
             if not allowed:
                 refusal = "SWITCH-003" if server == CONSOLE else "SWITCH-004"
                 with blame(out or refusal):
                     self.cx.failed(inv)
+                # Logged out, the target and auth must stay for restoring them to log
+                # back in (LOGOUT-004); a selection stored without a Console login is
+                # what SWITCH-004 forbids, logged out or not.
                 with blame("LOGOUT-004" if out else refusal):
-                    self.unchanged(before, f"a refused switch to {rack}")
+                    self.unchanged(before, f"a refused switch to {rack}", FILES[:2])
+                with blame(refusal):
+                    self.unchanged(before, f"a refused switch to {rack}", FILES[2:])
                 return
             with blame("SWITCH-001"):
                 self.cx.ok(inv)
@@ -677,7 +694,8 @@ def command_line(argv: tuple[str, ...] | list[str], values: dict[str, str],
 @pytest.mark.spec("LOGIN-001", "LOGIN-002", "LOGIN-003", "LOGIN-004", "LOGIN-005", "LOGIN-010",
                   "LOGIN-011", "SWITCH-001", "SWITCH-003", "SWITCH-004", "SWITCH-005",
                   "PROXY-001", "PROXY-002", "PROXY-004", "PROXY-006", "PROXY-008", "PROXY-009",
-                  "LOGOUT-002", "LOGOUT-003", "LOGOUT-004", "LOGOUT-006", "KEYROLL-001",
+                  "LOGOUT-002", "LOGOUT-003", "LOGOUT-004", "LOGOUT-006", "LOGOUT-009",
+                  "KEYROLL-001",
                   "KEYROLL-003", "KEYROLL-005", "KEYROLL-006", "KEYROLL-007", "SHARING-001",
                   "SHARING-005", "SHARING-008", "SHARING-009")
 def test_the_cli_agrees_with_the_model_over_random_sequences(convox: Convox) -> None:
