@@ -49,7 +49,8 @@ def logout_sends_empty_key() -> None:
 
 
 @zoo.mutant("LOGOUT-001", "also needs a login marker of its own: hand-written files are no login",
-            also=("CONTEXT-004",))  # credentials from the environment are no login to it either
+            # credentials, or a host, from the environment are no login to it either
+            also=("CONTEXT-004", "CONTEXT-007"))
 def logout_needs_own_marker() -> None:
     original_store, original_require = login.store_login, login_state.require_login
     marker = ".logged-in"

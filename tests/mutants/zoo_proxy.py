@@ -23,8 +23,10 @@ def proxy_forgets_rack_header() -> None:
 
 
 @zoo.mutant("PROXY-005", "sends another host's (the Console's) key to the rack it is logged in to",
-            # direct commands (and Console ones with no rack named) with a wrong key
-            also=("PROXY-001", "PROXY-006", "PROXY-009", "LOGOUT-006", "SECURITY-001"))
+            # direct commands (and Console ones with no rack named) with a wrong key, a
+            # host from the environment included; the key is one that belongs elsewhere
+            also=("PROXY-001", "PROXY-006", "PROXY-009", "LOGOUT-006", "SECURITY-001",
+                  "SECURITY-002", "CONTEXT-007"))
 def proxy_sends_console_key_to_rack() -> None:
     original = transport.send_request
 
@@ -100,8 +102,9 @@ def proxy_sends_rack_key_to_console() -> None:
 
 
 @zoo.mutant("PROXY-006", "checks in with the Console it holds a key for before direct commands",
-            # the check-in is a request with another host's key, which these forbid
-            also=("KEYROLL-010", "LOGOUT-003", "LOGOUT-006", "PROXY-009"))
+            # the check-in is a request with another host's key, which these forbid, and
+            # CONTEXT-007 wants nothing at Console when the host variable names a rack
+            also=("KEYROLL-010", "LOGOUT-003", "LOGOUT-006", "PROXY-009", "CONTEXT-007"))
 def proxy_checks_in_with_console() -> None:
     original = responses.api
 

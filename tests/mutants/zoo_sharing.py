@@ -28,7 +28,9 @@ def sharing_racks_lists_one_organization() -> None:
 
 
 @zoo.mutant("SHARING-002", "switch only finds racks of the first organization Console lists",
-            also=("SWITCH-008",))  # a name shared across organizations looks unique
+            # a name shared across organizations looks unique; the owner's own
+            # Console-installed racks in a second organization cannot be selected
+            also=("SWITCH-008", "SWITCH-001"))
 def sharing_switch_sees_one_organization() -> None:
     original = switch.rack_refs
 
@@ -39,8 +41,9 @@ def sharing_switch_sees_one_organization() -> None:
 
 
 @zoo.mutant("SHARING-003", "proxied commands send the first key stored in auth, whatever the host",
-            # a rack key at Console, refused there: as the PROXY-004 mutant
-            also=("PROXY-001", "PROXY-002", "PROXY-003", "PROXY-004"))
+            # a rack key at Console, refused there: as the PROXY-004 mutant; and the
+            # stored key over the one the key variable holds
+            also=("PROXY-001", "PROXY-002", "PROXY-003", "PROXY-004", "CONTEXT-008"))
 def sharing_sends_first_stored_key() -> None:
     original = login_state.current_state
 

@@ -64,8 +64,9 @@ def switch_stores_bare_name() -> None:
 
 
 @zoo.mutant("SWITCH-002", "switch compares rack names only, ignoring the organization",
-            # org/name switches land on, or stumble over, another organization's rack
-            also=("SHARING-002", "SWITCH-001", "SWITCH-005"))
+            # org/name switches land on, or stumble over, another organization's rack,
+            # one Console lists in place of one it does not (SWITCH-003)
+            also=("SHARING-002", "SWITCH-001", "SWITCH-003", "SWITCH-005"))
 def switch_matches_name_ignoring_org() -> None:
     original = switch.match_rack
 
