@@ -5,7 +5,8 @@ through ``/etc/resolv.conf``, and this server answers. Each world has its own
 answering address (a ``Zone`` on its own loopback IP), so queries arriving
 there are that world's and its answers point at that world's servers:
 ``console.convox.com`` at the world's Console, every other name at the
-world's egress guard. Every query is handed to the zone's ``on_query``
+world's egress guard, except names under ``.invalid``, which get NXDOMAIN as
+from any resolver (RFC 6761). Every query is handed to the zone's ``on_query``
 callback, which journals it: a lookup of an analytics host is evidence
 even when the CLI never manages to connect.
 
@@ -41,6 +42,7 @@ import dns.rdatatype
 import dns.rrset
 
 PORT = 53
+RESERVED_NONEXISTENT = "invalid"  # RFC 6761, section 6.4
 TTL = 5
 MAX_UDP = 4096
 
@@ -69,6 +71,10 @@ class Zone:
     on_query: Callable[[Query], None] | None = None
 
     def address_for(self, name: str) -> str | None:
+        # RFC 6761 reserves .invalid for names that never exist, and every resolver
+        # answers NXDOMAIN for them: the one way a check can meet an unknown name.
+        if name == RESERVED_NONEXISTENT or name.endswith("." + RESERVED_NONEXISTENT):
+            return None
         return self.names.get(name, self.default)
 
 

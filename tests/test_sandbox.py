@@ -250,18 +250,25 @@ def test_curl_and_names_reach_the_fakes_and_are_journalled(
 
 
 def test_the_suite_in_the_sandbox_with_two_workers(can_sandbox, untouched, tmp_path: Path) -> None:
-    """No resolve seam: LOGIN-007, SECURITY-003 and SECURITY-008 apply and pass, under -n 2."""
+    """No resolve seam: LOGIN-007, LOGIN-012 (with its unknown name), SECURITY-003 and
+    SECURITY-008 apply and pass, under -n 2."""
     profile = profile_without_seam(tmp_path)
-    rules = ["--rule", "LOGIN-007", "--rule", "SECURITY-003", "--rule", "SECURITY-008"]
+    names = ("LOGIN-007", "LOGIN-012", "SECURITY-003", "SECURITY-008")
+    rules = [arg for rule in names for arg in ("--rule", rule)]
     done, results = run_suite(tmp_path, "--profile", str(profile), *rules, "--", "-n", "2")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "network: sandbox" in done.stdout
     got = outcomes(results)
-    assert {rule: got[rule][0] for rule in ("LOGIN-007", "SECURITY-003", "SECURITY-008")} == {
-        "LOGIN-007": "passed", "SECURITY-003": "passed", "SECURITY-008": "passed"}
+    assert {rule: got[rule][0] for rule in names} == dict.fromkeys(names, "passed")
     evidence = [e for check in results["checks"] for e in check["evidence"]["journal"]]
     assert any(e["server"] == "dns" and e["host_header"] == "console.convox.com"
                and e["invocation"] is not None for e in evidence)
+    # LOGIN-012's name under .invalid was looked up, and got no address.
+    login_012 = next(c for c in results["checks"] if "LOGIN-012" in c["rules"])
+    unknown = [i for i in login_012["evidence"]["invocations"]
+               if any("no-such-console.invalid" in arg for arg in i["argv"])]
+    assert unknown and unknown[0]["exit_code"] == 1, login_012["evidence"]["invocations"]
+    assert "no-such-console.invalid" in unknown[0]["stderr"]
 
 
 def test_the_sandbox_alone_catches_a_cli_phoning_home(can_sandbox, tmp_path: Path) -> None:

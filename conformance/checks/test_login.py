@@ -271,7 +271,8 @@ def _names(invocation: Invocation, host: str) -> bool:
 @pytest.mark.spec("LOGIN-012")
 def test_an_unreachable_host_is_not_reported_as_a_refused_key(convox: Convox) -> None:
     """alice logs in to Console with a wrong key, then with her key to a closed port,
-    to Console while it fails the TLS handshake, and while it holds its answer back."""
+    to Console while it fails the TLS handshake, while it holds its answer back, and
+    (in the network sandbox) to a name that does not exist."""
     # Only a CLI that can log in at all tells one failure from another (LOGIN-004 first).
     logs_in_at_all(convox)
     refused = convox.login(convox.console, secrets.token_hex(20))
@@ -285,6 +286,10 @@ def test_an_unreachable_host_is_not_reported_as_a_refused_key(convox: Convox) ->
                  Fault(server="console", kind="tls_failure", hop="cli")),
                 ("an answer Console holds back", convox.console,
                  Fault(server="console", kind="delay", delay=30.0, hop="cli"))]
+    if convox.profile.sandboxed:
+        # Only the sandbox's DNS is ours: outside it the lookup would leave the machine.
+        attempts.append(("a name no resolver knows",
+                         f"no-such-console.invalid:{_closed_port()}", None))
     wrong = []
     for what, host, fault in attempts:
         handle = convox.world.inject(fault) if fault is not None else None

@@ -51,6 +51,19 @@ def test_console_and_every_other_name(server) -> None:
     ]
 
 
+@pytest.mark.parametrize("name", ["invalid", "no-such-console.invalid", "A.B.INVALID."])
+@pytest.mark.parametrize("qtype", ["A", "AAAA"])
+def test_reserved_invalid_names_do_not_exist(server, name: str, qtype: str) -> None:
+    # RFC 6761: the one kind of name a check can count on no resolver knowing.
+    _, address, seen = server
+    reply = ask(address, name, qtype)
+    assert reply.rcode() == dns.rcode.NXDOMAIN
+    assert reply.answer == []
+    assert seen[-1].answer is None and seen[-1].name == name.lower().rstrip(".")
+    # a name merely containing the word is an ordinary unknown name: the guard's
+    assert addresses(ask(address, "invalid.example", "A")) == ["127.8.0.2"]
+
+
 @pytest.mark.parametrize("qtype", ["AAAA", "HTTPS", "MX", "TXT"])
 def test_other_types_get_an_empty_answer_and_are_logged(server, qtype: str) -> None:
     _, address, seen = server
