@@ -103,8 +103,11 @@ def proxy_sends_rack_key_to_console() -> None:
 
 @zoo.mutant("PROXY-006", "checks in with the Console it holds a key for before direct commands",
             # the check-in is a request with another host's key, which these forbid, and
-            # CONTEXT-007 wants nothing at Console when the host variable names a rack
-            also=("KEYROLL-010", "LOGOUT-003", "LOGOUT-006", "PROXY-009", "CONTEXT-007"))
+            # CONTEXT-007 wants nothing at Console when the host variable names a rack; it
+            # also precedes a Console command with no rack named, which goes to Console
+            # alone (PROXY-001)
+            also=("KEYROLL-010", "LOGOUT-003", "LOGOUT-006", "PROXY-009", "CONTEXT-007",
+                  "PROXY-001"))
 def proxy_checks_in_with_console() -> None:
     original = responses.api
 

@@ -1,7 +1,7 @@
 """Mutants that break the RELIABILITY rules."""
 
 
-from fakes.reference_cli import errors, files, login_state, output, transport
+from fakes.reference_cli import errors, files, login_state, output, responses, transport
 from fakes.reference_cli.commands import login, switch
 from tests.mutants import Zoo
 
@@ -163,3 +163,17 @@ def racks_empty_when_refused() -> None:
     switch.fetch_racks = fetch
     real_out = output.out
     output.out = lambda text: real_out("RACK  STATUS" if text == "no racks" else text)
+
+
+@zoo.mutant("RELIABILITY-011", "a command Console refuses with a 403 exits 1 without a word")
+def refusal_403_exits_silently() -> None:
+    # Only the 403: a refused collaborator is told nothing of why the command failed,
+    # while every other error still reads as one.
+    original = responses.check_response
+
+    def check(resp: transport.Response, host: str) -> None:
+        if resp.status == 403:
+            raise SystemExit(1)
+        original(resp, host)
+
+    responses.check_response = check
