@@ -219,7 +219,7 @@ class Convox:
         """Given: log in to Console with the user's key (set-up; blocks on failure).
 
         With ``records`` (the default) the given also requires what the login
-        records (see :meth:`_recorded`); a check whose own rule is about those
+        records (see :meth:`recorded`); a check whose own rule is about those
         records, or that needs only a working login, passes ``records=False``.
         """
         return self.logged_in(self.console, self.user_key(email), f"log in to Console as {email}",
@@ -240,7 +240,7 @@ class Convox:
         with self.given(step):
             login = self.ok(self.login(host, key, **kwargs))
         if records:
-            self._recorded(host, key, earlier)
+            self.recorded(host, key, earlier)
         return login
 
     def _earlier_keys(self) -> dict[str, str] | None:
@@ -251,9 +251,12 @@ class Convox:
         except StateError:
             return None
 
-    def _recorded(self, host: str, key: str, earlier: dict[str, str] | None) -> None:
+    def recorded(self, host: str, key: str, earlier: dict[str, str] | None = None) -> None:
         """Given: a login that exited 0 also recorded what the FAQ says it records, and
-        kept the other hosts' keys.
+        kept the other hosts' keys (those in ``earlier``, auth as it was before).
+
+        For a check that ran the login itself, because how it logs in is the check's
+        subject (a session challenge), and needs what it recorded for what follows.
 
         A CLI whose login writes the wrong target, no key or loses another host's
         key would otherwise fail every later step under the names of rules it does
