@@ -45,11 +45,14 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def kills(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """Every mutant run once (two at a time), keyed by mutant name."""
     mutants = killable()
+    # Made before the workers start: two threads making pytest's base directory at
+    # once each make one, and the loser's mktemp fails.
+    places = {name: tmp_path_factory.mktemp(name) for name in mutants}
 
     def attack(mutant: Mutant) -> tuple[str, dict[str, Any]]:
         # The first failing check of the target rule proves the kill.
         started = time.monotonic()
-        data = run_suite(tmp_path_factory.mktemp(mutant.name), "--cli", mutant.command(),
+        data = run_suite(places[mutant.name], "--cli", mutant.command(),
                          "--profile", mutant.profile, "--rule", mutant.rule,
                          pytest_args=("--stop-at-rule", mutant.rule))
         failing = [c for c in data["checks"] if c["outcome"] in ("failed", "error")]

@@ -86,18 +86,23 @@ def variants() -> list[Mutant]:
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """Every chosen variant against the whole suite, two at a time."""
 
+    chosen = variants()
+    # Made here, not in the workers: pytest creates its base directory on first use, and
+    # two threads asking at once each make one, failing the loser's mktemp.
+    places = {variant.name: tmp_path_factory.mktemp(variant.name) for variant in chosen}
+
     def attack(variant: Mutant) -> tuple[str, dict[str, Any]]:
         started = time.monotonic()
         gate = ["--expectations", str(EXPECTATIONS[variant.name])] if (
             variant.name in EXPECTATIONS) else []
-        data = run_suite(tmp_path_factory.mktemp(variant.name), "--cli", variant.command(),
+        data = run_suite(places[variant.name], "--cli", variant.command(),
                          "--profile", variant.profile, *gate)
         row = verdicts(data)
         row["seconds"] = round(time.monotonic() - started, 1)
         return variant.name, row
 
     with ThreadPoolExecutor(WORKERS) as pool:
-        rows = dict(pool.map(attack, variants()))
+        rows = dict(pool.map(attack, chosen))
     write_matrix(rows)
     return rows
 
