@@ -407,8 +407,9 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
                 with blame(nxt.rule):
                     self.cx.failed(inv)
                 return
-            if nxt.outcome == "free" and not cli:
-                # No rack selected: a CLI may refuse by itself, before asking Console.
+            if nxt.server == CONSOLE and nxt.rack is None and not cli:
+                # No rack selected: a CLI may refuse by itself, before asking Console,
+                # whether Console would have refused the key or had no rack to proxy to.
                 with blame(nxt.rule):
                     self.cx.failed(inv)
                 return
