@@ -360,7 +360,7 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             before = self.raw()
             mark = world.journal.mark()
             inv = self.run("switch", rack=rack)
-            # Logged out, a switch is bound by what logging out means (LOGOUT-002/003).
+            # Logged out, the files a switch leaves are bound by what logging out means.
             out = None if self.logged_in() else self.routing_rule()
             sent = self.cli_requests(mark)
             # At a rack login, asking any Console at all is what SWITCH-004 forbids.
@@ -368,8 +368,10 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
                                         else "SWITCH-004")):
                 self.expect_only(sent, server, key, f"switch {rack}")
             if not allowed:
+                # A switch that works with no Console login, logged out included, is
+                # what SWITCH-004 forbids; the logout rules speak of requests and files.
                 refusal = "SWITCH-003" if server == CONSOLE else "SWITCH-004"
-                with blame(out or refusal):
+                with blame(refusal):
                     self.cx.failed(inv)
                 # Logged out, the target and auth must stay for restoring them to log
                 # back in (LOGOUT-004); a selection stored without a Console login is
