@@ -121,9 +121,10 @@ def sharing_serves_stale_answer_on_refusal() -> None:
 
 
 @zoo.mutant("SHARING-009", "keeps Console's rack list from the first listing and reuses it",
-            # a cache file, and listings and switches that no longer ask Console
+            # a cache file, and listings and switches that no longer ask Console, even
+            # with no Console login at all (SWITCH-004)
             also=("KEYROLL-004", "LOGOUT-009", "PROXY-009", "RELIABILITY-009", "RELIABILITY-011",
-                  "SHARING-001", "SWITCH-001", "SWITCH-002", "SWITCH-005"))
+                  "SHARING-001", "SWITCH-001", "SWITCH-002", "SWITCH-004", "SWITCH-005"))
 def sharing_caches_rack_list() -> None:
     import json
 

@@ -79,7 +79,7 @@ def switch_matches_name_ignoring_org() -> None:
 @zoo.mutant("SWITCH-002", "switch checks names against the rack list it saw first (a stale cache)",
             # as the SHARING-009 rack-list cache
             also=("KEYROLL-004", "LOGOUT-009", "PROXY-009", "RELIABILITY-009", "RELIABILITY-011",
-                  "SHARING-001", "SHARING-009", "SWITCH-001", "SWITCH-005"))
+                  "SHARING-001", "SHARING-009", "SWITCH-001", "SWITCH-004", "SWITCH-005"))
 def switch_uses_stale_rack_list() -> None:
     import json
 
