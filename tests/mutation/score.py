@@ -7,6 +7,11 @@ disk). Because that file is rewritten on disk, everything happens in a
 throwaway copy of the tree: an interrupted run can never leave a mutated
 reference CLI in the checkout.
 
+By default each mutant runs only the checks that execute its mutated lines
+(``covering.py``: a map made by one traced run of the suite first), and the
+mutants are shared among ``--workers`` copies of the tree run side by side;
+``--all-checks`` runs the whole suite per mutant instead.
+
 Mutations inside type annotations are equivalent by construction (the
 modules use ``from __future__ import annotations``, so annotations are never
 evaluated) and are skipped with that reason. The rest are sampled with a fixed
@@ -27,9 +32,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
+
+import covering  # beside this script, which tox runs as a file
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET = "fakes/reference_cli"  # a package: cosmic-ray mutates every module in it
@@ -176,6 +184,7 @@ def summarise(db: Path, work: Path) -> dict[str, Any]:
                     "operator": mutation.operator_name,
                     "line": mutation.start_pos[0],
                     "diff": result.diff or "",
+                    "unexecuted": "survives without a run" in (result.output or ""),
                 })
             else:
                 incompetent += 1
@@ -190,6 +199,42 @@ def summarise(db: Path, work: Path) -> dict[str, Any]:
     }
 
 
+def share_out(work: Path, db: Path, workers: int) -> list[Path]:
+    """Copies of the tree, each with its own database holding a share of the pending
+    mutants: cosmic-ray mutates files in place, so parallel runs need trees of their own."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    with use_db(str(db), WorkDB.Mode.open) as work_db:
+        pending = [item.job_id for item in work_db.pending_work_items]
+    trees = [work] + [work.with_name(f"{work.name}-{n}") for n in range(1, workers)]
+    for tree in trees[1:]:
+        shutil.copytree(work, tree, symlinks=True)
+    for n, tree in enumerate(trees):
+        others = [job for i, job in enumerate(pending) if i % workers != n]
+        with use_db(str(tree / db.name), WorkDB.Mode.open) as work_db:
+            for job in others:
+                work_db.set_result(job, WorkResult(output="another worker's share",
+                                                   worker_outcome=WorkerOutcome.SKIPPED))
+    return trees
+
+
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One summary from the workers' summaries."""
+    killed = sum(p["killed"] for p in parts)
+    survivors = sorted((s for p in parts for s in p["survivors"]),
+                       key=lambda s: (s["module"], s["line"]))
+    tested = killed + len(survivors)
+    return {
+        "killed": killed,
+        "survived": len(survivors),
+        "incompetent": sum(p["incompetent"] for p in parts),
+        "out_of_scope_run": sum(p["out_of_scope_run"] for p in parts),
+        "score": round(killed / tested, 4) if tested else None,
+        "survivors": survivors,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=120,
@@ -197,34 +242,59 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--output", default=str(REPO / "reports" / "mutation"))
+    parser.add_argument("--all-checks", action="store_true",
+                        help="run the whole suite per mutant, not only the checks that "
+                             "execute the mutated lines")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="copies of the tree mutated and tested side by side")
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
 
     with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
-        work = Path(tmp)
+        work = Path(tmp) / "tree"
         for part in ("conformance", "fakes", "specs"):
             shutil.copytree(REPO / part, work / part,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         config = work / "cosmic-ray.toml"
-        test_command = (f"{sys.executable} -m pytest --pyargs conformance.checks -x -q "
-                        "-p no:cacheprovider --no-reports")
+        if args.all_checks:
+            test_command = (f"{sys.executable} -m pytest --pyargs conformance.checks -x -q "
+                            "-p no:cacheprovider --no-reports")
+        else:
+            covering.prepare(work)
+            started = time.monotonic()
+            coverage_map = covering.build_map(work)
+            print(f"coverage map: {len(coverage_map['order'])} checks, made in "
+                  f"{time.monotonic() - started:.0f} s", flush=True)
+            test_command = f"{sys.executable} {work / 'covering.py'}"
         config.write_text(CONFIG.format(target=TARGET, timeout=args.timeout,
                                         test_command=test_command))
         db = work / "session.sqlite"
         env = {**os.environ, "PYTHONPATH": str(work)}
-
-        def cosmic(*cmd: str) -> None:
-            subprocess.run([sys.executable, "-m", "cosmic_ray.cli", *cmd], cwd=work, env=env,
-                           check=True)
-
-        cosmic("init", str(config), str(db))
+        subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "init", str(config), str(db)],
+                       cwd=work, env=env, check=True)
         total = sqlite_rows(db, "select count(*) from work_items")[0][0]
         equivalent, excluded, chosen = choose(work, db, args.sample, args.seed)
         print(f"{total} mutants; {equivalent} in annotations (equivalent); {excluded} in "
-              f"out-of-scope functions; running {chosen}", flush=True)
-        cosmic("exec", str(config), str(db))
-        summary = summarise(db, work)
+              f"out-of-scope functions; running {chosen} on {args.workers} worker(s)",
+              flush=True)
+        started = time.monotonic()
+        trees = share_out(work, db, args.workers)
+        running = [subprocess.Popen(
+            [sys.executable, "-m", "cosmic_ray.cli", "exec", str(tree / config.name),
+             str(tree / db.name)],
+            cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)},
+        ) for tree in trees]
+        failed = [tree for tree, proc in zip(trees, running, strict=True) if proc.wait()]
+        if failed:
+            print(f"cosmic-ray exec failed in {', '.join(map(str, failed))}", file=sys.stderr)
+            return 1
+        summary = merge([summarise(tree / db.name, tree) for tree in trees])
     summary.update(total=total, equivalent_annotations=equivalent, out_of_scope=excluded,
-                   sampled=chosen, seed=args.seed, target=TARGET)
+                   sampled=chosen, seed=args.seed, target=TARGET,
+                   mode="whole suite per mutant" if args.all_checks
+                   else "checks that execute the mutated lines",
+                   workers=args.workers, seconds=round(time.monotonic() - started))
 
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
@@ -234,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"{summary['total']} mutants of the modules of `{TARGET}`; {equivalent} inside type "
         f"annotations (equivalent, skipped); {excluded} in functions no rule governs "
-        f"(tests/mutation/scope.toml); {chosen} sampled with seed {args.seed}.",
+        f"(tests/mutation/scope.toml); {chosen} sampled with seed {args.seed}. Each ran "
+        f"{summary['mode']}, on {args.workers} worker(s), in {summary['seconds']} s.",
         "",
         f"**Killed {summary['killed']} / {summary['killed'] + summary['survived']} "
         f"= {summary['score']}** ({summary['incompetent']} incompetent: did not run)",
@@ -242,9 +313,13 @@ def main(argv: list[str] | None = None) -> int:
         "## Survivors",
         "",
     ]
+    unexecuted = sum(1 for s in summary["survivors"] if s["unexecuted"])
+    lines[-2:-2] = [f"{unexecuted} of the survivors are in code no check executes; the "
+                    "others ran their checks and passed.", ""]
     for survivor in summary["survivors"]:
+        why = "no check executes it" if survivor["unexecuted"] else "its checks pass"
         lines += [f"### {survivor['module']}:{survivor['line']} {survivor['function']}: "
-                  f"{survivor['operator']}",
+                  f"{survivor['operator']} ({why})",
                   "",
                   "```diff", survivor["diff"].strip(), "```", ""]
     (out / "score.md").write_text("\n".join(lines))
