@@ -403,7 +403,13 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             # Logged out, the files must stay as the user left them so that restoring
             # what was removed logs back in (LOGOUT-004).
             kept = {"LOGOUT-002": "LOGOUT-004", "LOGOUT-003": "LOGOUT-004"}.get(routing, routing)
-            with blame("KEYROLL-003" if nxt.outcome == "refused" else kept):
+            # A command refused for an old key corrupts no file (KEYROLL-003), nor does one
+            # failing inside a rack-key roll's update window (KEYROLL-006 says so itself).
+            if nxt.outcome == "refused" or nxt.rule == "KEYROLL-007":
+                kept = "KEYROLL-003"
+            elif nxt.rule == "KEYROLL-006":
+                kept = "KEYROLL-006"
+            with blame(kept):
                 self.unchanged(before, "apps (a rack command)")
             if nxt.server is None:
                 with blame(nxt.rule):
