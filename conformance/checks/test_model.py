@@ -421,7 +421,14 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
                 with blame(nxt.rule):
                     self.cx.failed(inv)
                 return
-            with blame(routing):
+            if nxt.server == CONSOLE and nxt.rack in self.updating and not cli:
+                # The rack's roll is under way, so the command fails whatever happens; a
+                # CLI that saw the rack updating in a listing may hold off by itself.
+                with blame(nxt.rule):
+                    self.cx.failed(inv)
+                return
+            # Once a rolled rack is updated, a CLI still holding off breaks KEYROLL-005.
+            with blame("KEYROLL-005" if nxt.rule == "KEYROLL-005" else routing):
                 assert cli, f"apps should send a request to {nxt.server}; it sent none"
             if nxt.server != CONSOLE:
                 with blame(routing):
