@@ -30,6 +30,7 @@ import ast
 import difflib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,8 +52,6 @@ def prepare(tree: Path) -> None:
         (tree / name).write_bytes((here / name).read_bytes())
     pristine = tree / PRISTINE / PACKAGE
     pristine.parent.mkdir(parents=True, exist_ok=True)
-    import shutil
-
     shutil.copytree(tree / PACKAGE, pristine,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
