@@ -73,6 +73,17 @@ def test_covering_checks_come_in_suite_order_without_the_session() -> None:
     assert covering.covering_checks(coverage_map, {"fakes/reference_cli/x.py": {1}}) == []
 
 
+def test_covering_checks_run_quickest_first_when_the_map_has_times() -> None:
+    coverage_map = {
+        "checks": ["a.py::t", "b.py::t", "c.py::t"],
+        "order": ["a.py::t", "b.py::t", "c.py::t"],
+        "seconds": {"a.py::t": 9.5, "b.py::t": 0.2, "c.py::t": 0.2},
+        "lines": {"fakes/reference_cli/login.py": {"3": [0, 1, 2]}},
+    }
+    chosen = covering.covering_checks(coverage_map, {"fakes/reference_cli/login.py": {3}})
+    assert chosen == ["b.py::t", "c.py::t", "a.py::t"]
+
+
 def test_a_mutant_no_check_executes_survives_without_a_run(tmp_path: Path) -> None:
     tree = tree_with(tmp_path, SOURCE.replace("return host", "return None"))
     (tree / "covering.py").write_bytes((REPO / "tests" / "mutation" / "covering.py").read_bytes())

@@ -14,9 +14,9 @@ Used in two ways, both inside the mutation run's throwaway tree:
 - ``build_map(tree)`` once, on the unmutated tree, writing ``coverage-map.json``;
 - ``python covering.py`` as cosmic-ray's test command: it finds the mutated
   lines by comparing the tree with its pristine copy (``.pristine/``), maps each
-  to its statement, and runs the checks that executed any of them (``-x``, in
-  the suite's order). No such check: the mutant survives without a run, and the
-  output says that no check executes it.
+  to its statement, and runs the checks that executed any of them (``-x``,
+  quickest first, as timed in the map's run). No such check: the mutant
+  survives without a run, and the output says that no check executes it.
 
 The map is only as complete as that one run: property and stateful checks
 draw their examples from a fixed seed, so a mutant in code only some draws
@@ -60,8 +60,8 @@ def build_map(tree: Path, timeout: float = 1800.0) -> dict[str, Any]:
     """Run the whole suite once with the traced CLI; which check executed which line.
 
     Returns (and writes to ``coverage-map.json``) ``{"checks": [check, ...],
-    "order": [every check, in the suite's order], "lines": {file: {line: [index
-    into checks, ...]}}}``.
+    "order": [every check, in the suite's order], "seconds": {check: its time in
+    that run}, "lines": {file: {line: [index into checks, ...]}}}``.
     """
     import coverage
 
@@ -96,8 +96,11 @@ def build_map(tree: Path, timeout: float = 1800.0) -> dict[str, Any]:
                     index[context] = len(checks)
                     checks.append(context)
                 entry.setdefault(str(line), []).append(index[context])
-    order = (tree / ".check-order").read_text(encoding="utf-8").splitlines()
-    result = {"checks": checks, "order": order, "lines": lines}
+    timed = [line.split("\t") for line in
+             (tree / ".check-order").read_text(encoding="utf-8").splitlines()]
+    order = [name for name, _seconds in timed]
+    seconds = {name: float(spent) for name, spent in timed}
+    result = {"checks": checks, "order": order, "seconds": seconds, "lines": lines}
     (tree / MAP).write_text(json.dumps(result), encoding="utf-8")
     return result
 
@@ -146,7 +149,12 @@ def changed_lines(tree: Path) -> dict[str, set[int]]:
 
 
 def covering_checks(coverage_map: dict[str, Any], changed: dict[str, set[int]]) -> list[str]:
-    """The checks that executed any changed line, in the suite's order."""
+    """The checks that executed any changed line, quickest first.
+
+    ``-x`` stops at the first failing check, so a mutant killed by a quick check
+    costs seconds, not the slow checks queued before it; equal times keep the
+    suite's order.
+    """
     chosen: set[int] = set()
     for relative, lines in changed.items():
         by_line = coverage_map["lines"].get(relative, {})
@@ -155,7 +163,9 @@ def covering_checks(coverage_map: dict[str, Any], changed: dict[str, set[int]]) 
     names = {coverage_map["checks"][n] for n in chosen}
     names.discard("<session>")
     ordered = [c for c in coverage_map["order"] if c in names]
-    return ordered + sorted(names - set(ordered))
+    ordered += sorted(names - set(ordered))
+    seconds = coverage_map.get("seconds", {})
+    return sorted(ordered, key=lambda check: seconds.get(check, 0.0))
 
 
 def main() -> int:
