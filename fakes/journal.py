@@ -59,6 +59,18 @@ ALIASES: dict[str, str] = {"key": "key_identity", "session": "session_identity"}
 Filter = Any  # a value compared with ==, or a predicate taking the field's value
 
 
+def host_name(host: str) -> str:
+    """The name part of a host or ``Host`` header, as checks compare them: no port, any case.
+
+    Why: a CLI may send ``Host: localhost`` for ``localhost:443`` or change the
+    case of a name, and both still address the same host; another *name* of the
+    same server does not (it has keys and sessions of its own).
+    """
+    if host.startswith("["):
+        return host.split("]", 1)[0].lower() + "]"
+    return host.rsplit(":", 1)[0].lower() if host.count(":") == 1 else host.lower()
+
+
 def _normalise(filters: dict[str, Filter]) -> dict[str, Filter]:
     # A typo in a filter must fail loudly: expect_none(pth=...) would otherwise always pass.
     result: dict[str, Filter] = {}

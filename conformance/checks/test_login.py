@@ -16,6 +16,7 @@ import pytest
 from conformance.harness import Convox, blocked
 from conformance.runner import CliTimeout, Invocation
 from fakes.faults import Fault
+from fakes.journal import host_name
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -376,10 +377,10 @@ def test_login_meets_the_session_challenge_for_that_host_only(convox: Convox) ->
                                path="/session", key=convox.identity(key), status=200)
     # Under the name it logged in to: another name of the same server (console.convox.com
     # here) is another host, with sessions of its own.
-    name = convox.console.rsplit(":", 1)[0].lower()
+    name = host_name(convox.console)
     retried = convox.journal.expect_some(
         since=mark, server="console", hop="cli", session=lambda value: value != "empty",
-        host_header=lambda value: not value or value.rsplit(":", 1)[0].lower() == name)
+        host_header=lambda value: not value or host_name(value) == name)
     # With the session on it, whether Console accepts the login's way of checking the
     # key is LOGIN-004's question, not this rule's.
     with convox.given("Console accepts the login's request that carries the session",

@@ -25,6 +25,7 @@ from conformance.blame import blame
 from conformance.harness import Convox
 from conformance.runner import Invocation
 from conformance.state import StateError
+from fakes.journal import host_name
 
 ALICE = "alice@example.com"
 CONSOLE = "console"
@@ -77,13 +78,6 @@ def other_loopback_form(convox: Convox, server: str) -> str:
     host = host_of(convox, server)
     port = host.rsplit(":", 1)[1]
     return f"localhost:{port}" if host.startswith("127.0.0.1:") else f"127.0.0.1:{port}"
-
-
-def host_name(host: str) -> str:
-    """The name part of a host or Host header, as compared: no port, any case."""
-    if host.startswith("["):
-        return host.split("]", 1)[0].lower() + "]"
-    return host.rsplit(":", 1)[0].lower() if host.count(":") == 1 else host.lower()
 
 
 def assert_sent_exactly(convox: Convox, mark: int, server: str, key: str, what: str,

@@ -9,7 +9,7 @@ import pytest
 from freezegun import freeze_time
 
 from fakes.clock import Clock
-from fakes.journal import Journal, JournalEntry
+from fakes.journal import Journal, JournalEntry, host_name
 
 
 def console_auth(journal: Journal, **overrides: Any) -> JournalEntry:
@@ -212,3 +212,15 @@ def test_record_is_thread_safe() -> None:
     for t in threads:
         t.join()
     assert [e.seq for e in j.entries()] == list(range(1, 1601))
+
+
+@pytest.mark.parametrize(("host", "name"), [
+    ("127.0.0.1:8443", "127.0.0.1"),
+    ("Console.Example:443", "console.example"),
+    ("localhost", "localhost"),
+    ("[::1]:8443", "[::1]"),
+    ("[::1]", "[::1]"),
+    ("::1", "::1"),  # a bare v6 literal has no port to drop
+])
+def test_host_name_drops_the_port_and_the_case(host: str, name: str) -> None:
+    assert host_name(host) == name
