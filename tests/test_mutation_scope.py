@@ -52,3 +52,23 @@ def test_function_at_finds_the_innermost_function() -> None:
     assert score.function_at(3, spans) == "inner"
     assert score.function_at(4, spans) == "outer"
     assert score.function_at(9, spans) == "<module>"
+
+
+def test_a_marked_line_gives_its_reason() -> None:
+    assert score.line_reason("X = 4096  # mutation: equivalent (reads a line whole)") == (
+        "equivalent (reads a line whole)")
+    assert score.line_reason("X = 4096  # a plain comment") is None
+    assert score.line_reason("X = 1  # mutation:   ") is None  # a marker must say why
+
+
+def test_every_marked_line_in_the_reference_cli_says_why() -> None:
+    marked = [
+        (path.name, number, line)
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if score.MARKER in line
+    ]
+    assert marked, "the reference CLI has no marked line: drop the marker support"
+    for name, number, line in marked:
+        reason = score.line_reason(line)
+        assert reason is not None and len(reason) > 20, f"{name}:{number} gives no reason"

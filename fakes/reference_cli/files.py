@@ -100,9 +100,7 @@ def ensure_config_dir() -> str:
     path = config_dir()
     try:
         os.makedirs(path, mode=CONFIG_DIR_MODE, exist_ok=True)
-        mode = os.stat(path).st_mode & 0o777
-        if mode != CONFIG_DIR_MODE:
-            os.chmod(path, CONFIG_DIR_MODE)
+        os.chmod(path, CONFIG_DIR_MODE)  # makedirs leaves an existing dir's mode alone
     except OSError as exc:
         raise errors.CliError(
             f"cannot create config directory {path}: {exc.strerror or exc}"
@@ -179,7 +177,8 @@ def auth_json(auth: dict[str, str]) -> bytes:
     """Serialise ``auth`` as the classic CLI does: two-space indented JSON, UTF-8."""
     import json
 
-    return json.dumps(auth, indent=2, ensure_ascii=False).encode("utf-8")
+    text = json.dumps(auth, indent=2, ensure_ascii=False)  # mutation: equivalent (indent width)
+    return text.encode("utf-8")
 
 
 def write_auth(auth: dict[str, str]) -> None:

@@ -11,7 +11,7 @@ import os
 
 from fakes.reference_cli import errors, files
 
-LOCK_WAIT_SECONDS = 30.0
+LOCK_WAIT_SECONDS = 30.0  # mutation: no rule says how long a CLI waits for another's lock
 LOCK_NAME = ".lock"
 
 
@@ -48,7 +48,7 @@ class FileLock:
                     raise errors.CliError(
                         f"timed out waiting for lock {self.path} held by another convox process"
                     ) from None
-                time.sleep(0.005)
+                time.sleep(0.005)  # mutation: equivalent (poll interval)
             except OSError as exc:
                 os.close(fd)
                 raise errors.CliError(f"cannot lock {self.path}: {exc.strerror or exc}") from None

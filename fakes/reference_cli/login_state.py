@@ -62,28 +62,18 @@ def project_rack() -> str | None:
 
 
 def take_rack_flag(args: list[str]) -> list[str]:
-    """Remove ``--rack ORG/NAME`` (or ``--rack=ORG/NAME``) from a command's arguments
-    and remember it as this command's rack; the other arguments are returned."""
+    """Remove ``--rack ORG/NAME`` from a command's arguments and remember it as this
+    command's rack; the other arguments are returned (a second ``--rack`` stays among
+    them, so the command's usage check refuses it)."""
     global _rack_flag
-    rest: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--rack":
-            if i + 1 >= len(args) or not args[i + 1].strip():
-                raise errors.CliError("--rack needs a rack: --rack ORG/NAME")
-            _rack_flag = args[i + 1].strip()
-            i += 2
-            continue
-        if arg.startswith("--rack="):
-            value = arg.split("=", 1)[1].strip()
-            if not value:
-                raise errors.CliError("--rack needs a rack: --rack=ORG/NAME")
-            _rack_flag = value
-        else:
-            rest.append(arg)
-        i += 1
-    return rest
+    if "--rack" not in args:
+        return args
+    at = args.index("--rack")
+    value = args[at + 1].strip() if at + 1 < len(args) else ""
+    if not value:
+        raise errors.CliError("--rack needs a rack: --rack ORG/NAME")
+    _rack_flag = value
+    return args[:at] + args[at + 2 :]
 
 
 def flag_rack() -> str | None:

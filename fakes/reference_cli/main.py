@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 from fakes.reference_cli import errors
 
@@ -70,40 +71,42 @@ def cmd_version(args: list[str]) -> int:
     return 0
 
 
+#: command words -> (module of ``commands``, function); ``rack params`` and
+#: ``rack params set`` are routed by :func:`command_of`.
+COMMANDS = {
+    "login": ("login", "cmd_login"),
+    "switch": ("switch", "cmd_switch"),
+    "racks": ("switch", "cmd_racks"),
+    "apps": ("rack", "cmd_apps"),
+    "rack": ("rack", "cmd_rack"),
+    "rack params": ("rack", "cmd_rack_params"),
+    "rack params set": ("rack", "cmd_rack_params_set"),
+    "logout": ("logout", "cmd_logout"),
+}
+
+
+def command_of(args: list[str]) -> tuple[str, list[str]]:
+    """(command words, its arguments): the longest ``COMMANDS`` entry argv starts with."""
+    for words in sorted(COMMANDS, key=len, reverse=True):
+        split = words.split()
+        if args[: len(split)] == split:
+            return words, args[len(split) :]
+    raise errors.CliError(f"unknown command: {args[0]} (see `convox --help`)")
+
+
 def dispatch(args: list[str]) -> int:
     """Route argv to a ``cmd_*`` function, imported and looked up when its command runs."""
-    if not args or args[0] in ("--help", "-h", "help"):
+    import importlib
+
+    if not args or args[0] == "--help":
         return cmd_help(args[1:])
-    command, rest = args[0], args[1:]
-    if command in ("--version", "-v", "version"):
-        return cmd_version(rest)
-    if rest and rest[0] in ("--help", "-h") and command != "login":
-        return cmd_help(rest)
-    if command == "login":
-        if rest[:1] in (["--help"], ["-h"]):
-            return cmd_help(rest)
-        from fakes.reference_cli.commands import login
-
-        return login.cmd_login(rest)
-    if command in ("switch", "racks"):
-        from fakes.reference_cli.commands import switch
-
-        return switch.cmd_switch(rest) if command == "switch" else switch.cmd_racks(rest)
-    if command in ("apps", "rack"):
-        from fakes.reference_cli.commands import rack
-
-        if command == "apps":
-            return rack.cmd_apps(rest)
-        if rest[:2] == ["params", "set"]:
-            return rack.cmd_rack_params_set(rest[2:])
-        if rest[:1] == ["params"]:
-            return rack.cmd_rack_params(rest[1:])
-        return rack.cmd_rack(rest)
-    if command == "logout":
-        from fakes.reference_cli.commands import logout
-
-        return logout.cmd_logout(rest)
-    raise errors.CliError(f"unknown command: {command} (see `convox --help`)")
+    if args[0] == "--version":
+        return cmd_version(args[1:])
+    words, rest = command_of(args)
+    module_name, function = COMMANDS[words]
+    module = importlib.import_module(f"fakes.reference_cli.commands.{module_name}")
+    command: Callable[[list[str]], int] = getattr(module, function)
+    return command(rest)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ import os
 
 from fakes.reference_cli import errors, hosts
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # mutation: equivalent (True only imports two modules sooner)
 if TYPE_CHECKING:  # only for annotations: importing these at run time costs start-up
     import http.client
     import ssl
@@ -24,8 +24,8 @@ VERSION = "1.0.0"
 """Sent as the ``Version`` header and printed by ``--version``."""
 
 
-DEFAULT_TIMEOUT = 10.0
-MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+DEFAULT_TIMEOUT = 10.0  # mutation: no rule fixes the default (checks set one)
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # mutation: no rule bounds the size of a server's answer
 TIMEOUT_ENV = "CONVOX_TIMEOUT"
 CA_ENV = "SSL_CERT_FILE"
 
@@ -162,7 +162,7 @@ def read_body(resp: http.client.HTTPResponse, deadline: float, host: str) -> byt
     while True:
         if time.monotonic() > deadline:
             raise TimeoutError()
-        chunk = resp.read(65536)
+        chunk = resp.read(65536)  # mutation: equivalent (chunk size only)
         if not chunk:
             break
         size += len(chunk)

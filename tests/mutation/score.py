@@ -14,7 +14,10 @@ mutants are shared among ``--workers`` copies of the tree run side by side;
 
 Mutations inside type annotations are equivalent by construction (the
 modules use ``from __future__ import annotations``, so annotations are never
-evaluated) and are skipped with that reason. The rest are sampled with a fixed
+evaluated) and are skipped with that reason. So are mutants on a line that
+says why they cannot be told apart or no rule is about them, with a trailing
+``# mutation: <reason>`` (counted and listed in the report, so every such
+claim stays in view). The rest are sampled with a fixed
 seed (``--sample N``, ``--sample 0`` for all) because every surviving mutant
 costs a full suite run. Writes ``reports/mutation/score.json`` and
 ``score.md`` listing every survivor with its diff, for a human to kill with a
@@ -77,6 +80,15 @@ def in_annotation(position: tuple[int, int], spans: list[tuple[tuple[int, int], 
     return any(start <= position < end for start, end in spans)
 
 
+MARKER = "# mutation:"
+
+
+def line_reason(line: str) -> str | None:
+    """The reason a line gives for leaving its mutants out (``# mutation: why``), or None."""
+    _code, found, reason = line.partition(MARKER)
+    return reason.strip() or None if found else None
+
+
 def out_of_scope() -> dict[str, str]:
     """Function name -> why no rule governs it (tests/mutation/scope.toml)."""
     with (Path(__file__).with_name("scope.toml")).open("rb") as handle:
@@ -101,11 +113,19 @@ Spans = tuple[list[tuple[tuple[int, int], tuple[int, int]]], list[tuple[int, int
 
 
 class Sources:
-    """Each mutated module's (annotation spans, function spans), read once per file."""
+    """Each mutated module's (annotation spans, function spans) and lines, read once."""
 
     def __init__(self, work: Path) -> None:
         self.work = work
         self.cache: dict[str, Spans] = {}
+        self.lines: dict[str, list[str]] = {}
+
+    def line(self, module_path: object, number: int) -> str:
+        key = str(module_path)
+        if key not in self.lines:
+            self.lines[key] = (self.work / key).read_text().splitlines()
+        lines = self.lines[key]
+        return lines[number - 1] if 0 < number <= len(lines) else ""
 
     def spans(self, module_path: object) -> Spans:
         key = str(module_path)
@@ -122,14 +142,17 @@ def sqlite_rows(db: Path, query: str) -> list[tuple[Any, ...]]:
         return list(conn.execute(query))
 
 
-def choose(work: Path, db: Path, sample: int, seed: int) -> tuple[int, int, int]:
-    """Skip annotation mutants, out-of-scope code and the unsampled rest; returns counts."""
+def choose(work: Path, db: Path, sample: int, seed: int
+           ) -> tuple[int, int, list[str], int]:
+    """Skip annotation mutants, marked lines, out-of-scope code and the unsampled rest;
+    returns the counts and one ``module:line: reason`` per marked mutant."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
     sources = Sources(work)
     scope = out_of_scope()
     equivalent = excluded = 0
+    marked: list[str] = []
     with use_db(str(db), WorkDB.Mode.open) as work_db:
         candidates = []
         for item in work_db.pending_work_items:
@@ -140,6 +163,12 @@ def choose(work: Path, db: Path, sample: int, seed: int) -> tuple[int, int, int]
                     output="equivalent: inside a type annotation (never evaluated)",
                     worker_outcome=WorkerOutcome.SKIPPED))
                 equivalent += 1
+            elif reason := line_reason(sources.line(mutation.module_path,
+                                                    mutation.start_pos[0])):
+                work_db.set_result(item.job_id, WorkResult(
+                    output=f"marked on its line: {reason}",
+                    worker_outcome=WorkerOutcome.SKIPPED))
+                marked.append(f"{mutation.module_path}:{mutation.start_pos[0]}: {reason}")
             elif (name := function_at(mutation.start_pos[0], functions)) in scope:
                 work_db.set_result(item.job_id, WorkResult(
                     output=f"out of scope: {name}: {scope[name]}",
@@ -154,7 +183,7 @@ def choose(work: Path, db: Path, sample: int, seed: int) -> tuple[int, int, int]
             if job_id not in keep:
                 work_db.set_result(job_id, WorkResult(
                     output="not in this run's sample", worker_outcome=WorkerOutcome.SKIPPED))
-    return equivalent, excluded, len(keep)
+    return equivalent, excluded, marked, len(keep)
 
 
 def summarise(db: Path, work: Path) -> dict[str, Any]:
@@ -274,10 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "init", str(config), str(db)],
                        cwd=work, env=env, check=True)
         total = sqlite_rows(db, "select count(*) from work_items")[0][0]
-        equivalent, excluded, chosen = choose(work, db, args.sample, args.seed)
-        print(f"{total} mutants; {equivalent} in annotations (equivalent); {excluded} in "
-              f"out-of-scope functions; running {chosen} on {args.workers} worker(s)",
-              flush=True)
+        equivalent, excluded, marked, chosen = choose(work, db, args.sample, args.seed)
+        print(f"{total} mutants; {equivalent} in annotations (equivalent); {len(marked)} on "
+              f"marked lines; {excluded} in out-of-scope functions; running {chosen} on "
+              f"{args.workers} worker(s)", flush=True)
         started = time.monotonic()
         trees = share_out(work, db, args.workers)
         running = [subprocess.Popen(
@@ -291,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         summary = merge([summarise(tree / db.name, tree) for tree in trees])
     summary.update(total=total, equivalent_annotations=equivalent, out_of_scope=excluded,
+                   marked_lines=marked,
                    sampled=chosen, seed=args.seed, target=TARGET,
                    mode="whole suite per mutant" if args.all_checks
                    else "checks that execute the mutated lines",
@@ -303,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
         "# Mutation score of the reference CLI",
         "",
         f"{summary['total']} mutants of the modules of `{TARGET}`; {equivalent} inside type "
-        f"annotations (equivalent, skipped); {excluded} in functions no rule governs "
+        f"annotations (equivalent, skipped); {len(marked)} on lines marked "
+        f"`{MARKER} <reason>` (listed below); {excluded} in functions no rule governs "
         f"(tests/mutation/scope.toml); {chosen} sampled with seed {args.seed}. Each ran "
         f"{summary['mode']}, on {args.workers} worker(s), in {summary['seconds']} s.",
         "",
@@ -322,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{survivor['operator']} ({why})",
                   "",
                   "```diff", survivor["diff"].strip(), "```", ""]
+    lines += ["## Mutants left out on marked lines", ""]
+    lines += [f"- {entry}" for entry in sorted(set(marked))] or ["(none)"]
+    lines.append("")
     (out / "score.md").write_text("\n".join(lines))
     print("\n".join(lines[:7]))
     return 0

@@ -13,32 +13,32 @@ from fakes.reference_cli import errors, files, hosts, lock, output, responses, t
 
 DEFAULT_HOST = "console.convox.com"
 PASSWORD_ENV = "CONVOX_PASSWORD"
+#: Linux's terminal line buffer: a canonical-mode line is never longer.
+LINE_MAX = 4096  # mutation: equivalent (any size above the longest key typed reads it whole)
 
 
 def parse_login_args(args: list[str]) -> tuple[str | None, str | None]:
-    """``[HOST] [--password KEY | -p KEY | --password=KEY]`` -> (host, key)."""
+    """``[HOST] [--password KEY | -p KEY]`` -> (host, key).
+
+    The value after ``--password`` is taken whatever it looks like, so a key may
+    start with ``-``; other spellings (``--password=KEY``) are left out because
+    profiles give the argv and no rule is about them.
+    """
     host: str | None = None
     key: str | None = None
-    options = True
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if options and arg == "--":
-            options = False
-        elif options and arg in ("--password", "-p"):
-            if i + 1 >= len(args):
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg in ("--password", "-p"):
+            if not rest:
                 raise errors.CliError(f"{arg} needs a value")
-            key = args[i + 1]
-            i += 1
-        elif options and (arg.startswith("--password=") or arg.startswith("-p=")):
-            key = arg.split("=", 1)[1]
-        elif options and arg.startswith("-") and arg != "-":
+            key = rest.pop(0)
+        elif arg.startswith("-"):
             raise errors.CliError(f"unknown option for login: {arg}")
         elif host is None:
             host = arg
         else:
             raise errors.CliError(f"login takes one host, got another: {arg}")
-        i += 1
     return host, key
 
 
@@ -46,7 +46,9 @@ def prompt_password(prompt: str = "Password: ") -> str | None:
     """Ask on the terminal (``/dev/tty``) with echo off; None when there is no terminal.
 
     Reading the controlling terminal (not stdin) is what ``getpass`` does; doing
-    it here means there is never an echoing fallback.
+    it here means there is never an echoing fallback. The terminal stays in
+    canonical mode, so one read returns the whole line, its newline (the terminal
+    turns Enter's CR into one) included.
     """
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
@@ -54,7 +56,6 @@ def prompt_password(prompt: str = "Password: ") -> str | None:
         return None
     import termios
 
-    data = b""
     try:
         try:
             old = termios.tcgetattr(fd)
@@ -65,25 +66,16 @@ def prompt_password(prompt: str = "Password: ") -> str | None:
         termios.tcsetattr(fd, termios.TCSADRAIN, new)
         try:
             os.write(fd, prompt.encode("utf-8"))
-            while not data.endswith(b"\n"):
-                chunk = os.read(fd, 4096)
-                if not chunk:
-                    break
-                data += chunk
+            data = os.read(fd, LINE_MAX)
         finally:
             termios.tcsetattr(fd, termios.TCSADRAIN, old)
             os.write(fd, b"\n")
     finally:
         os.close(fd)
     try:
-        line = data.decode("utf-8")
+        return data.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
         raise errors.CliError("the key typed at the prompt is not valid UTF-8") from None
-    if line.endswith("\n"):
-        line = line[:-1]
-    if line.endswith("\r"):
-        line = line[:-1]
-    return line
 
 
 def decode_key(value: str) -> str:

@@ -51,17 +51,15 @@ def cmd_rack(args: list[str]) -> int:
         raise errors.CliError("usage: convox rack | rack params | rack params set KEY=VALUE...")
     state = login_state.current_state()
     system = fetch_system(state)
-    rows = []
-    for field in ("name", "status", "version", "region", "type", "count"):
-        if field in system:
-            rows.append([field.capitalize(), output.text_of(system[field])])
-    if state.rack:
-        rows.insert(0, ["Rack", state.rack])
+    rows = [["Rack", state.rack]] if state.rack else []
+    rows += [[field.capitalize(), output.text_of(system[field])]
+             for field in ("name", "status", "version", "region", "type", "count")
+             if field in system]
     if not rows:
         output.out("(no system information)")
         return 0
     for label, value in rows:
-        output.out(f"{label.ljust(8)}  {value}".rstrip())
+        output.out(f"{label:<8}  {value}".rstrip())
     return 0
 
 
