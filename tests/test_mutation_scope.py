@@ -72,3 +72,15 @@ def test_every_marked_line_in_the_reference_cli_says_why() -> None:
     for name, number, line in marked:
         reason = score.line_reason(line)
         assert reason is not None and len(reason) > 20, f"{name}:{number} gives no reason"
+
+
+def test_each_copy_of_the_tree_runs_its_own_covering_script(tmp_path: Path) -> None:
+    """cosmic-ray runs each tree's own test command: a copy that ran the first tree's
+    ``covering.py`` would pick its checks from the other copy's mutant."""
+    first, second = tmp_path / "tree", tmp_path / "tree-1"
+    for tree in (first, second):
+        tree.mkdir()
+        score.write_config(tree, 60.0, all_checks=False)
+    text = (second / "cosmic-ray.toml").read_text()
+    assert str(second / "covering.py") in text
+    assert str(first / "covering.py") not in text

@@ -53,10 +53,14 @@ def redact(text: str) -> str:
     Error text can come from anywhere (servers, exceptions); the key must never
     be printed, so this is the last filter before stderr.
     """
-    for secret in sorted(_SECRETS, key=len, reverse=True):
-        if secret and secret in text:
-            text = text.replace(secret, "********")
+    for secret in sorted(_SECRETS, key=len, reverse=True):  # a key inside a longer one
+        text = text.replace(secret, "********")
     return text
+
+
+def os_reason(exc: OSError) -> str:
+    """What the system said went wrong (``Permission denied``), for an error line."""
+    return exc.strerror or str(exc)
 
 
 def report_error(message: str) -> None:

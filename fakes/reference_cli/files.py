@@ -44,7 +44,7 @@ def read_text(path: str) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise errors.CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise errors.CliError(f"cannot read {path}: {errors.os_reason(exc)}") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -103,7 +103,7 @@ def ensure_config_dir() -> str:
         os.chmod(path, CONFIG_DIR_MODE)  # makedirs leaves an existing dir's mode alone
     except OSError as exc:
         raise errors.CliError(
-            f"cannot create config directory {path}: {exc.strerror or exc}"
+            f"cannot create config directory {path}: {errors.os_reason(exc)}"
         ) from None
     return path
 
@@ -121,7 +121,7 @@ def atomic_write(path: str, data: bytes, mode: int) -> None:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
-        raise errors.CliError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise errors.CliError(f"cannot write {path}: {errors.os_reason(exc)}") from None
     try:
         try:
             os.fchmod(fd, mode)
@@ -136,7 +136,7 @@ def atomic_write(path: str, data: bytes, mode: int) -> None:
     except BaseException as exc:
         discard(tmp)
         if isinstance(exc, OSError):
-            raise errors.CliError(f"cannot write {path}: {exc.strerror or exc}") from None
+            raise errors.CliError(f"cannot write {path}: {errors.os_reason(exc)}") from None
         raise
     sync_dir(directory)
 
@@ -170,7 +170,7 @@ def remove_file(path: str) -> None:
     except FileNotFoundError:
         pass
     except OSError as exc:
-        raise errors.CliError(f"cannot remove {path}: {exc.strerror or exc}") from None
+        raise errors.CliError(f"cannot remove {path}: {errors.os_reason(exc)}") from None
 
 
 def auth_json(auth: dict[str, str]) -> bytes:

@@ -35,9 +35,9 @@ class FileLock:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise errors.CliError(
-                f"cannot open lock file {self.path}: {exc.strerror or exc}"
+                f"cannot open lock file {self.path}: {errors.os_reason(exc)}"
             ) from None
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS  # mutation: no rule says how long to wait
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -51,7 +51,7 @@ class FileLock:
                 time.sleep(0.005)  # mutation: equivalent (poll interval)
             except OSError as exc:
                 os.close(fd)
-                raise errors.CliError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
+                raise errors.CliError(f"cannot lock {self.path}: {errors.os_reason(exc)}") from None
         self.fd = fd
         return self
 

@@ -17,6 +17,8 @@ from fakes.reference_cli import errors, files, lock, login_state, transport
 
 SESSION_FILE = "session"
 HEADER = "Session"
+#: The challenge's ``token``: does Console want a hardware security key too?
+TOKEN_WANTED = {"true": True, "false": False}
 CHALLENGE = re.compile(r'^\s*Session\s+path="(/[^"]*)"\s+token="(true|false)"\s*$', re.IGNORECASE)
 
 
@@ -27,7 +29,7 @@ def challenge(resp: transport.Response) -> tuple[str, bool] | None:
     found = CHALLENGE.match(resp.headers.get("www-authenticate", ""))
     if found is None:
         return None
-    return found.group(1), found.group(2).lower() == "true"
+    return found.group(1), TOKEN_WANTED[found.group(2).lower()]
 
 
 def read_sessions() -> dict[str, str]:
@@ -65,8 +67,8 @@ def store(host: str, sid: str) -> None:
         sessions = read_sessions()
         sessions[host] = sid
         files.ensure_config_dir()
-        files.atomic_write(files.config_path(SESSION_FILE),
-                           json.dumps(sessions, indent=2).encode("utf-8"), files.AUTH_MODE)
+        text = json.dumps(sessions, indent=2)  # mutation: equivalent (indent width)
+        files.atomic_write(files.config_path(SESSION_FILE), text.encode("utf-8"), files.AUTH_MODE)
 
 
 def open_session(host: str, key: str, path: str, token: bool) -> str | None:

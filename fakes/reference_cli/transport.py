@@ -147,7 +147,7 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
     if isinstance(exc, ConnectionRefusedError):
         return f"cannot connect to {host}: connection refused"
     if isinstance(exc, OSError):
-        return f"network error talking to {host}: {exc.strerror or exc}"
+        return f"network error talking to {host}: {errors.os_reason(exc)}"
     if isinstance(exc, UnicodeError):
         return f"invalid host: {host}"
     return f"request to {host} failed: {type(exc).__name__}"

@@ -228,6 +228,24 @@ def summarise(db: Path, work: Path) -> dict[str, Any]:
     }
 
 
+def test_command(tree: Path, all_checks: bool) -> str:
+    """What cosmic-ray runs per mutant in ``tree``: always that tree's own files, as
+    ``covering.py`` reads the mutated lines from the tree it lives in."""
+    if all_checks:
+        return (f"{sys.executable} -m pytest --pyargs conformance.checks -x -q "
+                "-p no:cacheprovider --no-reports")
+    return f"{sys.executable} {tree / 'covering.py'}"
+
+
+def write_config(tree: Path, timeout: float, all_checks: bool) -> Path:
+    """``tree``'s cosmic-ray config; each copy of the tree needs its own, or its
+    mutants would be judged by the checks another copy's mutant chose."""
+    config = tree / "cosmic-ray.toml"
+    config.write_text(CONFIG.format(target=TARGET, timeout=timeout,
+                                    test_command=test_command(tree, all_checks)))
+    return config
+
+
 def share_out(work: Path, db: Path, workers: int) -> list[Path]:
     """Copies of the tree, each with its own database holding a share of the pending
     mutants: cosmic-ray mutates files in place, so parallel runs need trees of their own."""
@@ -286,18 +304,13 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(REPO / part, work / part,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         config = work / "cosmic-ray.toml"
-        if args.all_checks:
-            test_command = (f"{sys.executable} -m pytest --pyargs conformance.checks -x -q "
-                            "-p no:cacheprovider --no-reports")
-        else:
+        if not args.all_checks:
             covering.prepare(work)
             started = time.monotonic()
             coverage_map = covering.build_map(work)
             print(f"coverage map: {len(coverage_map['order'])} checks, made in "
                   f"{time.monotonic() - started:.0f} s", flush=True)
-            test_command = f"{sys.executable} {work / 'covering.py'}"
-        config.write_text(CONFIG.format(target=TARGET, timeout=args.timeout,
-                                        test_command=test_command))
+        write_config(work, args.timeout, args.all_checks)
         db = work / "session.sqlite"
         env = {**os.environ, "PYTHONPATH": str(work)}
         subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "init", str(config), str(db)],
@@ -309,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{args.workers} worker(s)", flush=True)
         started = time.monotonic()
         trees = share_out(work, db, args.workers)
+        for tree in trees[1:]:
+            write_config(tree, args.timeout, args.all_checks)
         running = [subprocess.Popen(
             [sys.executable, "-m", "cosmic_ray.cli", "exec", str(tree / config.name),
              str(tree / db.name)],
