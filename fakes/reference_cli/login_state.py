@@ -68,12 +68,14 @@ def take_rack_flag(args: list[str]) -> list[str]:
     global _rack_flag
     if "--rack" not in args:
         return args
-    at = args.index("--rack")
-    value = args[at + 1].strip() if at + 1 < len(args) else ""
+    rest = list(args)
+    at = rest.index("--rack")
+    rest.pop(at)
+    value = rest.pop(at).strip() if at < len(rest) else ""
     if not value:
         raise errors.CliError("--rack needs a rack: --rack ORG/NAME")
     _rack_flag = value
-    return args[:at] + args[at + 2 :]
+    return rest
 
 
 def flag_rack() -> str | None:

@@ -1,9 +1,9 @@
 """The entry point: route argv to a command and turn every failure into one line.
 
 A command's module is imported only when that command runs, so ``--help``
-loads nothing but this module and :mod:`errors`; each command is called
-through its module attribute (``login.cmd_login``) so a mutant's replacement
-is what runs.
+loads nothing but this module, :mod:`errors` and ``commands.about``; each
+command is looked up in its module when it runs (``login.cmd_login``), so a
+mutant's replacement is what runs.
 """
 
 from __future__ import annotations
@@ -13,37 +13,6 @@ import sys
 from collections.abc import Callable
 
 from fakes.reference_cli import errors
-
-USAGE = """\
-convox-reference: the bundled reference Convox CLI (convox-conformance)
-
-usage: convox <command> [args]
-
-commands:
-  login [HOST] [--password KEY | -p KEY]   log in to Console (default console.convox.com)
-                                           or to a Rack directly; the key comes from the
-                                           flag, CONVOX_PASSWORD, the key already stored
-                                           for HOST, or a no-echo prompt
-  switch [ORG/NAME | NAME]                 select the Rack Console proxies to; without an
-                                           argument print the selected Rack
-  racks                                    list the Racks Console gives you
-  apps [--rack ORG/NAME]                   list the apps of the current Rack (or of ORG/NAME)
-  rack [--rack ORG/NAME]                   show the current Rack (or ORG/NAME)
-  rack params                              show the current Rack's parameters
-  rack params set KEY=VALUE...             set Rack parameters (Password=NEW rolls its key)
-  logout                                   forget the current host's key
-  --version                                print the version
-  --help                                   print this help
-
-files: $CONVOX_CONFIG or ~/.convox: host, auth (JSON host -> key), rack (org/name), id
-project: ./.convox/rack (org/name) pins the Rack for commands run in that directory
-rack of a command: --rack, then CONVOX_RACK, then ./.convox/rack, then the rack file
-environment: CONVOX_HOST, CONVOX_PASSWORD (host and key of every command, before the
-             files), CONVOX_RACK (the Rack of one command), CONVOX_CONFIG,
-             CONVOX_TIMEOUT (seconds, default 10),
-             SSL_CERT_FILE (CA bundle to verify against), CONVOX_REFERENCE_RESOLVE
-             (name:port=ip:port;...;*=ip:port, like curl --resolve)
-"""
 
 
 def silence_stdout() -> None:
@@ -56,24 +25,11 @@ def silence_stdout() -> None:
         return
 
 
-def cmd_help(args: list[str]) -> int:
-    """Print the usage text."""
-    sys.stdout.write(USAGE)
-    sys.stdout.flush()
-    return 0
-
-
-def cmd_version(args: list[str]) -> int:
-    """Print the version (the same string sent as the ``Version`` header)."""
-    from fakes.reference_cli import output, transport
-
-    output.out(f"convox-reference {transport.VERSION}")
-    return 0
-
-
 #: command words -> (module of ``commands``, function); ``rack params`` and
 #: ``rack params set`` are routed by :func:`command_of`.
 COMMANDS = {
+    "--help": ("about", "cmd_help"),
+    "--version": ("about", "cmd_version"),
     "login": ("login", "cmd_login"),
     "switch": ("switch", "cmd_switch"),
     "racks": ("switch", "cmd_racks"),
@@ -98,11 +54,7 @@ def dispatch(args: list[str]) -> int:
     """Route argv to a ``cmd_*`` function, imported and looked up when its command runs."""
     import importlib
 
-    if not args or args[0] == "--help":
-        return cmd_help(args[1:])
-    if args[0] == "--version":
-        return cmd_version(args[1:])
-    words, rest = command_of(args)
+    words, rest = command_of(args or ["--help"])
     module_name, function = COMMANDS[words]
     module = importlib.import_module(f"fakes.reference_cli.commands.{module_name}")
     command: Callable[[list[str]], int] = getattr(module, function)

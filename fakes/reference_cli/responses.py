@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from fakes.reference_cli import errors, login_state, transport
 
+#: Success. The fakes, like the real servers, answer 200 when a request succeeds.
+SUCCESS = range(200, 300)
+
 
 def error_message(resp: transport.Response) -> str:
     """The server's error: JSON ``{"error": msg}``, else the text body, else the status."""
@@ -29,7 +32,7 @@ def error_message(resp: transport.Response) -> str:
 
 def check_response(resp: transport.Response, host: str) -> None:
     """Raise for anything but 2xx; a 401 points the user at ``convox login <host>``."""
-    if 200 <= resp.status < 300:
+    if resp.status in SUCCESS:
         return
     if resp.status == 401:
         raise errors.CliError(

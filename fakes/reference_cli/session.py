@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from fakes.reference_cli import errors, files, lock, login_state, transport
+from fakes.reference_cli import errors, files, lock, login_state, responses, transport
 
 SESSION_FILE = "session"
 HEADER = "Session"
@@ -81,7 +81,7 @@ def open_session(host: str, key: str, path: str, token: bool) -> str | None:
     resp = transport.exchange(host, key, "POST", path, None, b"", None, {})
     if resp.status == 401:
         return None
-    if not 200 <= resp.status < 300:
+    if resp.status not in responses.SUCCESS:
         raise errors.CliError(f"{host} did not open a session (status {resp.status})")
     try:
         data = json.loads(resp.body.decode("utf-8"))

