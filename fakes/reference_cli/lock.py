@@ -43,7 +43,7 @@ class FileLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline:  # mutation: no rule says how long to wait
                     os.close(fd)
                     raise errors.CliError(
                         f"timed out waiting for lock {self.path} held by another convox process"

@@ -26,7 +26,7 @@ def error_message(resp: transport.Response) -> str:
         text = data["error"].strip()
     first_line = text.splitlines()[0].strip() if text else ""
     if first_line:
-        return first_line[:500]
+        return first_line[:500]  # mutation: no rule bounds the length of an error line
     return f"response status {resp.status} {resp.reason}".strip()
 
 

@@ -134,10 +134,9 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
     import ssl
 
     if isinstance(exc, ssl.SSLCertVerificationError):
-        detail = exc.verify_message or exc.reason or "verification failed"
-        return f"TLS certificate of {host} could not be verified: {detail}"
+        return f"TLS certificate of {host} could not be verified: {exc}"
     if isinstance(exc, ssl.SSLError):
-        return f"TLS error talking to {host}: {exc.reason or exc}"
+        return f"TLS error talking to {host}: {exc}"
     if isinstance(exc, TimeoutError):
         return f"timed out after {timeout:g}s talking to {host}"
     if isinstance(exc, http.client.IncompleteRead):
