@@ -173,7 +173,7 @@ def _cmd_login_v2(args: list[str]) -> int:
     sys.stdout.flush()
     try:
         resp = transport.send_request(host, key, "GET", "/auth?")
-        if not 200 <= resp.status < 300:
+        if resp.status not in responses.SUCCESS:
             raise errors.CliError("refused")
     except errors.CliError:
         sys.stdout.write("\n")
@@ -212,7 +212,7 @@ def _require_host_v2(state: login_state.State) -> tuple[str, str]:
 
 def _check_response_v2(resp: transport.Response, host: str) -> None:
     """The server's error text after ``ERROR:``, a 401 included (no word of login)."""
-    if not 200 <= resp.status < 300:
+    if resp.status not in responses.SUCCESS:
         raise errors.CliError(responses.error_message(resp))
 
 
@@ -234,7 +234,7 @@ def _cmd_racks_v2(args: list[str]) -> int:
     host, key = login_state.require_login(state)
     resp = transport.send_request(host, key, "GET", "/racks", state.rack)
     racks: list[dict[str, object]] = []
-    if 200 <= resp.status < 300:
+    if resp.status in responses.SUCCESS:
         data = responses.parse_json(resp, host)
         racks = [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
     elif resp.status != 401:

@@ -100,7 +100,7 @@ def refused_command_goes_around_console() -> None:
                 if host == getattr(state, "host", None):
                     continue
                 resp = transport.send_request(host, key, method, path)
-                if 200 <= resp.status < 300:
+                if resp.status in responses.SUCCESS:
                     return responses.parse_json(resp, host, allow_empty=method != "GET")
             raise
 

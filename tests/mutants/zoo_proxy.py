@@ -160,7 +160,7 @@ def proxy_falls_back_around_console() -> None:
                     resp = transport.send_request(host, key, method, path, None, body, content_type)
                 except errors.CliError:
                     continue
-                if 200 <= resp.status < 300:
+                if resp.status in responses.SUCCESS:
                     return responses.parse_json(resp, host, allow_empty=method != "GET")
             raise
 
