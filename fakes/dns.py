@@ -45,6 +45,8 @@ PORT = 53
 RESERVED_NONEXISTENT = "invalid"  # RFC 6761, section 6.4
 TTL = 5
 MAX_UDP = 4096
+#: Fresh ports tried when bind() is asked for any port (0) and TCP has the UDP pick.
+PICK_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -103,18 +105,21 @@ class DnsServer:
         """
         if not ipaddress.ip_address(ip).is_loopback:
             raise ValueError(f"the DNS server binds loopback only, not {ip}")
-        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            udp.bind((ip, port))
-            port = udp.getsockname()[1]
-            tcp.bind((ip, port))
-            tcp.listen(16)
-        except OSError:
-            udp.close()
-            tcp.close()
-            raise
-        address = f"{ip}:{port}"
+        # Port 0 lets UDP pick a port that TCP may already have in use: pick again.
+        for attempt in range(PICK_ATTEMPTS if port == 0 else 1):
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                udp.bind((ip, port))
+                tcp.bind((ip, udp.getsockname()[1]))
+                tcp.listen(16)
+                break
+            except OSError:
+                udp.close()
+                tcp.close()
+                if attempt == PICK_ATTEMPTS - 1 or port != 0:
+                    raise
+        address = f"{ip}:{udp.getsockname()[1]}"
         with self._lock:
             self._zones[address] = None
             self._sockets += [udp, tcp]
