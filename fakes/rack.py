@@ -99,7 +99,8 @@ class RackApp(App):
         parameters = dict(urllib.parse.parse_qsl(encoded, keep_blank_values=True))
         if "Password" in parameters:
             self.world.set_rack_password(self.ref, parameters["Password"])
-        return json_response(200, self.world.rack_system(self.ref))
+        # Like today's rack API (SystemUpdate ends in stdapi RenderOK): text, not JSON.
+        return text_response(200, "ok\n")
 
     def _app_parameters(self, app: str) -> HttpResponse:
         """The parameters of the app named after the rack: the rack's own (Password aside)."""

@@ -42,13 +42,11 @@ def check_response(resp: transport.Response, host: str) -> None:
     raise errors.CliError(error_message(resp))
 
 
-def parse_json(resp: transport.Response, host: str, allow_empty: bool = False) -> object:
+def parse_json(resp: transport.Response, host: str) -> object:
     """Decode a JSON body; malformed JSON is an error, never half-trusted data."""
     import json
 
     if not resp.body.strip():
-        if allow_empty:
-            return {}
         raise errors.CliError(f"invalid response from {host}: empty body")
     try:
         return json.loads(resp.body.decode("utf-8"))
@@ -63,8 +61,15 @@ def api(
     body: bytes | None = None,
     content_type: str | None = None,
 ) -> object:
-    """A logged-in request to the current host (with ``Rack`` if selected) -> JSON."""
+    """A logged-in request to the current host (with ``Rack`` if selected): a read's
+    JSON answer, or None for a change.
+
+    A change (a request with a body, ``PUT /system``) is answered with text: today's
+    rack API says ``ok`` (stdapi ``RenderOK``), so only its status means anything.
+    """
     host, key = login_state.require_login(state)
     resp = transport.send_request(host, key, method, path, state.rack, body, content_type)
     check_response(resp, host)
-    return parse_json(resp, host, allow_empty=method != "GET")
+    if body is not None:
+        return None
+    return parse_json(resp, host)

@@ -97,8 +97,7 @@ def test_put_system_password_rolls_the_key(world, backend) -> None:
     new = "N3wRackPassw0rdN3wRackPassw0rdN3wRackPass"
     body = "parameters=" + urllib.parse.quote("Password=" + new, safe="")
     reply = rack(world, backend, "PUT", "/system", key=old, body=body)
-    assert reply.status == 200 and reply.json()["name"] == "production"
-    assert new not in reply.body.decode()
+    assert reply.status == 200 and reply.body == b"ok\n"  # stdapi RenderOK, as the real rack
     assert rack(world, backend, "GET", "/auth", key=old).status == 401
     assert rack(world, backend, "GET", "/auth", key=new).status == 200
     assert world.rack_key(REF) == new

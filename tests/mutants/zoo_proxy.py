@@ -161,7 +161,7 @@ def proxy_falls_back_around_console() -> None:
                 except errors.CliError:
                     continue
                 if resp.status in responses.SUCCESS:
-                    return responses.parse_json(resp, host, allow_empty=method != "GET")
+                    return None if body is not None else responses.parse_json(resp, host)
             raise
 
     responses.api = api

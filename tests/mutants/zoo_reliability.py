@@ -138,9 +138,9 @@ def reliability_malformed_answer_is_empty() -> None:
 
     original = responses.parse_json
 
-    def parse(resp: transport.Response, host: str, allow_empty: bool = False) -> object:
+    def parse(resp: transport.Response, host: str) -> object:
         try:
-            return original(resp, host, allow_empty)
+            return original(resp, host)
         except errors.CliError:
             return []
 
