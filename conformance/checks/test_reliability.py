@@ -92,11 +92,25 @@ def test_concurrent_logins_lose_no_entry(convox: Convox) -> None:
 # -------------------------------------------------------------- damaged auth file
 
 
-def _corrupt_auth(convox: Convox) -> bytes:
-    """Cut the auth file in half (a disk that filled up mid-write) and return its bytes."""
+#: How an auth file gets damaged: a disk that filled up mid-write (cut in half), an
+#: edit that left valid JSON of the wrong shape (each key wrapped in a list), and an
+#: editor that saved it again as UTF-16 (a byte-order mark, then two bytes a character).
+DAMAGE = ("truncated", "wrong_shape", "utf16")
+
+
+def _corrupt_auth(convox: Convox, damage: str) -> bytes:
+    """Damage the auth file the way ``damage`` names and return its new bytes."""
+    import json
+
     path = convox.state.auth_path
     good = path.read_bytes()
-    damaged = good[: len(good) // 2]
+    if damage == "truncated":
+        damaged = good[: len(good) // 2]
+    elif damage == "wrong_shape":
+        entries = json.loads(good)
+        damaged = json.dumps({host: [key] for host, key in entries.items()}, indent=2).encode()
+    else:
+        damaged = good.decode("utf-8").encode("utf-16")
     path.write_bytes(damaged)
     return damaged
 
@@ -110,10 +124,12 @@ def _mentions_auth_file(convox: Convox, invocation: Invocation) -> bool:
 
 
 @pytest.mark.spec("RELIABILITY-002")
-def test_corrupt_auth_file_is_not_overwritten(convox: Convox) -> None:
-    """alice's auth file is cut in half; she logs in to Console and runs apps."""
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_corrupt_auth_file_is_not_overwritten(convox: Convox, damage: str) -> None:
+    """alice's auth file is damaged (cut in half, of the wrong shape, or UTF-16); she
+    logs in to Console and runs apps."""
     _logged_in_twice(convox)
-    damaged = _corrupt_auth(convox)
+    damaged = _corrupt_auth(convox, damage)
     mode = convox.state.mode(convox.state.auth_path)
 
     for invocation in (
@@ -128,10 +144,12 @@ def test_corrupt_auth_file_is_not_overwritten(convox: Convox) -> None:
 
 
 @pytest.mark.spec("RELIABILITY-003")
-def test_corrupt_auth_file_gives_clear_error(convox: Convox) -> None:
-    """alice's auth file is cut in half; she logs in to Console and runs apps."""
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_corrupt_auth_file_gives_clear_error(convox: Convox, damage: str) -> None:
+    """alice's auth file is damaged (cut in half, of the wrong shape, or UTF-16); she
+    logs in to Console and runs apps."""
     _logged_in_twice(convox)
-    _corrupt_auth(convox)
+    _corrupt_auth(convox, damage)
 
     for invocation in (
         convox.login(convox.console, convox.user_key(ALICE)),
@@ -298,6 +316,38 @@ def test_server_error_fails_the_command_visibly(convox: Convox) -> None:
     apps = convox.run("apps")
     convox.failed(apps)
     assert apps.stderr.strip(), "the failed apps printed nothing on stderr:\n" + apps.describe()
+
+
+@pytest.mark.spec("RELIABILITY-012")
+def test_the_servers_error_message_reaches_the_user(convox: Convox) -> None:
+    """alice on acme/production through Console runs apps and racks; Console answers
+    both with 503, apps with a JSON error and racks with a two-line text error."""
+    convox.login_console(ALICE)
+    convox.switched(PRODUCTION)
+    # A word of its own in each message, so that no text the CLI has of itself matches.
+    apps_word, racks_word = (f"cause-{secrets.token_hex(4)}" for _ in range(2))
+    cases = (
+        ("apps", "/apps", {"error": f"rack is updating ({apps_word}), try again later"},
+         apps_word, "PROXY-001"),
+        ("racks", "/racks", f"maintenance window ({racks_word})\nback in ten minutes",
+         racks_word, "SHARING-001"),
+    )
+    lost = []
+    for operation, path, body, word, covering in cases:
+        if not convox.profile.has(operation):
+            continue
+        handle = convox.world.inject(
+            Fault(server="console", kind="status", status=503, path=path, hop="cli", body=body)
+        )
+        try:
+            invocation = convox.run(operation)
+        finally:
+            handle.remove()
+        with convox.given(f"{operation} asked Console for {path}", covered_by=covering):
+            assert handle.fired, f"the CLI never asked Console for {path}"
+        if word not in invocation.output:
+            lost.append(f"{operation} (Console said {body!r}):\n{invocation.describe()}")
+    assert not lost, "the server's error message did not reach the user:\n" + "\n".join(lost)
 
 
 @pytest.mark.spec("RELIABILITY-009")

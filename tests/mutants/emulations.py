@@ -118,17 +118,48 @@ def _no_lock() -> Iterator[None]:
 
 
 def _read_auth_v2() -> dict[str, str]:
-    """A damaged auth gives Go's JSON error, naming no file (RELIABILITY-003)."""
-    text = files.read_text(files.config_path("auth"))
-    if text is None or not text.strip():
+    """A damaged auth gives Go's encoding/json error, naming no file (RELIABILITY-003).
+
+    Observed for a truncated file only. For the other damage the message follows
+    encoding/json (Go reads the bytes; it never fails on their encoding first):
+    a stray byte is an ``invalid character``, a value that is no string cannot be
+    unmarshalled into the map of host to key.
+    """
+    path = files.config_path("auth")
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:  # Go's os.ReadFile error names the path
+        raise errors.CliError(f"open {path}: {errors.os_reason(exc).lower()}") from None
+    text = raw.decode("utf-8", "replace")
+    if not text.strip():
         return {}
     try:
         data = json.loads(text)
-    except ValueError:
-        raise errors.CliError("unexpected end of JSON input") from None
-    if not isinstance(data, dict):  # not observed: refused like the reference does
-        raise errors.CliError("json: cannot unmarshal auth into a map of host to key")
-    return data
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()):
+            raise errors.CliError("unexpected end of JSON input") from None
+        raise errors.CliError(
+            f"invalid character {text[exc.pos]!r} looking for beginning of value") from None
+    if not isinstance(data, dict):
+        raise errors.CliError(f"json: cannot unmarshal {_go_kind(data)} into Go value of type "
+                              "map[string]string")
+    for value in data.values():
+        if value is not None and not isinstance(value, str):  # Go skips a null
+            raise errors.CliError(
+                f"json: cannot unmarshal {_go_kind(value)} into Go value of type string")
+    return {host: value for host, value in data.items() if isinstance(value, str)}
+
+
+def _go_kind(value: object) -> str:
+    """encoding/json's name for the kind of a JSON value, as its errors give it."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {list: "array", dict: "object", str: "string"}.get(type(value), "value")
 
 
 def _read_selection_v2() -> str | None:

@@ -177,3 +177,11 @@ def refusal_403_exits_silently() -> None:
         original(resp, host)
 
     responses.check_response = check
+
+
+@zoo.mutant("RELIABILITY-012", "prints only the status of a failed request, never the "
+            "server's own message")
+def server_message_dropped() -> None:
+    responses.error_message = (
+        lambda resp: f"response status {resp.status} {resp.reason}".strip()
+    )
