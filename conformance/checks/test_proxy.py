@@ -9,6 +9,7 @@ here asserts on where each request went and which key identity it carried.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,25 @@ def test_login_retargets_the_very_next_command(convox: Convox) -> None:
     convox.run("racks")
     convox.journal.expect_some(since=mark, hop="cli", server="console", key=alice)
     convox.journal.expect_none(since=mark, server=LEGACY)
+
+
+@pytest.mark.world("empty-racks")
+@pytest.mark.spec("PROXY-010")
+def test_a_rack_without_apps_is_an_empty_answer(convox: Convox) -> None:
+    """alice runs apps on acme/sandbox through Console and on acme/spare directly; neither
+    rack has an app yet (acme/production runs web)."""
+    convox.login_console(ALICE)
+    convox.switched("acme/sandbox")
+    mark = convox.journal.mark()
+    proxied = convox.run("apps")
+    with convox.given("Console proxies apps to acme/sandbox", covered_by="PROXY-002"):
+        convox.journal.expect_some(since=mark, hop="proxy", server="acme/sandbox")
+    convox.ok(proxied)
+    assert not re.search(r"\bweb\b", proxied.stdout), (
+        "apps on a rack without apps shows acme/production's web:\n" + proxied.describe()
+    )
+
+    direct = convox.another_home()
+    direct.login_rack("acme/spare")
+    direct.ok(direct.run("apps"))
+

@@ -196,3 +196,16 @@ def proxy_commands_need_a_selected_rack() -> None:
         return original(state, method, path, body, content_type)
 
     responses.api = api
+
+
+@zoo.mutant("PROXY-010", "reports a rack without apps as an error")
+def empty_rack_is_an_error() -> None:
+    original = responses.api
+
+    def api(state, method, path, body=None, content_type=None):  # type: ignore[no-untyped-def]
+        data = original(state, method, path, body, content_type)
+        if path == "/apps" and data == []:
+            raise errors.CliError("no apps found")
+        return data
+
+    responses.api = api
