@@ -423,3 +423,20 @@ def test_login_meets_the_session_challenge_for_that_host_only(convox: Convox) ->
         convox.journal.expect_some(since=mark, server=LEGACY, hop="cli", path="/apps")
     convox.journal.expect_none(since=mark, server=LEGACY, hop="cli",
                                session=lambda value: value != "empty")
+
+
+@pytest.mark.spec("LOGIN-016")
+def test_a_host_typed_with_its_scheme_is_the_same_host(convox: Convox) -> None:
+    """alice logs in to Console typed as https://HOST, as a browser shows it."""
+    key = convox.user_key(ALICE)
+    convox.ok(convox.login(f"https://{convox.console}", key))
+    assert convox.state.target() == convox.console, (
+        f"after a login to https://{convox.console} the target file holds "
+        f"{convox.state.target()!r}, not the host without its scheme ({convox.console!r})"
+    )
+    auth = convox.state.keys()
+    hosts = sorted(auth)  # hosts only: introspecting `auth` would print keys
+    assert convox.console in hosts and same(auth[convox.console], key), (
+        f"auth does not store alice's key under {convox.console!r}; its hosts: {hosts}"
+    )
+

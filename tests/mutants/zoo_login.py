@@ -251,3 +251,16 @@ def login_session_sent_everywhere() -> None:
         return {session.HEADER: sid} if sid else {}
 
     session.headers_for = headers_for
+
+
+@zoo.mutant("LOGIN-016", "takes https://HOST for a host name and refuses it")
+def scheme_refused() -> None:
+    original = hosts.normalize_host
+
+    def normalize(raw: str) -> str:
+        if "://" in raw:
+            raise errors.CliError(f"invalid host: {raw!r}")
+        return original(raw)
+
+    hosts.normalize_host = normalize
+
