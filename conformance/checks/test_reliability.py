@@ -108,7 +108,9 @@ def _corrupt_auth(convox: Convox, damage: str) -> bytes:
         damaged = good[: len(good) // 2]
     elif damage == "wrong_shape":
         entries = json.loads(good)
-        damaged = json.dumps({host: [key] for host, key in entries.items()}, indent=2).encode()
+        shape = ({host: [key] for host, key in entries.items()} if isinstance(entries, dict)
+                 else [entries])  # a profile whose auth is no object: wrap it whole
+        damaged = json.dumps(shape, indent=2).encode()
     else:
         damaged = good.decode("utf-8").encode("utf-16")
     path.write_bytes(damaged)
