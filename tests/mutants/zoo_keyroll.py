@@ -19,7 +19,8 @@ def keyroll_401_is_empty_answer() -> None:
     swallow_status(401, when=lambda path, rack: path != "/auth")
 
 
-@zoo.mutant("KEYROLL-002", "reports a refused key as a bare 'unauthorized' with no hint to log in")
+@zoo.mutant("KEYROLL-002", "reports a refused key as a bare 'unauthorized' with no hint to log in",
+            also=("LOGIN-014",))  # a refused login goes through check_response too
 def keyroll_refusal_without_login_hint() -> None:
     original = responses.check_response
 
@@ -31,7 +32,8 @@ def keyroll_refusal_without_login_hint() -> None:
     responses.check_response = check
 
 
-@zoo.mutant("KEYROLL-003", "drops the rack selection when a key is refused")
+@zoo.mutant("KEYROLL-003", "drops the rack selection when a key is refused",
+            also=("LOGIN-011",))  # a refused login's key is a refused key too
 def keyroll_401_clears_selection() -> None:
     clear_selection_on(401)
 
