@@ -428,6 +428,7 @@ def test_login_meets_the_session_challenge_for_that_host_only(convox: Convox) ->
 @pytest.mark.spec("LOGIN-016")
 def test_a_host_typed_with_its_scheme_is_the_same_host(convox: Convox) -> None:
     """alice logs in to Console typed as https://HOST, as a browser shows it."""
+    logs_in_at_all(convox)
     key = convox.user_key(ALICE)
     convox.ok(convox.login(f"https://{convox.console}", key))
     assert convox.state.target() == convox.console, (

@@ -249,8 +249,14 @@ def test_login_retargets_the_very_next_command(convox: Convox) -> None:
 @pytest.mark.spec("PROXY-010")
 def test_a_rack_without_apps_is_an_empty_answer(convox: Convox) -> None:
     """alice runs apps on acme/sandbox through Console and on acme/spare directly; neither
-    rack has an app yet (acme/production runs web)."""
+    rack has an app yet (acme/production runs web, acme/legacy billing)."""
+    # A CLI whose proxied or direct commands fail on any rack is PROXY-002's or
+    # PROXY-006's to judge, not this rule's.
     convox.login_console(ALICE)
+    convox.switched(PRODUCTION)
+    with convox.given("alice runs apps on acme/production", covered_by="PROXY-002"):
+        convox.ok(convox.run("apps"))
+    convox.rack_commands_work(LEGACY)
     convox.switched("acme/sandbox")
     mark = convox.journal.mark()
     proxied = convox.run("apps")
