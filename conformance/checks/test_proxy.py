@@ -260,7 +260,8 @@ def test_a_rack_without_apps_is_an_empty_answer(convox: Convox) -> None:
     convox.switched("acme/sandbox")
     mark = convox.journal.mark()
     proxied = convox.run("apps")
-    with convox.given("Console proxies apps to acme/sandbox", covered_by="PROXY-002"):
+    # The switch from acme/production must re-target this apps: PROXY-007's step.
+    with convox.given("Console proxies apps to acme/sandbox", covered_by="PROXY-007"):
         convox.journal.expect_some(since=mark, hop="proxy", server="acme/sandbox")
     convox.ok(proxied)
     assert not re.search(r"\bweb\b", proxied.stdout), (

@@ -65,7 +65,9 @@ def reliability_unreadable_is_missing() -> None:
     def read(path: str) -> str | None:
         try:
             return original(path)
-        except errors.CliError:
+        except errors.CliError as exc:
+            if "not valid UTF-8" in str(exc):  # read, but damaged: not this mutant's case
+                raise
             return None
 
     files.read_text = read
