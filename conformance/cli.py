@@ -244,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "rule id")
     _replay_options(repro)
     repro.add_argument("--network", choices=["auto", "sandbox", "host"], default="host",
-                       help="the run's network (default: host, as the replay's)")
+                       help="the run's network (default: host, as the replay's; the rules "
+                            "that need the sandbox are only checked with sandbox)")
     repro.set_defaults(func=cmd_repro)
 
     add_commands(sub)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.blame import fail
+from conformance.report.outcomes import CHECK_SKIP_PREFIX
 from conformance.runner import CliSession, Invocation
 from conformance.state import StateError
 from conformance.steps import covering_rule
@@ -33,6 +34,11 @@ BLOCKED_PROPERTY = "conformance.blocked"
 def not_applicable(reason: str) -> None:
     """End a check as *not applicable* (reported apart from passed)."""
     pytest.skip(NOT_APPLICABLE + reason)
+
+
+def not_checked(reason: str) -> None:
+    """End a check as *not checked*: the run, not the CLI's profile, lacks what it needs."""
+    pytest.skip(CHECK_SKIP_PREFIX + reason)
 
 
 def blocked(

@@ -1,4 +1,4 @@
-"""The pytest plugin: options, the ``spec`` marker, fixtures, not-applicable.
+"""The pytest plugin: options, the ``spec`` marker, fixtures, not applicable, not checked.
 
 Registered through the ``pytest11`` entry point, so ``pytest --pyargs
 conformance.checks --cli ... --profile ...`` works from any directory. The
@@ -21,18 +21,18 @@ from conformance.blame import FAILED_RULES_PROPERTY, blamed_rules
 from conformance.capture import DEFAULT_MAX_OUTPUT, parse_size
 from conformance.egress import invocation_of
 from conformance.evidence import EVIDENCE_PROPERTY, Redactor, evidence_data
-from conformance.harness import NOT_APPLICABLE, Convox, not_applicable
-from conformance.profiles import Profile, ProfileError, load_profile
-from conformance.report.outcomes import is_blocked
+from conformance.harness import NOT_APPLICABLE, Convox, not_applicable, not_checked
+from conformance.profiles import MACHINE_CAPABILITIES, Profile, ProfileError, load_profile
+from conformance.report.outcomes import CHECK_SKIP_PREFIX, is_blocked
 from conformance.runner import DEFAULT_TIMEOUT, CliNotRunnable, CliSession, check_runnable
-from conformance.sandbox import HOST, NOT_STARTED, SANDBOX, mode_from_environment
+from conformance.sandbox import GIVES_UP, Network, from_environment
 from conformance.trail import TRAIL_PROPERTY, RecordingWorld, Trail, watching_examples
 
 if TYPE_CHECKING:
     from fakes.backend import Backend, WorldHandle
 
 PROFILE_KEY = pytest.StashKey[Profile]()
-NETWORK_KEY = pytest.StashKey[tuple[str, str]]()
+NETWORK_KEY = pytest.StashKey[Network]()
 SANDBOX_CA_ENV = "SSL_CERT_FILE"
 #: Journal servers whose entries are tied to an invocation in the evidence (guard, DNS).
 EGRESS_SERVERS = ("guard", "dns")
@@ -96,9 +96,9 @@ def pytest_configure(config: pytest.Config) -> None:
         check_runnable(profile)
     except (ProfileError, CliNotRunnable) as exc:
         raise pytest.UsageError(str(exc)) from None
-    mode, why = mode_from_environment()
-    config.stash[NETWORK_KEY] = (mode, why)
-    config.stash[PROFILE_KEY] = profile.in_sandbox() if mode == SANDBOX else profile
+    network = from_environment()
+    config.stash[NETWORK_KEY] = network
+    config.stash[PROFILE_KEY] = profile.in_sandbox() if network.sandboxed else profile
     bound_shrinking(config.getoption("shrink_seconds"))
     # Made (not started) now, so a bad --backend or --serve stops the run before any check.
     config.stash[BACKEND_KEY] = make_backend(config)
@@ -144,9 +144,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     lines = [f"convox-conformance: CLI {' '.join(profile.command)}, profile {profile.name}"
              f" ({profile.source})"]
-    mode, why = config.stash.get(NETWORK_KEY, (HOST, NOT_STARTED))
+    network = network_of(config)
     lines.append("convox-conformance: network: sandbox (private network, names lead to the fakes)"
-                 if mode == SANDBOX else f"convox-conformance: network: host ({why})")
+                 if network.sandboxed else
+                 f"convox-conformance: network: host ({network.why}); {GIVES_UP}")
     version = cli_version(profile)
     if version:
         lines.append(f"convox-conformance: CLI version: {version}")
@@ -196,8 +197,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+def network_of(config: pytest.Config) -> Network:
+    """The run's network (plain pytest, which never made a sandbox, when unknown)."""
+    return config.stash.get(NETWORK_KEY, None) or from_environment()
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """A check whose rule needs what the profile lacks is not applicable."""
+    """A check whose rule needs what the profile lacks is not applicable; one whose rule
+    needs only what this run lacks (the network sandbox) is not checked."""
     ids = spec_ids(item)
     if not ids:
         return
@@ -205,18 +212,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     from conformance.catalogue import load_catalogue
 
     catalogue = load_catalogue()
+    unchecked: list[str] = []
     for rule_id in ids:
         rule = catalogue.rules.get(rule_id)
         if rule is None:
             continue
         missing = profile.missing(list(rule.needs))
-        if missing:
-            _mode, why = item.config.stash.get(NETWORK_KEY, (HOST, NOT_STARTED))
-            hint = f" (and the network sandbox, which gives it, is off: {why})" \
-                if "resolve" in missing else ""
+        lacking = [need for need in missing if need not in MACHINE_CAPABILITIES]
+        if lacking:
             not_applicable(
-                f"{rule_id} needs {', '.join(missing)}, which profile {profile.name} lacks{hint}"
+                f"{rule_id} needs {', '.join(lacking)}, which profile {profile.name} lacks"
             )
+        if missing:
+            unchecked.append(rule_id)
+    if unchecked:
+        # A profile's own seam cannot stand in: only a sealed network proves where an
+        # untrusted CLI's traffic goes, and keeps it on the machine if the CLI errs.
+        not_checked(f"{', '.join(unchecked)} needs the network sandbox, and this run is on the "
+                    f"host network ({network_of(item.config).explain()})")
 
 
 @pytest.fixture(scope="session")
@@ -237,7 +250,7 @@ def make_backend(config: pytest.Config) -> Backend:
         raise pytest.UsageError(str(exc)) from None
     except TypeError as exc:  # --serve given to a backend that takes no URLs
         raise pytest.UsageError(f"backend {name!r} does not take --serve ({exc})") from None
-    if config.stash.get(NETWORK_KEY, (HOST, ""))[0] == SANDBOX:
+    if network_of(config).sandboxed:
         from fakes.backend import InProcessBackend
         from fakes.sandbox_net import SandboxedBackend
 
@@ -328,9 +341,9 @@ def convox(
 ) -> Iterator[Convox]:
     """The harness a check talks to; its evidence and its trail are kept for the reports."""
     marker = request.node.get_closest_marker("world")
-    network = pytestconfig.stash.get(NETWORK_KEY, (HOST, NOT_STARTED))[0]
     trail = Trail(world, marker.args[0] if marker else DEFAULT_WORLD, conformance_profile,
-                  network=network, hosts=_hosts(world, conformance_profile))
+                  network=network_of(pytestconfig).mode,
+                  hosts=_hosts(world, conformance_profile))
     cli.trail = trail
     sessions = [cli]
 
@@ -414,4 +427,6 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
             return "blocked", "B", ("BLOCKED", {"yellow": True})
         if NOT_APPLICABLE in reason:
             return "not-applicable", "n", ("N/A", {"yellow": True})
+        if CHECK_SKIP_PREFIX in reason:
+            return "not-checked", "c", ("NOT CHECKED", {"yellow": True})
     return None

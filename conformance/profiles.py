@@ -48,6 +48,9 @@ OPERATION_PLACEHOLDERS: dict[str, frozenset[str]] = {
 
 #: Capabilities that are not operations but properties of the profile.
 EXTRA_CAPABILITIES = frozenset({"trust", "resolve", "env_credentials", "env_rack", "session"})
+#: What the run gives, not the CLI: ``resolve`` (every host name the CLI looks up leads
+#: to the fakes) only a network sandbox can promise of an untrusted CLI.
+MACHINE_CAPABILITIES = frozenset({"resolve"})
 CAPABILITIES = frozenset(OPERATION_PLACEHOLDERS) | EXTRA_CAPABILITIES
 
 SELECTION_FORMATS = ("rack", "racks", "current")
@@ -124,7 +127,9 @@ class Profile:
         if capability == "trust":
             return self.trust.ca_env is not None
         if capability == "resolve":
-            return self.sandboxed or self.trust.resolve_env is not None
+            # Not the resolve seam: it routes only the names the CLI chooses to send through
+            # it, so egress past it would go unseen, and leave the machine.
+            return self.sandboxed
         if capability == "env_credentials":
             return self.environment.host is not None and self.environment.key is not None
         if capability == "env_rack":

@@ -591,6 +591,11 @@ def repro_main(args: Any) -> int:
         if not checks:
             print(f"{prefix}no check matches {check}", file=sys.stderr)
             return EXIT_USAGE
+        unchecked = [c for c in checks if c["outcome"] == "not-checked"]
+        if unchecked and not scripts:
+            print(f"{prefix}{check} was not checked: {unchecked[0].get('reason') or ''}; "
+                  "run it with --network sandbox", file=sys.stderr)
+            return EXIT_USAGE
         if not scripts:
             print(f"\n{check}: every check passed or was not applicable; nothing to replay")
             return EXIT_DIFFERENT

@@ -12,12 +12,17 @@ processes inside see.
 
 ``convox-conformance run --network sandbox|host|auto`` decides here
 (:func:`prepare`): ``auto`` uses the sandbox where it can be made and
-otherwise runs on the host network, saying why in one line; ``sandbox`` that
-cannot be made is a usage error. The run then re-executes itself as
-``unshare ... python -m conformance.sandbox --mask DIR ... -- python -m
-conformance run ...``; :func:`main` sets the namespace up (loopback up, name
-files, the user's real credential directories masked by empty ones) and runs
-the inner command. The plugin learns the mode from ``CONVOX_CONFORMANCE_NETWORK``,
+otherwise runs on the host network, saying in one line why (the cause, read
+from the machine: no ``unshare``, AppArmor's user-namespace restriction, a
+container without ``CAP_SYS_ADMIN``, not Linux) and how to fix it;
+``sandbox`` that cannot be made is a usage error. Off the sandbox, the rules
+that need it are *not checked* (a fact about the machine, not the CLI), and
+only an explicit ``--network host`` lets such a run pass its gate. The run
+then re-executes itself as ``unshare ... python -m conformance.sandbox
+--mask DIR ... -- python -m conformance run ...``; :func:`main` sets the
+namespace up (loopback up, name files, the user's real credential
+directories masked by empty ones) and runs the inner command. The plugin
+learns the network from ``CONVOX_CONFORMANCE_NETWORK*`` (:func:`from_environment`),
 which only the harness sees: the runner scrubs ``CONVOX_*`` from every CLI.
 """
 
@@ -35,13 +40,20 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 MODES = ("auto", "sandbox", "host")
 ENV_MODE = "CONVOX_CONFORMANCE_NETWORK"
 ENV_REASON = "CONVOX_CONFORMANCE_NETWORK_REASON"
+ENV_FIX = "CONVOX_CONFORMANCE_NETWORK_FIX"
+#: Set when the host network was asked for, not forced on the run by the machine.
+ENV_CHOSEN = "CONVOX_CONFORMANCE_NETWORK_CHOSEN"
 SANDBOX, HOST = "sandbox", "host"
 NOT_STARTED = "the run was not started by `convox-conformance run` (plain pytest)"
+HOST_GIVEN = "--network host was given"
+#: What a run gives up without the sandbox, said wherever the host network is explained.
+GIVES_UP = "the rules that need the sandbox are not checked"
 
 #: Relative to the suite user's real home: where Convox CLIs keep credentials.
 CREDENTIAL_DIRS = (".convox", ".config/convox", ".config/convox2")
@@ -59,18 +71,41 @@ def unshare_flags(euid: int | None = None) -> list[str]:
     return flags if euid == 0 else ["--user", "--map-root-user", *flags]
 
 
-def why_not(backend: str = "inprocess") -> str | None:
-    """Why no sandbox can be made here (one line), or None when it can."""
+@dataclass(frozen=True)
+class Obstacle:
+    """Why no sandbox can be made here, and what would make one: each a short phrase."""
+
+    cause: str
+    fix: str
+
+    def __str__(self) -> str:
+        return self.cause
+
+
+HOST_FALLBACK = "or accept the loss with --network host"
+ROOTLESS_FIX = "run the suite as root (sudo), which needs no user namespace"
+TOOLS = {"unshare": "util-linux", "mount": "util-linux", "sh": "a POSIX shell"}
+
+
+def why_not(backend: str = "inprocess") -> Obstacle | None:
+    """Why no sandbox can be made here, with the fix, or None when it can."""
     if not sys.platform.startswith("linux"):
-        return f"network namespaces need Linux, this is {sys.platform}"
+        return Obstacle(f"network namespaces need Linux, this is {sys.platform}",
+                        f"run the suite on Linux (a VM, a Linux CI runner), {HOST_FALLBACK}")
     if backend != "inprocess":
-        return f"the sandbox runs the in-process fakes only, not --backend {backend}"
-    for tool in ("unshare", "mount", "sh"):
+        return Obstacle(f"the sandbox runs the in-process fakes only, not --backend {backend}",
+                        f"drop --backend {backend}, {HOST_FALLBACK}")
+    for tool, package in TOOLS.items():
         if shutil.which(tool) is None:
-            return f"{tool} (util-linux) is not on PATH"
+            install = f"install {package}"
+            if package == "util-linux":
+                install += " (apt-get, apk or dnf install util-linux)"
+            return Obstacle(f"{tool} ({package}) is not on PATH", f"{install}, {HOST_FALLBACK}")
     for name in ("hosts", "resolv.conf"):
         if not Path("/etc", name).exists():
-            return f"/etc/{name} does not exist, so it cannot be replaced by a private mount"
+            return Obstacle(
+                f"/etc/{name} does not exist, so it cannot be replaced by a private mount",
+                f"create /etc/{name} (an empty file will do), {HOST_FALLBACK}")
     flags = unshare_flags()
     # The probe does what the run will: a bind mount, then this Python, inside the namespaces
     # (in a user namespace an interpreter under another user's home may not be reachable).
@@ -82,11 +117,92 @@ def why_not(backend: str = "inprocess") -> str | None:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"unshare {' '.join(flags)} could not run: {exc}"
+        return Obstacle(f"unshare {' '.join(flags)} could not run: {exc}",
+                        f"check that unshare works here, {HOST_FALLBACK}")
     if done.returncode != 0:
         detail = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
-        return f"unshare {' '.join(flags)} is not allowed here ({detail})"
+        return refused(detail, os.geteuid())
     return None
+
+
+def refused(detail: str, euid: int, root: Path = Path("/")) -> Obstacle:
+    """Why the kernel or the runtime refused the namespaces, read from the machine.
+
+    ``root`` is where ``/proc`` and the container markers are read, so the
+    tests can fake each machine. The first cause that holds wins: the
+    settings a distribution sets on purpose, then a container, then the
+    bare detail ``unshare`` printed.
+    """
+    flags = " ".join(unshare_flags(euid))
+    said = f"unshare {flags}: {detail}"
+    if euid != 0:
+        if _sysctl(root, "kernel/apparmor_restrict_unprivileged_userns") == "1":
+            return Obstacle(
+                f"AppArmor refuses user namespaces to unprivileged users "
+                f"(kernel.apparmor_restrict_unprivileged_userns=1, as on Ubuntu 23.10 and later; "
+                f"{said})",
+                "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 before the run "
+                f"(see the README's CI section), or {ROOTLESS_FIX}")
+        if _sysctl(root, "kernel/unprivileged_userns_clone") == "0":
+            return Obstacle(
+                f"the kernel refuses user namespaces to unprivileged users "
+                f"(kernel.unprivileged_userns_clone=0; {said})",
+                f"sudo sysctl -w kernel.unprivileged_userns_clone=1, or {ROOTLESS_FIX}")
+        if _sysctl(root, "user/max_user_namespaces") == "0":
+            return Obstacle(
+                f"user namespaces are switched off (user.max_user_namespaces=0; {said})",
+                f"sudo sysctl -w user.max_user_namespaces=15000, or {ROOTLESS_FIX}")
+    container = in_container(root)
+    if container and not has_sys_admin(root):
+        return Obstacle(
+            f"this is a container ({container}) without CAP_SYS_ADMIN, and its runtime refuses "
+            f"new namespaces ({said})",
+            "start the container with --cap-add SYS_ADMIN --security-opt seccomp=unconfined "
+            "--security-opt apparmor=unconfined (or --privileged); on GitLab, set the "
+            "runner's privileged = true (docs/ci/gitlab-ci.yml)")
+    return Obstacle(f"{said} (namespaces are not allowed here)",
+                    f"{ROOTLESS_FIX}, or allow user namespaces, {HOST_FALLBACK}")
+
+
+def _sysctl(root: Path, name: str) -> str | None:
+    try:
+        return (root / "proc/sys" / name).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def in_container(root: Path = Path("/")) -> str | None:
+    """The container runtime this process seems to run in (its own markers), or None."""
+    for marker, runtime in ((".dockerenv", "Docker"), ("run/.containerenv", "Podman")):
+        if (root / marker).exists():
+            return runtime
+    try:
+        cgroup = (root / "proc/1/cgroup").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for word, runtime in (("kubepods", "Kubernetes"), ("docker", "Docker"),
+                          ("containerd", "containerd"), ("lxc", "LXC"), ("libpod", "Podman")):
+        if word in cgroup:
+            return runtime
+    return None
+
+
+_CAP_SYS_ADMIN = 21
+
+
+def has_sys_admin(root: Path = Path("/")) -> bool:
+    """Whether this process holds CAP_SYS_ADMIN (``CapEff`` of its status)."""
+    try:
+        status = (root / "proc/self/status").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    for line in status.splitlines():
+        if line.startswith("CapEff:"):
+            try:
+                return bool(int(line.split(":", 1)[1].strip(), 16) >> _CAP_SYS_ADMIN & 1)
+            except ValueError:
+                return False
+    return False
 
 
 def real_home() -> Path:
@@ -99,11 +215,42 @@ def credential_dirs(home: Path) -> list[Path]:
     return [home / rel for rel in CREDENTIAL_DIRS if os.path.lexists(home / rel)]
 
 
-def mode_from_environment() -> tuple[str, str]:
-    """(mode, why) as the harness sees it: the sandbox, or the host network and why."""
+@dataclass(frozen=True)
+class Network:
+    """The network a run has, as the harness sees it."""
+
+    mode: str
+    #: Why the host network: the option given, or the obstacle's cause.
+    why: str = ""
+    #: How to get the sandbox, when the machine stood in the way.
+    fix: str = ""
+    #: The host network was asked for (``--network host``, plain pytest), not forced.
+    chosen: bool = False
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.mode == SANDBOX
+
+    def explain(self) -> str:
+        """``no network sandbox: CAUSE; fix: FIX`` or the choice that made it the host."""
+        if self.sandboxed:
+            return "the network sandbox"
+        if self.chosen:
+            return self.why
+        return f"no network sandbox: {self.why}" + (f"; fix: {self.fix}" if self.fix else "")
+
+
+def from_environment() -> Network:
+    """The network as ``prepare`` left it in this process's environment."""
     if os.environ.get(ENV_MODE) == SANDBOX:
-        return SANDBOX, ""
-    return HOST, os.environ.get(ENV_REASON) or NOT_STARTED
+        return Network(SANDBOX)
+    why = os.environ.get(ENV_REASON)
+    if not why:
+        return Network(HOST, NOT_STARTED, chosen=True)
+    return Network(HOST, why, os.environ.get(ENV_FIX, ""),
+                   chosen=os.environ.get(ENV_CHOSEN) == "1")
+
+
 
 
 def prepare(requested: str, backend: str, argv: Sequence[str]) -> int | None:
@@ -115,23 +262,26 @@ def prepare(requested: str, backend: str, argv: Sequence[str]) -> int | None:
     if os.environ.get(ENV_MODE) == SANDBOX:
         return None
     if requested == HOST:
-        _set_host("--network host was given")
+        _set_host(HOST_GIVEN, chosen=True)
         return None
-    reason = why_not(backend)
-    if reason is not None:
+    obstacle = why_not(backend)
+    if obstacle is not None:
         if requested == SANDBOX:
-            print(f"convox-conformance: --network sandbox: cannot make a sandbox here: {reason}",
-                  file=sys.stderr)
+            print(f"convox-conformance: --network sandbox: cannot make a sandbox here: "
+                  f"{obstacle.cause}; fix: {obstacle.fix}", file=sys.stderr)
             return 2
-        print(f"convox-conformance: network: host, no sandbox ({reason})", file=sys.stderr)
-        _set_host(f"no network sandbox: {reason}")
+        print(f"convox-conformance: network: host, no sandbox ({obstacle.cause}); {GIVES_UP}; "
+              f"fix: {obstacle.fix}", file=sys.stderr)
+        _set_host(obstacle.cause, fix=obstacle.fix)
         return None
     return reexec(list(argv))
 
 
-def _set_host(reason: str) -> None:
+def _set_host(reason: str, fix: str = "", chosen: bool = False) -> None:
     os.environ[ENV_MODE] = HOST
     os.environ[ENV_REASON] = reason
+    os.environ[ENV_FIX] = fix
+    os.environ[ENV_CHOSEN] = "1" if chosen else ""
 
 
 def reexec(argv: list[str], home: Path | None = None) -> int:
@@ -140,7 +290,8 @@ def reexec(argv: list[str], home: Path | None = None) -> int:
     command = ["unshare", *unshare_flags(), "--", sys.executable, "-m", "conformance.sandbox",
                *masks, "--", sys.executable, "-m", "conformance", *argv]
     env = {**os.environ, ENV_MODE: SANDBOX}
-    env.pop(ENV_REASON, None)
+    for name in (ENV_REASON, ENV_FIX, ENV_CHOSEN):
+        env.pop(name, None)
     process = subprocess.Popen(command, env=env)
     while True:
         try:

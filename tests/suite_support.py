@@ -83,6 +83,22 @@ def run_suite(report_dir: Path, *args: str, pytest_args: tuple[str, ...] = (),
     return data
 
 
+def sandbox_rules() -> frozenset[str]:
+    """The rules only a run in the network sandbox checks (they need ``resolve``)."""
+    from conformance.catalogue import load_catalogue
+    from conformance.profiles import MACHINE_CAPABILITIES
+
+    return frozenset(rule.id for rule in load_catalogue().rules.values()
+                     if MACHINE_CAPABILITIES & set(rule.needs))
+
+
+def best_network() -> tuple[str, str]:
+    """``--network sandbox`` where it can be made, else ``--network host``."""
+    from conformance import sandbox
+
+    return ("--network", "sandbox" if sandbox.why_not() is None else "host")
+
+
 def require_sandbox() -> None:
     """Skip here when the network sandbox cannot be made; in CI, fail instead."""
     import pytest

@@ -20,7 +20,7 @@ PAGE = REPO / "docs" / "official-cli-results.md"
 EXPECTATIONS = REPO / "docs" / "expectations" / "convox-rack-20260421192651.toml"
 EMULATION = "convox-rack-20260421192651"
 ROW = re.compile(r"^\| (?P<id>[A-Z]+-\d{3}) \| (?P<level>MUST|SHOULD) \| .*? \| "
-                 r"(?P<verdict>\*\*fails\*\*|holds|not applicable|not yet observed) \|")
+                 r"(?P<verdict>\*\*fails\*\*|holds|not applicable|not checked|not yet observed) \|")
 
 
 def page_verdicts() -> dict[str, str]:
@@ -44,6 +44,7 @@ def test_the_page_gives_the_emulations_verdicts() -> None:
     assert {r for r, v in verdicts.items() if v == "not applicable"} == set(
         emulation.not_applicable
     )
+    assert {r for r, v in verdicts.items() if v == "not checked"} == set(emulation.not_checked)
 
 
 def test_the_expectations_file_lists_exactly_the_failing_rules() -> None:

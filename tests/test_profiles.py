@@ -63,7 +63,17 @@ def test_reference_profile_has_every_capability() -> None:
     from conformance.profiles import CAPABILITIES
 
     reference = load_profile("reference")
-    assert reference.missing(sorted(CAPABILITIES)) == []
+    assert reference.in_sandbox().missing(sorted(CAPABILITIES)) == []
+
+
+def test_only_the_sandbox_gives_resolve_not_a_resolve_seam() -> None:
+    """The seam routes only the names the CLI sends through it; egress past it goes unseen."""
+    from conformance.profiles import MACHINE_CAPABILITIES
+
+    reference = load_profile("reference")
+    assert reference.trust.resolve_env is not None
+    assert reference.missing(sorted(MACHINE_CAPABILITIES)) == ["resolve"]
+    assert reference.in_sandbox().missing(["resolve"]) == []
 
 
 def test_environment_variables_give_their_capabilities(tmp_path: Path) -> None:

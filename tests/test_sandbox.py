@@ -28,7 +28,7 @@ REAL_FILES = ("/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf")
 
 def env(**extra: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items()
-            if k not in (sandbox.ENV_MODE, sandbox.ENV_REASON)}
+            if not k.startswith(sandbox.ENV_MODE)}
     return {**base, "PYTHONPATH": str(REPO), **extra}
 
 
@@ -103,41 +103,118 @@ def test_the_real_home_comes_from_the_password_database(monkeypatch, tmp_path: P
 
 def test_no_sandbox_without_unshare(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert sandbox.why_not() == "unshare (util-linux) is not on PATH"
+    found = sandbox.why_not()
+    assert found is not None and found.cause == "unshare (util-linux) is not on PATH"
+    assert found.fix.startswith("install util-linux (apt-get, apk or dnf install util-linux)")
 
 
 def test_no_sandbox_off_linux(monkeypatch) -> None:
     monkeypatch.setattr(sandbox.sys, "platform", "darwin")
-    assert sandbox.why_not() == "network namespaces need Linux, this is darwin"
+    found = sandbox.why_not()
+    assert found is not None and found.cause == "network namespaces need Linux, this is darwin"
+    assert "run the suite on Linux" in found.fix and "--network host" in found.fix
 
 
 def test_no_sandbox_for_the_remote_backend() -> None:
-    assert "--backend remote" in (sandbox.why_not("remote") or "")
+    found = sandbox.why_not("remote")
+    assert found is not None and "--backend remote" in found.cause
+    assert found.fix.startswith("drop --backend remote")
+
+
+# Each cause of a refused namespace, faked as the machine that has it: (euid, files under
+# the fake root, the words the cause must hold, the words the fix must hold).
+REFUSALS = {
+    "apparmor": (1000, {"proc/sys/kernel/apparmor_restrict_unprivileged_userns": "1\n"},
+                 "AppArmor refuses user namespaces to unprivileged users",
+                 "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"),
+    "userns-clone": (1000, {"proc/sys/kernel/unprivileged_userns_clone": "0\n"},
+                     "kernel.unprivileged_userns_clone=0",
+                     "sudo sysctl -w kernel.unprivileged_userns_clone=1"),
+    "max-namespaces": (1000, {"proc/sys/user/max_user_namespaces": "0\n"},
+                       "user.max_user_namespaces=0", "sudo sysctl -w user.max_user_namespaces="),
+    "docker": (0, {".dockerenv": "", "proc/self/status": "CapEff:\t00000000a80425fb\n"},
+               "this is a container (Docker) without CAP_SYS_ADMIN",
+               "--cap-add SYS_ADMIN --security-opt seccomp=unconfined"),
+    "kubernetes": (0, {"proc/1/cgroup": "0::/kubepods/besteffort/pod1/abc\n",
+                       "proc/self/status": "CapEff:\t00000000a80425fb\n"},
+                   "this is a container (Kubernetes) without CAP_SYS_ADMIN",
+                   "runner's privileged = true"),
+    "other": (0, {"proc/self/status": "CapEff:\t000001ffffffffff\n"},
+              "(namespaces are not allowed here)", "run the suite as root"),
+}
+
+
+@pytest.mark.parametrize("machine", sorted(REFUSALS))
+def test_each_refusal_names_its_cause_and_fix(machine: str, tmp_path: Path) -> None:
+    euid, files, cause, fix = REFUSALS[machine]
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    found = sandbox.refused("unshare: unshare failed: Operation not permitted", euid, tmp_path)
+    assert cause in found.cause and fix in found.fix, found
+    assert "Operation not permitted" in found.cause  # what unshare said is kept
+    assert "\n" not in found.cause + found.fix
+    others = [c for name, (_, _, c, _) in REFUSALS.items() if name != machine]
+    assert not [c for c in others if c in found.cause], found
+
+
+def test_apparmor_restriction_does_not_bind_root(tmp_path: Path) -> None:
+    """Root needs no user namespace: the AppArmor setting is not its cause."""
+    path = tmp_path / "proc/sys/kernel/apparmor_restrict_unprivileged_userns"
+    path.parent.mkdir(parents=True)
+    path.write_text("1\n")
+    assert "AppArmor" not in sandbox.refused("Operation not permitted", 0, tmp_path).cause
+
+
+def test_sys_admin_is_read_from_the_effective_capabilities(tmp_path: Path) -> None:
+    status = tmp_path / "proc/self/status"
+    status.parent.mkdir(parents=True)
+    status.write_text("CapInh:\t0000000000000000\nCapEff:\t0000000000200000\n")
+    assert sandbox.has_sys_admin(tmp_path)
+    status.write_text("CapEff:\t00000000001fffff\n")
+    assert not sandbox.has_sys_admin(tmp_path)
+    assert not sandbox.has_sys_admin(tmp_path / "missing")
+
+
+IMPOSSIBLE = sandbox.Obstacle("user namespaces are disabled", "enable them")
 
 
 def test_sandbox_asked_for_but_impossible_is_one_usage_line(monkeypatch, capsys) -> None:
     monkeypatch.delenv(sandbox.ENV_MODE, raising=False)
-    monkeypatch.setattr(sandbox, "why_not", lambda backend: "user namespaces are disabled")
+    monkeypatch.setattr(sandbox, "why_not", lambda backend: IMPOSSIBLE)
     assert sandbox.prepare("sandbox", "inprocess", ["run"]) == 2
     err = capsys.readouterr().err
     assert err == ("convox-conformance: --network sandbox: cannot make a sandbox here: "
-                   "user namespaces are disabled\n")
+                   "user namespaces are disabled; fix: enable them\n")
 
 
 def test_auto_without_a_sandbox_says_why_once_and_goes_on(monkeypatch, capsys) -> None:
-    monkeypatch.delenv(sandbox.ENV_MODE, raising=False)
-    monkeypatch.delenv(sandbox.ENV_REASON, raising=False)
-    monkeypatch.setattr(sandbox, "why_not", lambda backend: "user namespaces are disabled")
+    for name in (sandbox.ENV_MODE, sandbox.ENV_REASON, sandbox.ENV_FIX, sandbox.ENV_CHOSEN):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sandbox, "why_not", lambda backend: IMPOSSIBLE)
     assert sandbox.prepare("auto", "inprocess", ["run"]) is None
-    assert capsys.readouterr().err.count("\n") == 1
-    assert sandbox.mode_from_environment() == (
-        "host", "no network sandbox: user namespaces are disabled")
+    assert capsys.readouterr().err == (
+        "convox-conformance: network: host, no sandbox (user namespaces are disabled); "
+        "the rules that need the sandbox are not checked; fix: enable them\n")
+    network = sandbox.from_environment()
+    assert network == sandbox.Network("host", "user namespaces are disabled", "enable them",
+                                      chosen=False)
+    assert network.explain() == "no network sandbox: user namespaces are disabled; fix: enable them"
 
 
 def test_host_network_on_request(monkeypatch) -> None:
     monkeypatch.delenv(sandbox.ENV_MODE, raising=False)
     assert sandbox.prepare("host", "inprocess", ["run"]) is None
-    assert sandbox.mode_from_environment()[0] == "host"
+    network = sandbox.from_environment()
+    assert (network.mode, network.chosen) == ("host", True)
+    assert network.explain() == "--network host was given"
+
+
+def test_plain_pytest_is_the_host_network_by_choice(monkeypatch) -> None:
+    for name in (sandbox.ENV_MODE, sandbox.ENV_REASON, sandbox.ENV_FIX, sandbox.ENV_CHOSEN):
+        monkeypatch.delenv(name, raising=False)
+    assert sandbox.from_environment() == sandbox.Network("host", sandbox.NOT_STARTED,
+                                                         chosen=True)
 
 
 def test_listeners_bind_loopback_only() -> None:
@@ -283,28 +360,60 @@ def test_the_sandbox_alone_catches_a_cli_phoning_home(can_sandbox, tmp_path: Pat
         reason + done.stdout), reason
 
 
-def test_without_a_sandbox_one_line_and_not_applicable(untouched, tmp_path: Path) -> None:
-    """PATH without unshare: the run says why once, and the checks needing names are N/A."""
-    profile = profile_without_seam(tmp_path)
+SANDBOX_RULES = ("LOGIN-007", "SECURITY-003", "SECURITY-008")
+
+
+def test_without_a_sandbox_the_reference_is_not_conformant(untouched, tmp_path: Path) -> None:
+    """PATH without unshare: the reference CLI, which passes everything else, is NOT CHECKED
+    (exit 1), naming the three rules and the fix; its resolve seam does not stand in."""
     empty = tmp_path / "bin"
     empty.mkdir()
-    done, results = run_suite(tmp_path, "--profile", str(profile), "--rule", "LOGIN-007",
-                              "--rule", "LOGIN-001", PATH=str(empty))
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    line = "convox-conformance: network: host, no sandbox (unshare (util-linux) is not on PATH)"
-    assert done.stderr.count(line) == 1, done.stderr
-    assert "no sandbox" not in done.stderr.replace(line, "")
+    rules = [arg for rule in ("LOGIN-001", *SANDBOX_RULES) for arg in ("--rule", rule)]
+    done, results = run_suite(tmp_path, *rules, "--", "-k", "not test_model and not properties",
+                              PATH=str(empty))
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    cause = "unshare (util-linux) is not on PATH"
+    fix = "fix: install util-linux (apt-get, apk or dnf install util-linux)"
+    line = (f"convox-conformance: network: host, no sandbox ({cause}); the rules that need the "
+            f"sandbox are not checked; {fix}")
+    assert done.stderr.count("convox-conformance: network: host, no sandbox") == 1, done.stderr
+    assert line in done.stderr.splitlines()[0], done.stderr
     got = outcomes(results)
     assert got["LOGIN-001"][0] == "passed"
-    assert got["LOGIN-007"][0] == "not-applicable"
-    assert "unshare (util-linux) is not on PATH" in got["LOGIN-007"][1]
+    assert {rule: got[rule][0] for rule in SANDBOX_RULES} == dict.fromkeys(SANDBOX_RULES,
+                                                                           "not-checked")
+    assert all(cause in got[rule][1] and fix in got[rule][1] for rule in SANDBOX_RULES)
+    assert results["verdict"]["status"] == "not-checked"
+    assert results["verdict"]["not_checked"] == list(SANDBOX_RULES)
+    assert "CONFORMANT" not in done.stdout.replace("NOT CONFORMANT", "")
+    verdict = next(x for x in done.stdout.splitlines() if x.startswith("verdict: "))
+    assert verdict.startswith("verdict: NOT CHECKED, PARTIAL RUN (exit code 1")
+    assert "3 not checked (LOGIN-007, SECURITY-003, SECURITY-008)" in verdict
+    assert f"LOGIN-007, SECURITY-003, SECURITY-008 not checked: no network sandbox: {cause}; " \
+        f"{fix}" in done.stdout
+    must = results["summary"]["must"]
+    assert [r["id"] for r in must["not_checked"]] == ["SECURITY-003", "SECURITY-008"]
+    assert must["applicable"] == must["decided"] + 2
 
     asked, _ = run_suite(tmp_path, "--network", "sandbox", "--rule", "LOGIN-001",
                          PATH=str(empty))
     assert asked.returncode == 2
     assert asked.stderr.strip().splitlines() == [
-        "convox-conformance: --network sandbox: cannot make a sandbox here: "
-        "unshare (util-linux) is not on PATH"]
+        f"convox-conformance: --network sandbox: cannot make a sandbox here: {cause}; {fix}, "
+        "or accept the loss with --network host"]
+
+
+def test_the_host_network_on_request_gives_up_the_rules_and_says_so(tmp_path: Path) -> None:
+    """--network host chosen: the gate passes (exit 0), as GATE PASSED, never CONFORMANT."""
+    rules = [arg for rule in ("LOGIN-001", "SECURITY-003") for arg in ("--rule", rule)]
+    done, results = run_suite(tmp_path, "--network", "host", *rules, "--", "-k",
+                              "not test_model and not properties")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert results["verdict"]["status"] == "gate-passed"
+    assert results["verdict"]["not_checked"] == ["SECURITY-003"]
+    assert "SECURITY-003 not checked: --network host was given" in done.stdout
+    assert results["run"]["options"]["network"] == {
+        "mode": "host", "why": "--network host was given", "fix": "", "chosen": True}
 
 
 def test_real_credentials_are_masked_for_the_cli(can_sandbox, tmp_path: Path) -> None:
@@ -363,6 +472,7 @@ def test_every_profile_can_resolve_in_the_sandbox() -> None:
 
     rack = load_profile("convox-rack")
     assert rack.missing(["login", "resolve"]) == ["resolve"]
+    assert load_profile("reference").missing(["resolve"]) == ["resolve"]  # its seam is no sandbox
     assert rack.in_sandbox().missing(["login", "resolve"]) == []
     assert rack.in_sandbox().missing(["trust"]) == ["trust"]  # the CA is another matter
 
@@ -378,7 +488,7 @@ def test_an_ordinary_user_gets_the_sandbox_through_a_user_namespace(can_sandbox)
          "import subprocess, sys; from conformance import sandbox; "
          "flags = sandbox.unshare_flags(); assert flags[:2] == ['--user', '--map-root-user']; "
          "reason = sandbox.why_not(); "
-         "reason and sys.exit('NO SANDBOX: ' + reason); "
+         "reason and sys.exit('NO SANDBOX: ' + str(reason)); "
          "sys.exit(subprocess.call(['unshare', *flags, '--', sys.executable, '-m', "
          f"'conformance.sandbox', '--', sys.executable, '-c', {probe!r}]))"],
         capture_output=True, text=True, env=env(), cwd="/", check=False, timeout=120,

@@ -7,6 +7,6 @@ cross-implementation matrix. Keeping one model means the files can never
 disagree about what happened.
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Versions ``RunResult.from_dict`` reads (baselines and matrices of older runs).
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2, 3)

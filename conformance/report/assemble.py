@@ -43,8 +43,13 @@ def assemble(
     fail_on: str = "should",
     scope: Scope | None = None,
     strict_expectations: bool = False,
+    host_chosen: bool = False,
+    network_why: str = "",
 ) -> RunResult:
-    """Apply --verify, expectations and the baseline, in that order, then decide."""
+    """Apply --verify, expectations and the baseline, in that order, then decide.
+
+    ``host_chosen`` and ``network_why``: see :func:`conformance.report.verdict.decide`.
+    """
     scope = scope or Scope()
     judge_attempts(checks)
     problems: list[str] = []
@@ -90,6 +95,8 @@ def assemble(
         fail_on=fail_on,
         partial=scope.partial,
         soonest_expiry=expiries[0] if expiries else None,
+        host_chosen=host_chosen,
+        network_why=network_why,
     )
     notes: dict[str, list] = {"expectation_problems": problems, "expectations": used,
                               "unexercised": unexercised, "fixed": fixed}

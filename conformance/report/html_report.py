@@ -19,7 +19,14 @@ from typing import Any
 
 from conformance.report import SCHEMA_VERSION
 from conformance.report.model import CheckResult, RuleInfo, RunResult
-from conformance.report.outcomes import CHECK_OUTCOMES, FAILING, NOT_APPLICABLE, NOT_RUN, PASSED
+from conformance.report.outcomes import (
+    CHECK_OUTCOMES,
+    FAILING,
+    NOT_APPLICABLE,
+    NOT_CHECKED,
+    NOT_RUN,
+    PASSED,
+)
 from conformance.report.runinfo import now_iso
 from conformance.report.scoring import not_applicable_why
 from conformance.report.verdict import verdict_line, word
@@ -127,7 +134,7 @@ def root_causes_html(result: RunResult) -> str:
 
 
 def known_html(result: RunResult) -> str:
-    """Replay scripts, expected failures, not-applicable rules and blocked checks."""
+    """Replay scripts, expected failures, not-checked and not-applicable rules, blocked checks."""
     parts = []
     replayable = [c for c in result.checks if c.repro]
     if replayable:
@@ -148,13 +155,15 @@ def known_html(result: RunResult) -> str:
         parts.append('<section id="expected-failures"><h2>Expected failures</h2><table>'
                      "<thead><tr><th>id</th><th>reason</th><th>link</th><th>expires</th></tr>"
                      f"</thead><tbody>{rows}</tbody></table></section>")
-    na = [rule for rule in result.rules if result.rule_status(rule.id) == NOT_APPLICABLE]
-    if na:
-        items = "".join(f'<li><a href="#{anchor("rule", r.id)}">{e(r.id)}</a> {e(r.level)} '
-                        f"{e(r.title)}: {e(not_applicable_why(result.checks, r.id))}</li>"
-                        for r in na)
-        parts.append(f'<section id="not-applicable"><h2>Not applicable ({len(na)})</h2>'
-                     f"<ul>{items}</ul></section>")
+    for outcome in (NOT_CHECKED, NOT_APPLICABLE):
+        na = [rule for rule in result.rules if result.rule_status(rule.id) == outcome]
+        if na:
+            items = "".join(f'<li><a href="#{anchor("rule", r.id)}">{e(r.id)}</a> {e(r.level)} '
+                            f"{e(r.title)}: {e(not_applicable_why(result.checks, r.id, outcome))}"
+                            "</li>" for r in na)
+            title = outcome.replace("-", " ").capitalize()
+            parts.append(f'<section id="{outcome}"><h2>{title} ({len(na)})</h2>'
+                         f"<ul>{items}</ul></section>")
     blocked = result.blocked_checks()
     if blocked:
         items = "".join(f'<li><a href="#{anchor("check", c.id)}"><code>{e(c.id)}</code></a> '

@@ -21,6 +21,7 @@ from conformance.report.outcomes import (
     FLAKY,
     NEW_FAILURE,
     NOT_APPLICABLE,
+    NOT_CHECKED,
     UNEXPECTED_PASS,
 )
 from conformance.report.textual import check_text
@@ -98,6 +99,8 @@ def _element(check: CheckResult, new_checks: str) -> tuple[str, str] | None:
         return "error", reason
     if check.outcome == NOT_APPLICABLE:
         return "skipped", f"not applicable: {reason}"
+    if check.outcome == NOT_CHECKED:
+        return "skipped", f"not checked: {reason}"
     if check.outcome == EXPECTED_FAIL:
         return "skipped", f"expected failure: {reason}"
     if check.outcome == BLOCKED_OUTCOME:

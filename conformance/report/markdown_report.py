@@ -18,6 +18,7 @@ from conformance.report.outcomes import (
     FLAKY,
     NEW_FAILURE,
     NOT_APPLICABLE,
+    NOT_CHECKED,
     PASSED,
     UNEXPECTED_PASS,
 )
@@ -78,7 +79,8 @@ def render(result: RunResult) -> str:
         if len(failing) > MAX_FAILURES:
             lines.append(f"- … and {len(failing) - MAX_FAILURES} more (see report.html)")
     lines += (repro_section(result) + expected_section(result)
-              + not_applicable_section(result) + blocked_section(result))
+              + unobserved_section(result, NOT_CHECKED) + unobserved_section(result)
+              + blocked_section(result))
     notes = (list(result.notes.get("expectation_problems", []))[:10]
              + result.verdict.warnings[:10])
     fixed = result.notes.get("fixed", [])
@@ -122,13 +124,14 @@ def expected_section(result: RunResult) -> list[str]:
     return lines
 
 
-def not_applicable_section(result: RunResult) -> list[str]:
-    rules = [rule for rule in result.rules if result.rule_status(rule.id) == NOT_APPLICABLE]
+def unobserved_section(result: RunResult, outcome: str = NOT_APPLICABLE) -> list[str]:
+    """The rules not applicable to the CLI, or (``NOT_CHECKED``) that this run could not check."""
+    rules = [rule for rule in result.rules if result.rule_status(rule.id) == outcome]
     if not rules:
         return []
-    lines = ["", "### Not applicable", ""]
+    lines = ["", f"### {outcome.replace('-', ' ').capitalize()}", ""]
     for rule in rules:
-        why = not_applicable_why(result.checks, rule.id)
+        why = not_applicable_why(result.checks, rule.id, outcome)
         lines.append(f"- `{rule.id}` {rule.level} {cell(rule.title)}: {cell(why)}")
     return lines
 

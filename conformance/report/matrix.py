@@ -24,7 +24,7 @@ from conformance.report.runinfo import now_iso, suite_version
 
 SHORT = {"passed": "pass", "failed": "FAIL", "not-applicable": "n/a", "error": "ERROR",
          "expected-fail": "known", "unexpected-pass": "XPASS", "new-failure": "NEW",
-         "flaky": "flaky", "blocked": "blocked", NOT_RUN: "—"}
+         "flaky": "flaky", "blocked": "blocked", "not-checked": "unchecked", NOT_RUN: "—"}
 
 
 @dataclass

@@ -138,7 +138,7 @@ class Verdict:
     """The run's exit code, its verdict word and the lines that explain it."""
 
     exit_code: int
-    #: conformant | no-regression | gate-passed | failures | harness-error
+    #: conformant | no-regression | gate-passed | failures | not-checked | harness-error
     status: str
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -150,6 +150,9 @@ class Verdict:
     soonest_expiry: str | None = None
     #: Failing rules the gate does not look at (SHOULD rules under --fail-on must).
     not_gated: list[str] = field(default_factory=list)
+    #: Gated rules the run could not observe (no network sandbox), and the line saying why.
+    not_checked: list[str] = field(default_factory=list)
+    not_checked_why: str = ""
 
 
 @dataclass

@@ -4,7 +4,10 @@ A CLI author reads outcomes, not pytest internals, so the distinctions that
 matter to them are made here once: a failed assertion (including a CLI that
 hung, :class:`conformance.runner.CliTimeout`) is the CLI's fault, anything
 else that blows up is the harness's fault (``error``), a skip that says
-"not applicable: ..." is neither a pass nor a failure, and a skip that says
+"not applicable: ..." is neither a pass nor a failure, nor is one that says
+"not checked: ..." (the rule applies, but the machine could not observe it:
+no network sandbox), which unlike not applicable keeps a gate from calling
+the CLI conformant, and a skip that says
 "blocked by RULE-ID: ..." (a set-up step failed, so the check's own rule was
 never observed) is *blocked*: neither a pass nor a failure either, and its
 root cause is the named rule.
@@ -19,6 +22,8 @@ from dataclasses import dataclass
 PASSED = "passed"
 FAILED = "failed"
 NOT_APPLICABLE = "not-applicable"
+#: The rule applies to the CLI but the run could not observe it (no network sandbox).
+NOT_CHECKED = "not-checked"
 ERROR = "error"
 EXPECTED_FAIL = "expected-fail"
 UNEXPECTED_PASS = "unexpected-pass"
@@ -31,7 +36,7 @@ NOT_RUN = "not-run"
 
 #: Worst first: a rule shows the worst outcome among its checks.
 SEVERITY = (ERROR, FAILED, NEW_FAILURE, UNEXPECTED_PASS, FLAKY, EXPECTED_FAIL,
-            BLOCKED_OUTCOME, PASSED, NOT_APPLICABLE, NOT_RUN)
+            BLOCKED_OUTCOME, NOT_CHECKED, PASSED, NOT_APPLICABLE, NOT_RUN)
 CHECK_OUTCOMES = SEVERITY[:-1]
 #: Outcomes a reader should look at ("failures only" in report.html).
 FAILING = frozenset({ERROR, FAILED, NEW_FAILURE, UNEXPECTED_PASS, FLAKY})
@@ -39,6 +44,7 @@ FAILING = frozenset({ERROR, FAILED, NEW_FAILURE, UNEXPECTED_PASS, FLAKY})
 RAW_FAILING = frozenset({FAILED, ERROR})
 
 SKIP_PREFIX = "not applicable: "
+CHECK_SKIP_PREFIX = "not checked: "
 #: The skip reason that means *blocked* (the harness's ``given`` steps use it):
 #: ``pytest.skip(BLOCKED + "LOGIN-004: log in to Console as alice failed")``.
 BLOCKED = "blocked by "
@@ -112,9 +118,12 @@ def is_blocked(message: str) -> bool:
 
 
 def skip_outcome(message: str) -> tuple[str, str]:
-    """A skip is blocked (``blocked by RULE: ...``) or not applicable."""
+    """A skip is blocked (``blocked by RULE: ...``), not checked or not applicable."""
     if is_blocked(message):
         return BLOCKED_OUTCOME, skip_reason(message)
+    reason = skip_reason(message)
+    if reason.startswith(CHECK_SKIP_PREFIX):
+        return NOT_CHECKED, reason[len(CHECK_SKIP_PREFIX):]
     return NOT_APPLICABLE, not_applicable_reason(message)
 
 

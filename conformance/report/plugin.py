@@ -70,6 +70,7 @@ from conformance.report.runinfo import (
 from conformance.report.scoring import Scope
 from conformance.report.terminal import Progress, plain_summary, rich_summary, wants_rich
 from conformance.report.write import scrubbed, write_all
+from conformance.sandbox import Network, from_environment
 from conformance.trail import TRAIL_PROPERTY
 
 #: Tests (and embedders) may set (rules, area titles) here instead of the catalogue.
@@ -352,8 +353,10 @@ class ReportSession:
         checks = self.collector.results(rules)
         run = self.run_info()
         warnings = [self.problem] if self.problem else []
+        network = from_environment()
         result = assemble(
             run, rules, checks,
+            host_chosen=network.chosen, network_why=network.explain(),
             expectations=self.expectations,
             expectations_source=str(self.config.getoption("expectations") or ""),
             baseline=self.baseline,
@@ -410,6 +413,7 @@ class ReportSession:
             "backend": self.config.getoption("backend", None),
             "cli_timeout": self.config.getoption("cli_timeout", None),
             "workers": getattr(self.config.option, "numprocesses", None),
+            "network": network_info(from_environment()),
         }
         return RunInfo(
             run_id=new_run_id(name),
@@ -463,3 +467,9 @@ class ReportSession:
         else:
             terminalreporter.write_sep("=", "convox-conformance")
             plain_summary(self.result, terminalreporter.write_line, self.report_path)
+
+
+def network_info(network: Network) -> dict[str, Any]:
+    """The run's network for ``run.options``: where the CLI's traffic could go, and why."""
+    return {"mode": network.mode, "why": network.why, "fix": network.fix,
+            "chosen": network.chosen}

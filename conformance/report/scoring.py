@@ -2,7 +2,9 @@
 
 A score is only honest when it counts rules by what really happened to them.
 A rule passed or failed when its checks ran to a verdict; it is *not
-applicable* when the profile lacks what it needs, *undecided* when its checks
+applicable* when the profile lacks what it needs, *not checked* when it
+applies but the run could not observe it (no network sandbox: a fact about
+the machine, so never counted as a pass), *undecided* when its checks
 were blocked by another rule's failure (or broke in the harness), and *not
 run* when a partial run (``--rule``, ``-k``, a stop on the first failure)
 left some of its checks out or touched it only through a check of several
@@ -27,6 +29,7 @@ from conformance.report.outcomes import (
     FLAKY,
     NEW_FAILURE,
     NOT_APPLICABLE,
+    NOT_CHECKED,
     NOT_RUN,
     PASSED,
     UNEXPECTED_PASS,
@@ -82,7 +85,7 @@ def rule_outcome(checks: Iterable[CheckResult], rule_id: str) -> str:
 
 
 def rule_status(checks: Sequence[CheckResult], rule_id: str, scope: Scope) -> str:
-    """passed | failed | not-applicable | undecided | not-run."""
+    """passed | failed | not-applicable | not-checked | undecided | not-run."""
     mine = checks_of(checks, rule_id)
     if not mine:
         return NOT_RUN
@@ -100,7 +103,7 @@ def rule_status(checks: Sequence[CheckResult], rule_id: str, scope: Scope) -> st
         return FAILED
     if outcome in (BLOCKED_OUTCOME, ERROR):
         return UNDECIDED
-    return outcome  # not-applicable, not-run
+    return outcome  # not-checked, not-applicable, not-run
 
 
 def undecided_why(checks: Sequence[CheckResult], rule_id: str) -> str:
@@ -118,14 +121,20 @@ def undecided_why(checks: Sequence[CheckResult], rule_id: str) -> str:
     return "harness error"
 
 
-def not_applicable_why(checks: Sequence[CheckResult], rule_id: str) -> str:
+def not_applicable_why(checks: Sequence[CheckResult], rule_id: str,
+                       outcome: str = NOT_APPLICABLE) -> str:
+    """Why the rule is not applicable (or, with ``outcome``, not checked)."""
     for check in checks_of(checks, rule_id):
-        if check.outcome == NOT_APPLICABLE and check.reason:
+        if check.outcome == outcome and check.reason:
             reason = check.reason
             if reason.startswith(rule_id + " "):
                 reason = reason[len(rule_id) + 1:]
             return reason
-    return "not applicable"
+    return outcome.replace("-", " ")
+
+
+def not_checked_why(checks: Sequence[CheckResult], rule_id: str) -> str:
+    return not_applicable_why(checks, rule_id, NOT_CHECKED)
 
 
 @dataclass
@@ -136,6 +145,8 @@ class Score:
     passed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     not_applicable: list[tuple[str, str]] = field(default_factory=list)
+    #: Rules that apply but this run could not observe (no network sandbox), with why.
+    not_checked: list[tuple[str, str]] = field(default_factory=list)
     undecided: list[tuple[str, str]] = field(default_factory=list)
     not_run: list[str] = field(default_factory=list)
 
@@ -147,6 +158,10 @@ class Score:
         """``MUST 60/61 passed · 1 not applicable (SECURITY-003: needs resolve) · ...``."""
         parts = [f"{self.level} {len(self.passed)}/{self.decided} passed" if self.decided
                  else f"{self.level}: no rule decided"]
+        if self.not_checked:
+            # One reason serves them all (the run's network): name the rules, not it again.
+            parts.append(f"{len(self.not_checked)} not checked ("
+                         + ", ".join(rule for rule, _why in self.not_checked) + ")")
         if self.not_applicable:
             parts.append(f"{len(self.not_applicable)} not applicable ("
                          + _named(f"{rule}: {why}" for rule, why in self.not_applicable) + ")")
@@ -161,10 +176,11 @@ class Score:
         decided = self.decided
         return {
             "passed": len(self.passed), "decided": decided,
-            "applicable": decided + len(self.undecided),
+            "applicable": decided + len(self.undecided) + len(self.not_checked),
             "score": round(len(self.passed) / decided, 4) if decided else None,
             "failed": list(self.failed),
             "not_applicable": [{"id": r, "reason": w} for r, w in self.not_applicable],
+            "not_checked": [{"id": r, "reason": w} for r, w in self.not_checked],
             "undecided": [{"id": r, "why": w} for r, w in self.undecided],
             "not_run": list(self.not_run),
             "text": self.text(),
@@ -190,6 +206,8 @@ def score(rules: Iterable[RuleInfo], checks: Sequence[CheckResult], scope: Scope
             found.failed.append(rule.id)
         elif status == NOT_APPLICABLE:
             found.not_applicable.append((rule.id, not_applicable_why(checks, rule.id)))
+        elif status == NOT_CHECKED:
+            found.not_checked.append((rule.id, not_checked_why(checks, rule.id)))
         elif status == UNDECIDED:
             found.undecided.append((rule.id, undecided_why(checks, rule.id)))
         else:

@@ -20,17 +20,19 @@ from conformance.report.outcomes import (
     FLAKY,
     NEW_FAILURE,
     NOT_APPLICABLE,
+    NOT_CHECKED,
     PASSED,
     UNEXPECTED_PASS,
 )
 from conformance.report.verdict import verdict_line
 
 COLUMNS = (PASSED, FAILED, NOT_APPLICABLE)
-OPTIONAL = (BLOCKED_OUTCOME, ERROR, EXPECTED_FAIL, UNEXPECTED_PASS, NEW_FAILURE, FLAKY)
+OPTIONAL = (NOT_CHECKED, BLOCKED_OUTCOME, ERROR, EXPECTED_FAIL, UNEXPECTED_PASS, NEW_FAILURE,
+            FLAKY)
 HEADINGS = {NOT_APPLICABLE: "N/A"}
 STYLES = {PASSED: "green", FAILED: "red", NOT_APPLICABLE: "yellow", ERROR: "magenta",
           EXPECTED_FAIL: "dark_orange", UNEXPECTED_PASS: "bright_red", NEW_FAILURE: "red",
-          FLAKY: "yellow", BLOCKED_OUTCOME: "yellow"}
+          FLAKY: "yellow", BLOCKED_OUTCOME: "yellow", NOT_CHECKED: "bright_red"}
 MAX_LISTED = 40
 
 
@@ -151,6 +153,8 @@ def footer_lines(result: RunResult, report_path: str | None) -> list[str]:
               + (f" ({entry['link']})" if entry.get("link") else "")
               + (f", expires {entry['expires']}" if entry.get("expires") else "")
               for entry in result.notes.get("expectations", [])]
+    if result.verdict.not_checked_why:
+        lines.append(result.verdict.not_checked_why)
     lines.append(verdict_line(result))
     if report_path:
         lines.append(f"report: {report_path}")
@@ -230,7 +234,8 @@ def rich_summary(result: RunResult, stream: IO[str], report_path: str | None,
         for text in blocked:
             console.print(Text("  " + text))
     style = {"conformant": "bold green", "no-regression": "bold yellow",
-             "gate-passed": "bold yellow", "failures": "bold red"}.get(result.verdict.status,
+             "gate-passed": "bold yellow", "failures": "bold red",
+             "not-checked": "bold red"}.get(result.verdict.status,
                                                                        "bold magenta")
     for text in footer_lines(result, report_path):
         console.print(Text(text, style=style if text.startswith("verdict:") else ""))

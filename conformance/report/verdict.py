@@ -8,6 +8,13 @@ Three words a CI log can be trusted with:
   expectations file or a baseline); the line names how many and the soonest
   expiry.
 * ``NOT CONFORMANT``: the gate failed.
+* ``NOT CHECKED``: nothing failed, but rules the gate looks at went
+  unobserved because the machine could not give the run what they need
+  (the network sandbox): exit 1, since a rule the machine could not check
+  is not a rule the CLI passed. With the host network asked for
+  (``--network host``, plain pytest) the loss is the user's choice, as a
+  partial run's is: the gate passes as ``GATE PASSED`` and names the rules,
+  never as ``CONFORMANT``.
 
 Two more for the cases those do not cover: ``GATE PASSED`` when the gate
 passed although something failed that it does not look at (SHOULD rules
@@ -34,14 +41,15 @@ from conformance.report.outcomes import (
     FAILED,
     FLAKY,
     NEW_FAILURE,
+    NOT_CHECKED,
     UNEXPECTED_PASS,
 )
-from conformance.report.scoring import RootCause
+from conformance.report.scoring import RootCause, rule_outcome
 
 FAIL_ON = ("must", "should")
 WORDS = {"conformant": "CONFORMANT", "no-regression": "NO REGRESSION",
          "gate-passed": "GATE PASSED", "failures": "NOT CONFORMANT",
-         "harness-error": "HARNESS ERROR"}
+         "not-checked": "NOT CHECKED", "harness-error": "HARNESS ERROR"}
 
 
 def gated(rules: Sequence[str], levels: Mapping[str, str], fail_on: str) -> bool:
@@ -63,12 +71,16 @@ def decide(
     fail_on: str = "should",
     partial: bool = False,
     soonest_expiry: str | None = None,
+    host_chosen: bool = False,
+    network_why: str = "",
 ) -> Verdict:
     """The exit code: 3 for harness errors, 1 when the gate fails, else 0.
 
     ``excused`` are rule and check ids an expectation covers: a rule that
     failed only as a set-up step is excused by an entry for it, like a
-    failure of its own would be.
+    failure of its own would be. ``host_chosen``: the run's host network was
+    asked for, so its not-checked rules are given up, not held against it;
+    ``network_why`` says why the run had no sandbox, and how to get one.
     """
     levels = levels or {}
     reasons: list[str] = []
@@ -124,17 +136,48 @@ def decide(
             not_gated.append(cause.rule)
             notes.append(f"{line} (not gated: --fail-on {fail_on})")
     reasons.extend(expectation_problems)
+    unchecked, line = _not_checked(checks, levels, fail_on, network_why)
+    if unchecked and not host_chosen:
+        reasons.append(line)
     if errors:
         return Verdict(3, "harness-error", reasons, notes, fail_on=fail_on, partial=partial)
     if reasons:
-        return Verdict(1, "failures", reasons, notes, fail_on=fail_on, partial=partial)
+        status = "failures" if reasons != [line] else "not-checked"
+        return Verdict(1, status, reasons, notes, fail_on=fail_on, partial=partial,
+                       not_checked=unchecked, not_checked_why=line)
     if known:
         return Verdict(0, "no-regression", [], notes, fail_on=fail_on, partial=partial,
-                       known_failures=known, soonest_expiry=soonest_expiry, not_gated=not_gated)
-    if not_gated:
+                       known_failures=known, soonest_expiry=soonest_expiry, not_gated=not_gated,
+                       not_checked=unchecked, not_checked_why=line)
+    if not_gated or unchecked:
         return Verdict(0, "gate-passed", [], notes, fail_on=fail_on, partial=partial,
-                       not_gated=not_gated)
+                       not_gated=not_gated, not_checked=unchecked, not_checked_why=line)
     return Verdict(0, "conformant", [], notes, fail_on=fail_on, partial=partial)
+
+
+def _not_checked(checks: list[CheckResult], levels: Mapping[str, str],
+                 fail_on: str, why: str) -> tuple[list[str], str]:
+    """The gated rules no check could observe, and one line naming them and why.
+
+    A rule is unchecked as the scores see it: when not-checked is the worst of
+    its checks' outcomes. Rules the gate does not look at (SHOULD under
+    ``--fail-on must``) are named in the line apart.
+    """
+    rules: dict[str, str] = {}
+    for check in checks:
+        if check.outcome == NOT_CHECKED:
+            for rule in check.rules:
+                if rule_outcome(checks, rule) == NOT_CHECKED:
+                    rules.setdefault(rule, check.reason)
+    if not rules:
+        return [], ""
+    counted = [rule for rule in rules if gated([rule], levels, fail_on)]
+    ignored = [rule for rule in rules if rule not in counted]
+    why = why or next(iter(rules.values()))
+    line = ", ".join(counted) or "no gated rule"
+    if ignored:
+        line += f" (and, not gated under --fail-on {fail_on}, {', '.join(ignored)})"
+    return counted, f"{line} not checked: {why}"
 
 
 def _label(check: CheckResult) -> str:
@@ -157,6 +200,10 @@ def verdict_line(result: RunResult) -> str:
         if verdict.soonest_expiry:
             known += f", soonest expiry {verdict.soonest_expiry}"
         parts.append(known)
+    if verdict.not_checked:
+        n = len(verdict.not_checked)
+        parts.append(f"{n} not checked ({', '.join(verdict.not_checked[:3])}"
+                     + (", …" if n > 3 else "") + ")")
     if verdict.not_gated:
         n = len(verdict.not_gated)
         parts.append(f"{n} failing but not gated ({', '.join(verdict.not_gated[:3])}"

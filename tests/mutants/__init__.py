@@ -44,6 +44,7 @@ class Mutant:
         "kind",
         "name",
         "not_applicable",
+        "not_checked",
         "precision",
         "profile",
         "rule",
@@ -51,8 +52,9 @@ class Mutant:
 
     def __init__(self, name: str, rule: str, description: str, apply: Callable[[], None],
                  kind: str = "mutant", breaks: tuple[str, ...] = (),
-                 not_applicable: tuple[str, ...] = (), breaks_in_sandbox: tuple[str, ...] = (),
-                 profile: str = "reference", precision: bool = False) -> None:
+                 not_applicable: tuple[str, ...] = (), not_checked: tuple[str, ...] = (),
+                 breaks_in_sandbox: tuple[str, ...] = (), profile: str = "reference",
+                 precision: bool = False) -> None:
         self.name = name
         #: The rule whose checks must fail (mutants only; "" for probes and emulations).
         self.rule = rule
@@ -61,10 +63,14 @@ class Mutant:
         self.kind = kind
         #: Every rule the whole suite may fail against it (the precision matrix's bound).
         self.breaks = breaks
-        #: Emulations only: the rules expected to be not applicable (on the host network).
+        #: Emulations only: the rules expected to be not applicable (its profile lacks
+        #: what they need).
         self.not_applicable = not_applicable
-        #: Emulations only: of those, the rules it fails once ``--network sandbox`` makes
-        #: them applicable.
+        #: Emulations only: the rules not checked on the host network (they need the
+        #: network sandbox).
+        self.not_checked = not_checked
+        #: Emulations only: of those, the rules it fails once ``--network sandbox`` checks
+        #: them.
         self.breaks_in_sandbox = breaks_in_sandbox
         #: The profile that drives it.
         self.profile = profile
@@ -114,15 +120,17 @@ class Zoo:
         return self._register(rule="", description=description, kind="probe", precision=True)
 
     def emulation(self, description: str, *, profile: str, breaks: tuple[str, ...],
-                  not_applicable: tuple[str, ...],
+                  not_applicable: tuple[str, ...], not_checked: tuple[str, ...] = (),
                   breaks_in_sandbox: tuple[str, ...] = ()) -> Register:
         """A real CLI's recorded behaviour: exactly ``breaks`` fail, exactly
-        ``not_applicable`` are not applicable; in the network sandbox, the rules of
+        ``not_applicable`` are not applicable and, on the host network, exactly
+        ``not_checked`` are not checked; in the network sandbox, the rules of
         ``breaks_in_sandbox`` fail as well."""
-        if not set(breaks_in_sandbox) <= set(not_applicable):
-            raise ValueError("breaks_in_sandbox names rules that apply without the sandbox")
+        if not set(breaks_in_sandbox) <= set(not_checked):
+            raise ValueError("breaks_in_sandbox names rules that are checked without the sandbox")
         return self._register(rule="", description=description, kind="emulation",
-                              breaks=breaks, not_applicable=not_applicable, profile=profile,
+                              breaks=breaks, not_applicable=not_applicable,
+                              not_checked=not_checked, profile=profile,
                               breaks_in_sandbox=breaks_in_sandbox, precision=True)
 
 

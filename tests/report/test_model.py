@@ -80,3 +80,56 @@ def test_decide_gates_on_the_chosen_level():
     blocked.blocked_by = "LOGIN-004"
     assert decide([blocked]).exit_code == 0, "blocked alone is no failure (its cause is)"
     assert decide([_check("blocked")]).exit_code == 1, "but a blocked check needs a cause"
+
+
+def _unchecked(rule: str) -> CheckResult:
+    return CheckResult(id=rule, nodeid=rule, rules=[rule], outcome="not-checked",
+                       raw_outcome="not-checked",
+                       reason=f"{rule} needs the network sandbox, and this run is on the host "
+                              "network (...)")
+
+
+NO_SANDBOX = "no network sandbox: unshare (util-linux) is not on PATH; fix: install util-linux"
+LEVELS = {"M-001": "MUST", "S-001": "SHOULD", "P-001": "MUST"}
+
+
+def test_a_rule_the_machine_could_not_check_is_no_pass():
+    """Forced onto the host network: NOT CHECKED, exit 1, the rules and the fix named."""
+    checks = [_unchecked("M-001"), _unchecked("S-001"),
+              CheckResult(id="p", nodeid="p", rules=["P-001"], outcome="passed",
+                          raw_outcome="passed")]
+    verdict = decide(checks, levels=LEVELS, network_why=NO_SANDBOX)
+    assert (verdict.exit_code, verdict.status) == (1, "not-checked")
+    assert verdict.not_checked == ["M-001", "S-001"]
+    assert verdict.not_checked_why == f"M-001, S-001 not checked: {NO_SANDBOX}"
+    assert verdict.reasons == [verdict.not_checked_why]
+
+
+def test_not_checked_follows_the_gates_level():
+    """--fail-on must looks at the MUST rule only; a SHOULD alone is named, not held."""
+    verdict = decide([_unchecked("S-001")], levels=LEVELS, fail_on="must", network_why="x")
+    assert (verdict.exit_code, verdict.status, verdict.not_checked) == (0, "conformant", [])
+    verdict = decide([_unchecked("M-001"), _unchecked("S-001")], levels=LEVELS,
+                     fail_on="must", network_why="x")
+    assert verdict.status == "not-checked"
+    assert verdict.not_checked_why == ("M-001 (and, not gated under --fail-on must, S-001) "
+                                       "not checked: x")
+
+
+def test_failures_outrank_not_checked_and_a_chosen_host_network_passes_the_gate():
+    failed = CheckResult(id="f", nodeid="f", rules=["P-001"], outcome="failed",
+                         raw_outcome="failed", reason="boom")
+    verdict = decide([failed, _unchecked("M-001")], levels=LEVELS, network_why="x")
+    assert verdict.status == "failures" and len(verdict.reasons) == 2
+    chosen = decide([_unchecked("M-001")], levels=LEVELS, host_chosen=True,
+                    network_why="--network host was given")
+    assert (chosen.exit_code, chosen.status) == (0, "gate-passed")
+    assert chosen.not_checked == ["M-001"] and not chosen.reasons
+
+
+def test_a_rule_decided_by_another_check_is_still_not_checked_while_one_could_not_run():
+    """A rule is as its worst check: one unobserved check leaves it unchecked."""
+    passed = CheckResult(id="p", nodeid="p", rules=["M-001"], outcome="passed",
+                         raw_outcome="passed")
+    assert worst(["passed", "not-checked"]) == "not-checked"
+    assert decide([passed, _unchecked("M-001")], levels=LEVELS).status == "not-checked"
