@@ -277,7 +277,8 @@ def backend(pytestconfig: pytest.Config) -> Iterator[Backend]:
 def world(request: pytest.FixtureRequest, backend: Backend) -> Iterator[WorldHandle]:
     """A fresh world for this check (``@pytest.mark.world("name")`` picks one)."""
     marker = request.node.get_closest_marker("world")
-    handle = backend.new_world(marker.args[0] if marker else DEFAULT_WORLD)
+    profile = request.config.stash[PROFILE_KEY]
+    handle = backend.new_world(marker.args[0] if marker else DEFAULT_WORLD, profile.rack_api)
     try:
         yield handle
     finally:

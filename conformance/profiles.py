@@ -54,6 +54,10 @@ MACHINE_CAPABILITIES = frozenset({"resolve"})
 CAPABILITIES = frozenset(OPERATION_PLACEHOLDERS) | EXTRA_CAPABILITIES
 
 SELECTION_FORMATS = ("rack", "racks", "current")
+#: The rack API generations the fakes serve (fakes.world.RACK_APIS; a test holds them equal,
+#: so that loading a profile imports none of the fakes).
+CURRENT_API = "current"
+RACK_APIS = ("2017", CURRENT_API)
 LAYOUT_PLACEHOLDERS = frozenset({"home", "config_dir", "xdg_config_home"})
 HOST_FORM_PLACEHOLDERS = frozenset({"port"})
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -119,6 +123,8 @@ class Profile:
     trust: Trust
     operations: Mapping[str, Operation]
     environment: Environment = field(default_factory=Environment)
+    #: The rack API generation the CLI was built against, which the fake racks speak.
+    rack_api: str = CURRENT_API
     #: Set for runs in the network sandbox, where every host name leads to the fakes.
     sandboxed: bool = False
 
@@ -282,8 +288,8 @@ class _Parser:
         top = self.table(
             raw,
             "",
-            {"name", "description", "command", "host_form", "layout", "trust", "environment",
-             "operations"},
+            {"name", "description", "command", "host_form", "rack_api", "layout", "trust",
+             "environment", "operations"},
             {"name", "command", "host_form", "layout", "operations"},
         )
         name = self.attempt(lambda: self.text(top["name"], "name") if "name" in top else "", "")
@@ -292,6 +298,7 @@ class _Parser:
             lambda: self.strings(top["command"], "command", allow_empty=False)
             if "command" in top else no_command, no_command)
         host_form = self.attempt(lambda: self.host_form(top), "")
+        rack_api = self.attempt(lambda: self.rack_api(top), CURRENT_API)
         layout = self.attempt(lambda: self.layout(top["layout"]) if "layout" in top else None,
                               None)
         trust = self.attempt(lambda: self.trust(top.get("trust", {})), Trust())
@@ -309,6 +316,7 @@ class _Parser:
             source=self.source,
             command=command,
             host_form=host_form,
+            rack_api=rack_api,
             layout=layout,
             trust=trust,
             operations=operations,
@@ -323,6 +331,14 @@ class _Parser:
         if "{port}" not in host_form:
             raise self.fail("host_form", "must contain {port}")
         return host_form
+
+    def rack_api(self, top: dict) -> str:
+        if "rack_api" not in top:
+            return CURRENT_API
+        value = self.text(top["rack_api"], "rack_api")
+        if value not in RACK_APIS:
+            raise self.fail("rack_api", f"must be one of {', '.join(RACK_APIS)}, got {value!r}")
+        return value
 
     def layout(self, raw: Any) -> Layout | None:
         table = self.table(

@@ -539,7 +539,7 @@ def replay(doc: dict[str, Any], *, cli: str | None = None, profile: str | None =
         with serve(doc["trail"]["world"]) as url:
             backend = RemoteBackend(url)
             try:
-                world = backend.new_world(doc["trail"]["world"])
+                world = backend.new_world(doc["trail"]["world"], chosen.rack_api)
                 return Replay(doc, world, backend, chosen, root, out,
                               timeout or doc.get("cli_timeout") or DEFAULT_TIMEOUT).run()
             finally:

@@ -34,7 +34,7 @@ from typing import Any
 from fakes.backend import InProcessBackend, LocalWorld
 from fakes.faults import Fault
 from fakes.journal import FIELDS as JOURNAL_FIELDS
-from fakes.world import WorldError
+from fakes.world import CURRENT_API, RACK_APIS, WorldError
 from fakes.worldfile import WorldFileError
 
 #: The world serve prints, and the one ``POST /worlds`` makes when given no name.
@@ -337,19 +337,22 @@ class Worlds:
         """Build a world from a shipped name, or from TOML text the client sent."""
         spec = _object(body)
         name, toml = spec.get("name", DEFAULT_WORLD), spec.get("toml")
+        rack_api = spec.get("rack_api", CURRENT_API)
+        if rack_api not in RACK_APIS:
+            raise AdminError(400, f"rack_api must be one of {', '.join(RACK_APIS)}")
         if not isinstance(name, str) or not name:
             raise AdminError(400, 'POST /worlds needs {"name": <world name>} or {"toml": ...}')
         if toml is not None and not isinstance(toml, str):
             raise AdminError(400, "toml must be the text of a world file")
         try:
             if toml is None:
-                world = self.backend.new_world(name)
+                world = self.backend.new_world(name, rack_api)
             else:
                 with tempfile.TemporaryDirectory(prefix="convox-serve-world-") as tmp:
                     path = Path(tmp, Path(name).name).with_suffix(".toml")
                     path.write_text(toml, encoding="utf-8")
                     try:
-                        world = self.backend.new_world(path)
+                        world = self.backend.new_world(path, rack_api)
                     except WorldFileError as exc:  # name the client's file, not our copy
                         raise WorldFileError(str(exc).replace(str(path), path.name)) from None
         except WorldFileError as exc:

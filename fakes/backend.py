@@ -30,7 +30,7 @@ from fakes.guard import GuardApp
 from fakes.https import App, Listener, Unattached
 from fakes.journal import Journal
 from fakes.rack import RackApp
-from fakes.world import World
+from fakes.world import CURRENT_API, World
 from fakes.worldfile import load_world
 
 ENTRY_POINT_GROUP = "convox_conformance.backends"
@@ -75,7 +75,7 @@ class Backend(Protocol):
     def start(self) -> None: ...
     def stop(self) -> None: ...
     def ca_bundle(self) -> Path: ...
-    def new_world(self, name_or_path: str | Path) -> WorldHandle: ...
+    def new_world(self, name_or_path: str | Path, rack_api: str = CURRENT_API) -> WorldHandle: ...
 
 
 class BackendError(ValueError):
@@ -283,8 +283,10 @@ class InProcessBackend:
         with self._lock:
             return len(self._idle), sum(len(group) for group in self._busy.values())
 
-    def new_world(self, name_or_path: str | Path, clock: Clock | None = None) -> LocalWorld:
-        """A fresh world (a shipped name or a TOML path) on pooled listeners."""
+    def new_world(self, name_or_path: str | Path, rack_api: str = CURRENT_API,
+                  clock: Clock | None = None) -> LocalWorld:
+        """A fresh world (a shipped name or a TOML path) on pooled listeners, its racks
+        speaking the ``rack_api`` generation."""
         self.start()
         taken: dict[str, Listener] = {"console": self._take("console")}
         faults = FaultPlan()
@@ -294,7 +296,7 @@ class InProcessBackend:
             return taken[ref].address
 
         try:
-            world = load_world(name_or_path, host_for, clock)
+            world = load_world(name_or_path, host_for, clock, rack_api)
             taken[GUARD] = self._take(GUARD)
         except BaseException:
             self._give_back(list(taken.values()))

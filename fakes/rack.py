@@ -5,6 +5,11 @@ it accepts at any moment, including during a key roll's update window, is
 the model's decision (`World.rack_accepts`). Setting the `Password`
 parameter through the rack's own API changes the key behind Console's back,
 exactly as the FAQ warns.
+
+A world's racks speak one API generation (``World.rack_api``), the CLI's:
+the 2017 API (convox/rack 20171228145523, api/controllers) answers JSON
+everywhere, ``GET /auth`` included, and refuses a key with a text page;
+today's API answers ``GET /auth`` and ``PUT /system`` with stdapi's text ``ok``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,15 @@ from fakes.https import (
 from fakes.journal import Journal
 from fakes.recording import incoming_request_id, new_request_id, record
 from fakes.untrusted import untrusted_context
-from fakes.world import World, WorldError
+from fakes.world import API_2017, World, WorldError
+
+#: The 2017 API's answer to a refused key (api/api.go), and the header it sent with it.
+REFUSED_2017 = ("Unable to authenticate.\nPlease confirm your Rack API Key is correct.\n"
+                "See https://convox.com/docs/api-keys/ for more information.")
+#: The 2017 API's answer to a Console command sent straight to a rack (controllers/racks.go).
+NOT_CONSOLE_2017 = ("Your CLI is pointing directly at a Rack. To log into Console instead, "
+                    "run `convox login`")
+SUCCESS_2017 = {"success": True}
 
 
 class RackApp(App):
@@ -67,6 +80,10 @@ class RackApp(App):
         try:
             key = basic_auth_password(request.headers)
             if not self.world.rack_accepts(self.ref, key):
+                if self.world.rack_api == API_2017:
+                    refused = text_response(401, REFUSED_2017)
+                    refused.headers["WWW-Authenticate"] = 'Basic realm="Convox System"'
+                    return refused
                 return error_response(401, "invalid authentication")
             return self._route(request)
         except WorldError as exc:
@@ -74,9 +91,13 @@ class RackApp(App):
 
     def _route(self, request: HttpRequest) -> HttpResponse:
         method, path = request.method, request.path
+        era_2017 = self.world.rack_api == API_2017
         if method == "GET" and path == "/auth":
-            # Today's rack API (stdapi RenderOK) answers the text "ok"; never an id.
-            return text_response(200, "ok\n")
+            # Never an id. 2017: JSON, which the classic CLI insists on; today's rack API
+            # (stdapi RenderOK): the text "ok".
+            return json_response(200, SUCCESS_2017) if era_2017 else text_response(200, "ok\n")
+        if era_2017 and (method, path) in (("GET", "/racks"), ("POST", "/switch")):
+            return error_response(403, NOT_CONSOLE_2017)
         if method == "GET" and path == "/system":
             return json_response(200, self.world.rack_system(self.ref))
         if method == "GET" and path == "/apps":
@@ -116,7 +137,7 @@ class RackApp(App):
             password = _form(request).get("Password")
             if password is not None:
                 self.world.set_rack_password(self.ref, password)
-            return json_response(200, {})
+            return json_response(200, SUCCESS_2017 if self.world.rack_api == API_2017 else {})
         if app in {entry["name"] for entry in self.world.rack_apps(self.ref)}:
             return json_response(200, {})
         return error_response(404, f"no such app: {app}")

@@ -37,7 +37,7 @@ from fakes.backend import DEFAULT_FORM, BackendError
 from fakes.faults import Fault, FaultHandle
 from fakes.journal import FIELDS, Journal, JournalEntry
 from fakes.keys import unknown_identity
-from fakes.world import WorldError
+from fakes.world import CURRENT_API, WorldError
 
 SERVE_ENV = "CONVOX_CONFORMANCE_SERVE"
 DEFAULT_TIMEOUT = 30.0
@@ -435,7 +435,7 @@ class RemoteBackend:
         assert self._dir is not None
         return self._dir / "ca.pem"
 
-    def new_world(self, name_or_path: str | Path) -> RemoteWorld:
+    def new_world(self, name_or_path: str | Path, rack_api: str = CURRENT_API) -> RemoteWorld:
         """A fresh world; a local world file is sent as text (serve may be elsewhere)."""
         self.start()
         client = self.clients[next(self._next) % len(self.clients)]
@@ -448,6 +448,7 @@ class RemoteBackend:
                 raise ValueError(f"{path}: cannot read world file: {exc.strerror}") from None
         else:
             body = {"name": text}
+        body["rack_api"] = rack_api
         try:
             description = client.call("POST", "/worlds", body)
         except WorldError as exc:

@@ -47,7 +47,7 @@ from fakes.guard import GuardApp
 from fakes.https import App, Connection, HttpRequest, HttpResponse, Listener, Unattached
 from fakes.journal import Journal
 from fakes.recording import new_request_id
-from fakes.world import World
+from fakes.world import CURRENT_API, World
 
 CONSOLE_NAME = "console.convox.com"
 #: The journal's name for lookups of console.convox.com (every other lookup is the guard's).
@@ -329,10 +329,10 @@ class SandboxedBackend:
     def ca_bundle(self) -> Path:
         return self.inner.ca_bundle()
 
-    def new_world(self, name_or_path: str | Path) -> SandboxedWorld:
+    def new_world(self, name_or_path: str | Path, rack_api: str = CURRENT_API) -> SandboxedWorld:
         self.start()
         assert self._network is not None
-        inner = self.inner.new_world(name_or_path)
+        inner = self.inner.new_world(name_or_path, rack_api)
         try:
             slot = self._network.take()
         except BaseException:

@@ -20,7 +20,7 @@ from typing import Any
 
 from fakes.admin_api import DEFAULT_WORLD, Admin, AdminError, Router, Worlds, admin_server
 from fakes.backend import DEFAULT_FORM, InProcessBackend, LocalWorld
-from fakes.world import WorldError
+from fakes.world import CURRENT_API, RACK_APIS, WorldError
 
 __all__ = ["DEFAULT_WORLD", "Admin", "AdminError", "Router", "Worlds", "admin_server", "main"]
 
@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--world", default=DEFAULT_WORLD, help="a shipped world name or a TOML file"
     )
     parser.add_argument("--form", default=DEFAULT_FORM, help="host form, e.g. localhost:{port}")
+    parser.add_argument("--rack-api", choices=RACK_APIS, default=CURRENT_API,
+                        help="the rack API generation the racks speak (2017 for the classic "
+                             f"CLI; default {CURRENT_API})")
     parser.add_argument("--admin-port", type=int, default=0, help="admin API port (0: any free)")
     try:
         args = parser.parse_args(argv)
@@ -83,7 +86,7 @@ def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
     backend = InProcessBackend()
     try:
         backend.start()
-        world = backend.new_world(args.world)
+        world = backend.new_world(args.world, args.rack_api)
     except (ValueError, OSError) as exc:  # WorldFileError and WorldError are ValueErrors
         backend.stop()
         message = exc.message if isinstance(exc, WorldError) else str(exc)

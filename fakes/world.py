@@ -64,13 +64,23 @@ def _locked(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+#: The rack API generations the fakes answer as: the 2017 API the classic CLI was
+#: built against (convox/rack 20171228145523), and today's (convox/rack's stdapi).
+API_2017, CURRENT_API = "2017", "current"
+RACK_APIS = (API_2017, CURRENT_API)
+
+
 class World:
     """Users, organizations, racks and keys, and the rules the FAQ states about them."""
 
     def __init__(self, clock: Clock | None = None, rack_update_seconds: float = 300.0,
-                 console_requires_session: bool = False) -> None:
+                 console_requires_session: bool = False, rack_api: str = CURRENT_API) -> None:
         if rack_update_seconds < 0:
             raise ValueError("rack_update_seconds must not be negative")
+        if rack_api not in RACK_APIS:
+            raise ValueError(f"rack_api must be one of {', '.join(RACK_APIS)}, not {rack_api!r}")
+        #: Which rack API the racks speak: a CLI meets the racks of its own era.
+        self.rack_api = rack_api
         self.clock = clock if clock is not None else Clock()
         self.rack_update_seconds = float(rack_update_seconds)
         #: Console demands a second-factor session of its users (WWW-Authenticate: Session).

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from fakes.clock import Clock
-from fakes.world import CONSOLE_MODES, PLANS, ROLES, World, WorldError
+from fakes.world import CONSOLE_MODES, CURRENT_API, PLANS, ROLES, World, WorldError
 
 TOP_LEVEL = ("settings", "users", "organizations", "racks", "deploy_keys")
 SETTINGS_FIELDS = ("rack_update_seconds", "console_requires_session")
@@ -136,8 +136,12 @@ def load_world(
     path_or_name: str | Path,
     hosts: Callable[[str], str],
     clock: Clock | None = None,
+    rack_api: str = CURRENT_API,
 ) -> World:
-    """Build a World from a file path or a shipped world name; ``hosts(ref)`` names rack hosts."""
+    """Build a World from a file path or a shipped world name; ``hosts(ref)`` names rack hosts.
+
+    ``rack_api`` is the generation its racks speak: the CLI's, not the world file's.
+    """
     source, text = _read(path_or_name)
     check = _Checker(source)
     try:
@@ -159,7 +163,8 @@ def load_world(
     if not isinstance(sessions, bool):
         raise check.fail("settings.console_requires_session",
                          f"must be true or false, not {sessions!r}")
-    world = World(clock=clock, rack_update_seconds=seconds, console_requires_session=sessions)
+    world = World(clock=clock, rack_update_seconds=seconds, console_requires_session=sessions,
+                  rack_api=rack_api)
 
     def apply(where: str, action: Callable[..., object], *args: Any) -> None:
         try:

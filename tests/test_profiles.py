@@ -83,12 +83,12 @@ def test_environment_variables_give_their_capabilities(tmp_path: Path) -> None:
                                                "key = 'CONVOX_TOKEN'\nrack = 'CONVOX_RACK'\n"))
     assert both.has("env_credentials") and both.has("env_rack")
     assert (both.environment.host, both.environment.key) == ("CONVOX_HOST", "CONVOX_TOKEN")
-    # The protocol notes give these variables for the rack CLI's commands only.
-    assert load_profile("convox-rack").has("env_credentials")
-    assert load_profile("convox-rack").has("env_rack")
-    for name in ("convox-classic", "convox-v3"):
-        assert load_profile(name).missing(["env_credentials", "env_rack"]) == [
-            "env_credentials", "env_rack"]
+    # The rack CLI's and the classic CLI's commands read them (the classic's source:
+    # cmd/convox/login.go and main.go at 20171228145523); the v3 profile declares none.
+    for name in ("convox-rack", "convox-classic"):
+        assert load_profile(name).has("env_credentials") and load_profile(name).has("env_rack")
+    assert load_profile("convox-v3").missing(["env_credentials", "env_rack"]) == [
+        "env_credentials", "env_rack"]
 
 
 def test_a_good_user_profile_loads(tmp_path: Path) -> None:
@@ -151,3 +151,15 @@ def test_cli_override_keeps_paths_whole_and_splits_commands(tmp_path: Path) -> N
     profile = load_profile("reference")
     assert profile.with_command(str(spaced)).command == (str(spaced),)
     assert profile.with_command("python -m mycli").command == ("python", "-m", "mycli")
+
+
+def test_the_rack_api_generation_is_the_profiles_to_choose(tmp_path: Path) -> None:
+    from conformance.profiles import RACK_APIS
+    from fakes.world import RACK_APIS as SERVED
+
+    assert RACK_APIS == SERVED  # the profile's choices are what the fakes serve
+    assert load_profile(write(tmp_path, GOOD)).rack_api == "current"
+    assert load_profile("convox-classic").rack_api == "2017"
+    assert load_profile(write(tmp_path, 'rack_api = "2017"\n' + GOOD)).rack_api == "2017"
+    with pytest.raises(ProfileError, match=r"rack_api: must be one of 2017, current, got '2016'"):
+        load_profile(write(tmp_path, 'rack_api = "2016"\n' + GOOD))

@@ -203,6 +203,12 @@ def test_old_rack_key_stops_working_after_roll(convox: Convox) -> None:
 # -------------------------------------------------------------- rack password set by hand
 
 
+def a_change(method: str) -> bool:
+    """How a CLI may send a parameter change: today's ``PUT /system`` or the 2017 API's
+    ``POST /apps/<rack>/parameters`` (the classic CLI's); the rule names neither."""
+    return method in ("PUT", "POST")
+
+
 @pytest.mark.spec("KEYROLL-008")
 def test_setting_rack_password_keeps_user_able_to_reach_rack(convox: Convox) -> None:
     """Alice, logged in directly to acme/legacy, sets its Password to a new key."""
@@ -216,7 +222,8 @@ def test_setting_rack_password_keeps_user_able_to_reach_rack(convox: Convox) -> 
     mark = convox.journal.mark()
     changed = convox.ok(convox.run("rack_set_password", password=new))
     convox.journal.expect_some(
-        since=mark, hop="cli", server=LEGACY, method="PUT", key=convox.identity(old), status=200
+        since=mark, hop="cli", server=LEGACY, method=a_change, key=convox.identity(old),
+        status=200,
     )
     assert convox.rack_key(LEGACY) == new, "the rack did not take the new Password"
 

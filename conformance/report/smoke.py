@@ -253,7 +253,7 @@ def run_smoke(profile: Profile, *, backend_name: str = "inprocess", timeout: flo
                                     "version")
             note(explain_version(profile, version))
             try:
-                world = backend.new_world(WORLD)
+                world = backend.new_world(WORLD, profile.rack_api)
             except Exception as exc:
                 raise HarnessFailure(f"the fakes could not make a world: {exc}") from None
             try:

@@ -188,3 +188,59 @@ def test_keyroll_window_is_honoured_by_the_rack(backend) -> None:
             assert rack(world, backend, "GET", "/auth", key=new).status == 200
         finally:
             world.close()
+
+
+# -- the 2017 rack API (the classic CLI's era) ----------------------------------------------
+
+
+@pytest.fixture
+def world_2017(backend: InProcessBackend):
+    handle = backend.new_world("standard", "2017")
+    yield handle
+    handle.close()
+
+
+def test_a_2017_rack_answers_auth_with_json(world_2017, backend) -> None:
+    """convox/rack 20171228145523 api/controllers/auth.go: {"success":true}, which the
+    classic CLI parses (its client reads every answer as JSON)."""
+    reply = rack(world_2017, backend, "GET", "/auth", key=world_2017.rack_key(REF))
+    assert (reply.status, reply.json()) == (200, {"success": True})
+    assert reply.headers["content-type"] == "application/json"
+
+
+def test_a_2017_rack_refuses_a_key_with_its_text_page(world_2017, backend) -> None:
+    """api/api.go: a text page and a Basic challenge, not today's JSON error."""
+    reply = rack(world_2017, backend, "GET", "/apps", key="x" * 40)
+    assert reply.status == 401
+    assert reply.body.decode().startswith("Unable to authenticate.\nPlease confirm your Rack "
+                                          "API Key is correct.")
+    assert reply.headers["www-authenticate"] == 'Basic realm="Convox System"'
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/racks"), ("POST", "/switch")])
+def test_a_2017_rack_sends_console_commands_back_to_console(world_2017, backend, method,
+                                                            path) -> None:
+    reply = rack(world_2017, backend, method, path, key=world_2017.rack_key(REF))
+    assert reply.status == 403
+    assert reply.error.startswith("Your CLI is pointing directly at a Rack.")
+
+
+def test_a_2017_rack_confirms_a_parameter_change_with_success(world_2017, backend) -> None:
+    old = world_2017.rack_key(REF)
+    reply = rack(world_2017, backend, "POST", "/apps/production/parameters", key=old,
+                 body=b"Password=new-secret-2017",
+                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert (reply.status, reply.json()) == (200, {"success": True})
+
+
+def test_the_generations_other_answers_are_alike(world, world_2017, backend) -> None:
+    """Only what the 2017 API answered otherwise differs: apps and system are the same."""
+    for path in ("/apps", "/system"):
+        today = rack(world, backend, "GET", path, key=world.rack_key(REF))
+        then = rack(world_2017, backend, "GET", path, key=world_2017.rack_key(REF))
+        assert (today.status, today.json()) == (then.status, then.json())
+
+
+def test_a_world_knows_only_the_generations_there_are(backend) -> None:
+    with pytest.raises(ValueError, match="rack_api must be one of 2017, current"):
+        backend.new_world("standard", "2016")

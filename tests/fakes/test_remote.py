@@ -302,3 +302,17 @@ def test_the_printed_world_never_serves_a_console_held_rack_key(serve) -> None:
     assert client.raw("POST", "/ca")[0] == 405
     assert client.raw("GET", "/worlds/w999/hosts")[0] == 404
     client.close()
+
+
+def test_a_world_of_the_2017_rack_api_is_made_serve_side(serve, remote) -> None:
+    """The generation travels with POST /worlds: the serve-side racks answer as in 2017."""
+    world = remote.new_world("standard", "2017")
+    try:
+        assert serve.local(world).world.rack_api == "2017"
+        reply = request(serve.backend.client_context(), world.host(PRODUCTION), "GET", "/auth",
+                        key=world.rack_key(PRODUCTION))
+        assert (reply.status, reply.json()) == (200, {"success": True})
+    finally:
+        world.close()
+    with pytest.raises(ValueError, match="rack_api must be one of 2017, current"):
+        remote.new_world("standard", "1999")
