@@ -186,7 +186,7 @@ class Convox:
         self.require("env_credentials")
         names = self.profile.environment
         assert names.host is not None and names.key is not None
-        self.cli.secrets.add(key)
+        self.cli.remember(key)
         return {names.host: host, names.key: key}
 
     def env_rack(self, ref: str) -> dict[str, str]:
@@ -208,7 +208,7 @@ class Convox:
         if not names:
             not_applicable(f"profile {self.profile.name}'s login_env sets no variable "
                            "to the key")
-        self.cli.secrets.add(key)
+        self.cli.remember(key)
         return {name: key for name in names}
 
     # actions ---------------------------------------------------------------

@@ -14,6 +14,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -163,7 +164,10 @@ class CliSession:
         self.state = CliState(profile.layout, self.config_dir, within=self.home)
         self.invocations: list[Invocation] = []
         #: Every secret this session passed to the CLI, for redaction.
-        self.secrets: set[str] = set()
+        # Checks run commands from several threads (concurrent logins): each run adds its
+        # key while others read every key known, so the set is only touched under a lock.
+        self._secrets: set[str] = set()
+        self._secrets_lock = threading.Lock()
         #: The check's trail (conformance.trail), told of every invocation.
         self.trail: Any = None
 
@@ -205,6 +209,17 @@ class CliSession:
         return env
 
     # running ---------------------------------------------------------------
+    @property
+    def secrets(self) -> frozenset[str]:
+        """Every key this session was handed so far (a snapshot)."""
+        with self._secrets_lock:
+            return frozenset(self._secrets)
+
+    def remember(self, secret: str) -> None:
+        """Treat ``secret`` as a key: redacted in reports, named if output drops it."""
+        with self._secrets_lock:
+            self._secrets.add(secret)
+
     def run(
         self,
         operation: str,
@@ -223,7 +238,7 @@ class CliSession:
         values = {"host": host, "key": key, "rack": rack, "password": password}
         for secret in (key, password):
             if secret:
-                self.secrets.add(secret)
+                self.remember(secret)
         args = [self._fill(op, part, values) for part in op.argv]
         op_env = {name: self._fill(op, value, values) for name, value in op.env.items()}
         op_env.update(env or {})
@@ -301,8 +316,9 @@ class CliSession:
         except OSError as exc:
             raise CliNotRunnable(f"cannot start CLI {argv[0]}: {exc.strerror}") from None
         assert process.stdout is not None and process.stderr is not None
-        out = BoundedCapture(self.max_output, self.secrets)
-        err = BoundedCapture(self.max_output, self.secrets)
+        known = self.secrets
+        out = BoundedCapture(self.max_output, known)
+        err = BoundedCapture(self.max_output, known)
         fds = {process.stdout.fileno(): out, process.stderr.fileno(): err}
         try:
             ended = pump(process, fds, started + limit)

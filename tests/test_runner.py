@@ -206,3 +206,37 @@ def test_missing_or_non_executable_cli_is_one_clear_line(tmp_path: Path) -> None
     with pytest.raises(CliNotRunnable, match="not on PATH"):
         check_runnable(profile.with_command("no-such-convox-binary"))
     check_runnable(profile)
+
+
+def test_commands_run_from_several_threads_share_the_sessions_keys_safely(tmp_path: Path) -> None:
+    """Checks run commands from threads (concurrent logins): each run remembers its key
+    while others start watching their output for every key known. Once, that raced
+    (``Set changed size during iteration``) and a sound CLI's run was a harness error.
+    Many known keys make each capture's look at them long, so the race shows at once."""
+    import threading
+
+    profile = load_profile("reference").with_command("/bin/true")
+    session = CliSession(profile, tmp_path / "run", timeout=30)
+    for index in range(50_000):
+        session.remember(f"known-key-{index:06d}")
+    errors: list[BaseException] = []
+
+    def logins(worker: int) -> None:
+        try:
+            for index in range(15):
+                session.run("login", host="127.0.0.1:9", key=f"key-{worker}-{index:04d}")
+        except BaseException as exc:  # any escape is the finding
+            errors.append(exc)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=logins, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert not errors, errors
+    assert {f"key-{w}-{i:04d}" for w in range(4) for i in range(15)} <= set(session.secrets)

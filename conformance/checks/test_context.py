@@ -220,7 +220,7 @@ def test_the_key_variable_wins_over_the_stored_key(convox: Convox) -> None:
     bob = convox.user_key(BOB)
     proxied_command_works(convox, BOB, "apps")
     alice_on_production(convox)
-    convox.cli.secrets.add(bob)
+    convox.cli.remember(bob)
     mark = convox.journal.mark()
     convox.ok(convox.run("apps", env={convox.profile.environment.key: bob}))
     convox.journal.expect_some(since=mark, server="console", hop="cli",

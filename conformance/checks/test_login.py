@@ -92,7 +92,7 @@ def test_login_keeps_the_keys_of_other_hosts(convox: Convox) -> None:
     an earlier `convox install`) must come through every rewrite untouched.
     """
     earlier_key = "earlier" + secrets.token_urlsafe(32)
-    convox.cli.secrets.add(earlier_key)  # redacted in the reports like any key we hand out
+    convox.cli.remember(earlier_key)  # redacted in the reports like any key we hand out
     wanted = {EARLIER_RACK: earlier_key}
     convox.state.write_auth(wanted)
     logins = {
