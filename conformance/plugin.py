@@ -117,11 +117,39 @@ def bound_shrinking(seconds: float) -> None:
         engine.MAX_SHRINKING_SECONDS = max(seconds, 0)  # type: ignore[assignment]
 
 
+#: How Hypothesis starts the message it prints when shrinking outlives its budget: meant
+#: for its five-minute default, it asks users to report a bug. Ours is a budget by design.
+SLOW_SHRINK_WARNING = "WARNING: Hypothesis has spent more than five minutes working to shrink"
+
+
+@contextlib.contextmanager
+def plain_shrink_budget(seconds: float) -> Iterator[None]:
+    """Say plainly that shrinking stopped at ``--shrink-seconds``, instead of Hypothesis's
+    "PLEASE REPORT THIS" (its reporter is swapped for this check's call only)."""
+    try:
+        from hypothesis.reporting import current_reporter, with_reporter
+    except ImportError:  # a Hypothesis release that moved them: its own words stay
+        yield
+        return
+    outer = current_reporter()
+
+    def reporter(value: object) -> None:
+        if str(value).startswith(SLOW_SHRINK_WARNING):
+            outer(f"Shrinking stopped at the suite's budget (--shrink-seconds {seconds:g}): "
+                  "the failing example is the smallest found by then.")
+        else:
+            outer(value)
+
+    with with_reporter(reporter):
+        yield
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
     """Record which rules a multi-rule check's failure blames (see conformance.blame)."""
     try:
-        return (yield)
+        with plain_shrink_budget(item.config.getoption("shrink_seconds")):
+            return (yield)
     except BaseException as exc:
         # Only a check that raised (failed, blocked, not applicable) has a trail worth
         # exporting; the convox fixture's teardown reads this.
