@@ -135,6 +135,13 @@ def refused(detail: str, euid: int, root: Path = Path("/")) -> Obstacle:
     """
     flags = " ".join(unshare_flags(euid))
     said = f"unshare {flags}: {detail}"
+    if sys.executable in detail:
+        # The namespaces were made; the probe's last step, this Python, could not start.
+        return Obstacle(
+            f"the namespaces were made, but this Python ({sys.executable}) cannot run inside "
+            f"them ({detail})",
+            "install the suite and its Python where every user may read them (not under a "
+            f"private home), or {ROOTLESS_FIX}")
     if euid != 0:
         if _sysctl(root, "kernel/apparmor_restrict_unprivileged_userns") == "1":
             return Obstacle(
@@ -153,10 +160,13 @@ def refused(detail: str, euid: int, root: Path = Path("/")) -> Obstacle:
                 f"user namespaces are switched off (user.max_user_namespaces=0; {said})",
                 f"sudo sysctl -w user.max_user_namespaces=15000, or {ROOTLESS_FIX}")
     container = in_container(root)
-    if container and not has_sys_admin(root):
+    # Root needs CAP_SYS_ADMIN for the namespaces; anyone else is refused by the runtime's
+    # seccomp profile, whatever capabilities it holds.
+    if container and (euid != 0 or not has_sys_admin(root)):
+        lacking = " without CAP_SYS_ADMIN" if euid == 0 else ""
         return Obstacle(
-            f"this is a container ({container}) without CAP_SYS_ADMIN, and its runtime refuses "
-            f"new namespaces ({said})",
+            f"this is a container ({container}){lacking}, and its runtime refuses new "
+            f"namespaces ({said})",
             "start the container with --cap-add SYS_ADMIN --security-opt seccomp=unconfined "
             "--security-opt apparmor=unconfined (or --privileged); on GitLab, set the "
             "runner's privileged = true (docs/ci/gitlab-ci.yml)")

@@ -139,6 +139,9 @@ REFUSALS = {
                        "proc/self/status": "CapEff:\t00000000a80425fb\n"},
                    "this is a container (Kubernetes) without CAP_SYS_ADMIN",
                    "runner's privileged = true"),
+    "docker-user": (1000, {".dockerenv": ""},
+                    "this is a container (Docker), and its runtime refuses new namespaces",
+                    "--security-opt seccomp=unconfined"),
     "other": (0, {"proc/self/status": "CapEff:\t000001ffffffffff\n"},
               "(namespaces are not allowed here)", "run the suite as root"),
 }
@@ -156,6 +159,15 @@ def test_each_refusal_names_its_cause_and_fix(machine: str, tmp_path: Path) -> N
     assert "\n" not in found.cause + found.fix
     others = [c for name, (_, _, c, _) in REFUSALS.items() if name != machine]
     assert not [c for c in others if c in found.cause], found
+
+
+def test_a_python_out_of_the_namespaces_reach_is_named(tmp_path: Path) -> None:
+    """The probe's last step runs this Python inside: a private home stops it, not the kernel."""
+    (tmp_path / ".dockerenv").write_text("")
+    found = sandbox.refused(f"sh: 1: exec: {sys.executable}: Permission denied", 1000, tmp_path)
+    assert found.cause.startswith(f"the namespaces were made, but this Python ({sys.executable})"
+                                  " cannot run inside them")
+    assert "not under a private home" in found.fix
 
 
 def test_apparmor_restriction_does_not_bind_root(tmp_path: Path) -> None:
@@ -482,6 +494,14 @@ def test_an_ordinary_user_gets_the_sandbox_through_a_user_namespace(can_sandbox)
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root and setpriv to become an ordinary user")
     as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    # A checkout (or interpreter) in a private directory, as under a 0700 home, is out of
+    # nobody's reach: that says nothing about the sandbox, so it is a skip, not a failure.
+    reach = subprocess.run([*as_nobody, sys.executable, "-c", "import conformance.sandbox"],
+                           capture_output=True, text=True, env=env(), cwd="/", check=False,
+                           timeout=60)
+    if reach.returncode != 0:
+        pytest.skip("nobody cannot run this checkout's Python here (a private directory?): "
+                    + (reach.stderr.strip().splitlines() or ["?"])[-1])
     probe = "import socket; print([n for _, n in socket.if_nameindex()], open('/etc/hosts').read())"
     done = subprocess.run(
         [*as_nobody, sys.executable, "-c",
