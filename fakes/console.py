@@ -120,7 +120,11 @@ class ConsoleApp(App):
                 if request.method != "POST":
                     return error_response(405, f"{SESSION_PATH} only answers POST")
                 return json_response(200, {"id": self.world.open_session(principal)})
-            if self.world.session_missing(principal, request.headers.get("Session")):
+            # Never on GET /auth: both current official CLIs check a key at login without
+            # their session authenticator (pkg/cli/login.go in convox/rack and convox/convox),
+            # so a Console that challenged logins would lock out every second-factor user.
+            if request.path != "/auth" and self.world.session_missing(
+                    principal, request.headers.get("Session")):
                 refusal = error_response(401, "a second-factor session is required")
                 refusal.headers["WWW-Authenticate"] = SESSION_CHALLENGE
                 return refusal

@@ -279,3 +279,26 @@ def test_unreachable_rack_is_a_502_naming_the_rack(backend) -> None:
     assert reply.status == 502
     assert "acme/gone" in reply.error and "refused" in reply.error
     assert model.rack_key("acme/gone") not in reply.body.decode()
+
+
+# -- second-factor sessions -------------------------------------------------------
+
+
+def test_a_second_factor_console_challenges_commands_but_never_a_login(backend) -> None:
+    """The current official CLIs check a key at login without their session authenticator
+    (pkg/cli/login.go in convox/rack and convox/convox); only commands meet the challenge."""
+    world = backend.new_world("second-factor")
+    try:
+        key = world.user_key(ALICE)
+        login = console(world, backend, "GET", "/auth", key=key)
+        assert (login.status, login.json()) == (200, {"id": world.world.user(ALICE).id})
+        refused = console(world, backend, "GET", "/racks", key=key)
+        assert refused.status == 401
+        assert refused.headers["www-authenticate"] == 'Session path="/session" token="false"'
+        opened = console(world, backend, "POST", "/session", key=key)
+        assert opened.status == 200
+        served = console(world, backend, "GET", "/racks", key=key,
+                         headers={"Session": opened.json()["id"]})
+        assert served.status == 200
+    finally:
+        world.close()
