@@ -150,7 +150,7 @@ class Verdict:
     soonest_expiry: str | None = None
     #: Failing rules the gate does not look at (SHOULD rules under --fail-on must).
     not_gated: list[str] = field(default_factory=list)
-    #: Gated rules the run could not observe (no network sandbox), and the line saying why.
+    #: Rules the run could not observe (no network sandbox), and the line saying why.
     not_checked: list[str] = field(default_factory=list)
     not_checked_why: str = ""
 

@@ -136,8 +136,8 @@ def decide(
             not_gated.append(cause.rule)
             notes.append(f"{line} (not gated: --fail-on {fail_on})")
     reasons.extend(expectation_problems)
-    unchecked, line = _not_checked(checks, levels, fail_on, network_why)
-    if unchecked and not host_chosen:
+    unchecked, gated_unchecked, line = _not_checked(checks, levels, fail_on, network_why)
+    if gated_unchecked and not host_chosen:
         reasons.append(line)
     if errors:
         return Verdict(3, "harness-error", reasons, notes, fail_on=fail_on, partial=partial)
@@ -156,12 +156,13 @@ def decide(
 
 
 def _not_checked(checks: list[CheckResult], levels: Mapping[str, str],
-                 fail_on: str, why: str) -> tuple[list[str], str]:
-    """The gated rules no check could observe, and one line naming them and why.
+                 fail_on: str, why: str) -> tuple[list[str], list[str], str]:
+    """The rules no check could observe, those of them the gate looks at, and one line
+    naming them and why.
 
     A rule is unchecked as the scores see it: when not-checked is the worst of
-    its checks' outcomes. Rules the gate does not look at (SHOULD under
-    ``--fail-on must``) are named in the line apart.
+    its checks' outcomes. Like a failure, one the gate does not look at (SHOULD
+    under ``--fail-on must``) still keeps the run from being called conformant.
     """
     rules: dict[str, str] = {}
     for check in checks:
@@ -170,14 +171,12 @@ def _not_checked(checks: list[CheckResult], levels: Mapping[str, str],
                 if rule_outcome(checks, rule) == NOT_CHECKED:
                     rules.setdefault(rule, check.reason)
     if not rules:
-        return [], ""
+        return [], [], ""
     counted = [rule for rule in rules if gated([rule], levels, fail_on)]
-    ignored = [rule for rule in rules if rule not in counted]
+    named = [rule if rule in counted else f"{rule} (not gated: --fail-on {fail_on})"
+             for rule in rules]
     why = why or next(iter(rules.values()))
-    line = ", ".join(counted) or "no gated rule"
-    if ignored:
-        line += f" (and, not gated under --fail-on {fail_on}, {', '.join(ignored)})"
-    return counted, f"{line} not checked: {why}"
+    return list(rules), counted, f"{', '.join(named)} not checked: {why}"
 
 
 def _label(check: CheckResult) -> str:

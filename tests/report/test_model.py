@@ -106,13 +106,16 @@ def test_a_rule_the_machine_could_not_check_is_no_pass():
 
 
 def test_not_checked_follows_the_gates_level():
-    """--fail-on must looks at the MUST rule only; a SHOULD alone is named, not held."""
+    """--fail-on must holds only the MUST rule against the run; a SHOULD alone passes the
+    gate, as a SHOULD failure does, but the run is not called conformant."""
     verdict = decide([_unchecked("S-001")], levels=LEVELS, fail_on="must", network_why="x")
-    assert (verdict.exit_code, verdict.status, verdict.not_checked) == (0, "conformant", [])
+    assert (verdict.exit_code, verdict.status, verdict.not_checked) == (0, "gate-passed",
+                                                                        ["S-001"])
+    assert verdict.not_checked_why == "S-001 (not gated: --fail-on must) not checked: x"
     verdict = decide([_unchecked("M-001"), _unchecked("S-001")], levels=LEVELS,
                      fail_on="must", network_why="x")
-    assert verdict.status == "not-checked"
-    assert verdict.not_checked_why == ("M-001 (and, not gated under --fail-on must, S-001) "
+    assert (verdict.exit_code, verdict.status) == (1, "not-checked")
+    assert verdict.not_checked_why == ("M-001, S-001 (not gated: --fail-on must) "
                                        "not checked: x")
 
 
