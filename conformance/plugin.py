@@ -256,7 +256,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if unchecked:
         # A profile's own seam cannot stand in: only a sealed network proves where an
         # untrusted CLI's traffic goes, and keeps it on the machine if the CLI errs.
-        not_checked(f"{', '.join(unchecked)} needs the network sandbox, and this run is on the "
+        verb = "needs" if len(unchecked) == 1 else "need"
+        not_checked(f"{', '.join(unchecked)} {verb} the network sandbox, and this run is on the "
                     f"host network ({network_of(item.config).explain()})")
 
 
@@ -328,7 +329,9 @@ def make_session(
     In the network sandbox the CLI resolves names itself, as it would for a
     user (the world's launcher gives it the world's DNS), so no resolve seam
     is used, and the run's CA goes to SSL_CERT_FILE, the standard place Go,
-    OpenSSL and Python read, when the profile names no other.
+    OpenSSL and Python read, when the profile names no other. On the host
+    network a profile's resolve seam still gets the world's map: it keeps the
+    names the CLI sends through it on the machine, though it decides no rule.
     """
     extra: dict[str, str] = {}
     launcher = getattr(world, "launcher", None)
