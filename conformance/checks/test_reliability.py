@@ -299,25 +299,45 @@ def test_stalled_server_does_not_hang_login(convox: Convox) -> None:
 # -------------------------------------------------------------- server faults after login
 
 
+#: Each command that may talk to a server once logged in, how to run it, and the rule
+#: covering its plain success (so a command that cannot even ask blocks, not fails).
+SERVER_COMMANDS: tuple[tuple[str, dict[str, str], str], ...] = (
+    ("apps", {}, "PROXY-001"),
+    ("racks", {}, "SHARING-001"),
+    ("rack_info", {}, "PROXY-001"),
+    ("switch", {"rack": PRODUCTION}, "SWITCH-001"),
+)
+
+
 @pytest.mark.spec("RELIABILITY-008")
 def test_server_error_fails_the_command_visibly(convox: Convox) -> None:
-    """alice on acme/production through Console runs apps; Console answers 503 with a JSON
-    error."""
+    """alice on acme/production through Console runs each command the profile has (apps,
+    racks, rack, switch) while Console answers every request with 503 and a JSON error."""
     convox.login_console(ALICE)
     convox.switched(PRODUCTION)
-    convox.world.inject(
-        Fault(
-            server="console",
-            kind="status",
-            status=503,
-            path="/apps",
-            hop="cli",
-            body={"error": "service unavailable, try again later"},
+    swallowed = []
+    for operation, kwargs, covering in SERVER_COMMANDS:
+        if not convox.profile.has(operation):
+            continue
+        handle = convox.world.inject(
+            Fault(server="console", kind="status", status=503, hop="cli",
+                  body={"error": "service unavailable, try again later"})
         )
+        try:
+            invocation = convox.run(operation, **kwargs)
+        finally:
+            handle.remove()
+        if operation == "apps":
+            with convox.given("apps asked Console for /apps", covered_by=covering):
+                assert handle.fired, "the CLI never asked Console for /apps"
+        if not handle.fired:
+            continue  # it answered from its own files: no server error to show
+        if invocation.exit_code in (0, None) or not invocation.stderr.strip():
+            swallowed.append(f"{operation}:\n{invocation.describe()}")
+    assert not swallowed, (
+        "a command Console answered with 503 exited 0 or printed nothing on stderr:\n"
+        + "\n".join(swallowed)
     )
-    apps = convox.run("apps")
-    convox.failed(apps)
-    assert apps.stderr.strip(), "the failed apps printed nothing on stderr:\n" + apps.describe()
 
 
 @pytest.mark.spec("RELIABILITY-012")

@@ -114,6 +114,24 @@ def reliability_errors_on_stdout() -> None:
     errors.report_error = report
 
 
+@zoo.mutant("RELIABILITY-008", "racks shows an empty list, exit 0, when Console fails",
+            # as the v2 and v3 CLIs do: a refusal and a 503's message are lost as well
+            also=("RELIABILITY-011", "RELIABILITY-012"))
+def reliability_racks_swallows_server_errors() -> None:
+    original = switch.cmd_racks
+
+    def cmd_racks(args: list[str]) -> int:
+        try:
+            return original(args)
+        except errors.NotLoggedIn:
+            raise
+        except errors.CliError:
+            output.out(output.format_table(["NAME", "STATUS"], []))
+            return 0
+
+    switch.cmd_racks = cmd_racks
+
+
 @zoo.mutant("RELIABILITY-009", "switch trusts an org/name when Console's rack list cannot be read",
             # a list it cannot parse, or a rack's 404 for it, and the switch still "works"
             also=("RELIABILITY-010", "SWITCH-003", "SWITCH-004"))
