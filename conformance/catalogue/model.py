@@ -61,6 +61,9 @@ class Rule:
     rationale: str
     check: str
     file: str
+    #: Where the demand comes from, stated where no official CLI meets it: "documented"
+    #: (a Convox document says it) or "suite" (the suite's own, so a SHOULD); "" unstated.
+    demand: str = ""
 
     @property
     def faq_quotes(self) -> tuple[str, ...]:

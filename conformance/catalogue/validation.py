@@ -62,7 +62,9 @@ WIRE_SECTIONS: Mapping[str, str] = {
 }
 
 _AREA_KEYS = ("area", "title", "summary", "checks", "rules")
-_RULE_KEYS = ("id", "title", "level", "sources", "needs", "rationale", "check")
+_RULE_KEYS = ("id", "title", "level", "sources", "needs", "rationale", "check", "demand")
+#: ``demand``: where a rule's demand comes from, stated where no official CLI meets it.
+DEMANDS = ("documented", "suite")
 _SOURCE_KEYS = {"faq": ("faq",), "docs": ("docs", "url", "says"), "wire": ("wire", "says")}
 _ID_RE = re.compile(r"^([A-Z]+)-(\d{3})$")
 _DOCS_RE = re.compile(r"^DOCS-([a-z][a-z-]*[a-z])-(\d+)$")
@@ -238,11 +240,19 @@ class AreaFileChecker:
         needs = self.check_needs(item, path)
         rationale = self.text(item, "rationale", path)
         check = self.text(item, "check", path)
+        demand = item.get("demand", "")
+        if "demand" in item and demand not in DEMANDS:
+            self.problem(f"{path}.demand", f"must be documented or suite, got {_describe(demand)}")
+            ok = False
+        elif demand == "suite" and level == "MUST":
+            self.problem(f"{path}.level", "a demand of the suite's own (demand = \"suite\") is a "
+                         "SHOULD: only what Convox documents can be a MUST")
+            ok = False
         if (not ok or title is None or sources is None or needs is None
                 or rationale is None or check is None or rule_id is None):
             return None
         return Rule(rule_id, area, title, str(level), sources, needs, rationale, check,
-                    self.where)
+                    self.where, str(demand))
 
     def check_needs(self, item: Mapping[str, Any], path: str) -> tuple[str, ...] | None:
         here = f"{path}.needs"
