@@ -1,7 +1,7 @@
 """The report-related parts of the ``convox-conformance`` command.
 
 ``run`` options that belong to reports (passed through to the pytest
-plugin), and the ``expectations update``, ``matrix`` and ``smoke``
+plugin), and the ``expectations update``, ``matrix``, ``publish`` and ``smoke``
 subcommands. Kept here so ``conformance/cli.py`` only wires them in.
 """
 
@@ -141,6 +141,21 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         help="after --: extra arguments for each run")
     matrix.set_defaults(func=cmd_matrix)
 
+    publish = sub.add_parser(
+        "publish", help="render a results page per CLI build and a comparison page")
+    publish.add_argument("--builds", required=True,
+                         help="the builds file (TOML: one [[build]] per published build)")
+    publish.add_argument("--clis", metavar="DIR",
+                         help="run each build found in DIR first (in the network sandbox, "
+                              "with its profile and expectations)")
+    publish.add_argument("--run", action="append", default=[], metavar="NAME=PATH",
+                         help="use this run directory for the build NAME (repeatable)")
+    publish.add_argument("--output",
+                         help="directory for the pages (default: the builds file's)")
+    publish.add_argument("pytest_args", nargs=argparse.REMAINDER,
+                         help="after --: extra arguments for each run")
+    publish.set_defaults(func=cmd_publish)
+
     smoke = sub.add_parser("smoke", help="check that a profile is wired right, in plain words")
     smoke.add_argument("--cli", help="path or command of the CLI (default: the profile's)")
     smoke.add_argument("--profile", default="reference", help="profile name or .toml path")
@@ -236,6 +251,64 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     for column in columns:
         print(f"{column.name:20} MUST {matrix.score_text(column.score(rules))}")
     print(f"wrote {paths['matrix.html']} and {paths['matrix.md']}")
+    return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from conformance.report import matrix, publish
+
+    builds_file = Path(args.builds)
+    try:
+        builds = publish.load_builds(builds_file)
+        given = dict(matrix.parse_run(spec) for spec in args.run)
+    except (publish.PublishError, matrix.MatrixError) as exc:
+        print(f"convox-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    by_name = {build.name: build for build in builds}
+    unknown = sorted(set(given) - set(by_name))
+    if unknown:
+        print(f"convox-conformance: publish: --run names no build of {builds_file}: "
+              f"{', '.join(unknown)}", file=sys.stderr)
+        return EXIT_USAGE
+    out_dir = Path(args.output) if args.output else builds_file.parent
+    extra = [a for a in args.pytest_args if a != "--"]
+    runs: dict[str, Path] = dict(given)
+    for build in builds:
+        if build.name in runs or not args.clis:
+            continue
+        binary = Path(args.clis) / build.name
+        if not binary.is_file():
+            print(f"convox-conformance: publish: {args.clis} has no {build.name}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        run_root = Path("reports") / "publish" / build.name
+        cmd = [sys.executable, "-m", "conformance", "run", "--cli", str(binary),
+               "--profile", build.profile, "--network", "sandbox",
+               "--report-dir", str(run_root), "--no-color"]
+        if build.expectations is not None:
+            cmd += ["--expectations", str(build.expectations)]
+        if extra:
+            cmd += ["--", *extra]
+        print(f"publish: running {build.name}: {' '.join(cmd)}", flush=True)
+        code = subprocess.call(cmd)
+        if code in (EXIT_USAGE, EXIT_HARNESS) or not (run_root / "latest").exists():
+            print(f"convox-conformance: publish: the run of {build.name} ended with exit code "
+                  f"{code} and no report", file=sys.stderr)
+            return EXIT_HARNESS if code != EXIT_USAGE else EXIT_USAGE
+        runs[build.name] = run_root / "latest"
+    missing = [build.name for build in builds if build.name not in runs]
+    if missing:
+        print(f"convox-conformance: publish: no run for {', '.join(missing)} "
+              "(give --run NAME=PATH or --clis DIR)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        pairs = [(build, matrix.load_column(build.name, runs[build.name]).result)
+                 for build in builds]
+    except matrix.MatrixError as exc:
+        print(f"convox-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in publish.write(pairs, out_dir):
+        print(f"wrote {path}")
     return EXIT_OK
 
 
