@@ -1,55 +1,76 @@
-"""docs/official-cli-results.md and its expectations file say what the emulation says.
+"""The published pages of the official builds agree with their expectations files,
+their emulations and the catalogue, in every clone (no builds needed).
 
-The page publishes the suite's verdicts about the official v2 CLI; the
-emulation of that CLI (tests/mutants/emulations.py) is what the precision
-matrix runs. These tests hold the page, the expectations file and the
-emulation's declared verdicts to one list, so none of them can drift.
+The pages themselves are generated from real runs (``convox-conformance
+publish``); test_official_builds holds them to the real builds where those are
+present, and test_precision holds each emulation's run to its page.
 """
 
 from __future__ import annotations
 
-import re
 import tomllib
-from pathlib import Path
+
+import pytest
 
 from conformance.catalogue import load_catalogue
+from conformance.report.publish import VERDICTS, page_verdicts
 from tests.mutants import all_mutants
+from tests.official import RESULTS, builds, published
 
-REPO = Path(__file__).resolve().parents[1]
-PAGE = REPO / "docs" / "official-cli-results.md"
-EXPECTATIONS = REPO / "docs" / "expectations" / "convox-rack-20260421192651.toml"
-EMULATION = "convox-rack-20260421192651"
-ROW = re.compile(r"^\| (?P<id>[A-Z]+-\d{3}) \| (?P<level>MUST|SHOULD) \| .*? \| "
-                 r"(?P<verdict>\*\*fails\*\*|holds|not applicable|not checked|not yet observed) \|")
+NAMES = sorted(builds())
 
 
-def page_verdicts() -> dict[str, str]:
-    found = {}
-    for line in PAGE.read_text(encoding="utf-8").splitlines():
-        match = ROW.match(line)
-        if match:
-            found[match["id"]] = match["verdict"].strip("*")
-    return found
+def test_there_is_a_page_per_build_and_a_comparison_page() -> None:
+    pages = {path.name for path in RESULTS.glob("*.md")}
+    assert pages == {f"{name}.md" for name in NAMES} | {"README.md"}
 
 
-def test_the_page_lists_every_rule_once() -> None:
-    verdicts = page_verdicts()
+@pytest.mark.parametrize("name", NAMES)
+def test_a_page_lists_every_rule_once(name: str) -> None:
+    text = (RESULTS / builds()[name].page).read_text(encoding="utf-8")
+    table = text.split("## Every rule", 1)[1]
+    ids = [line.split(" | ")[0][2:] for line in table.splitlines()
+           if line.startswith("| ") and "-" in line.split(" | ")[0]]
+    assert sorted(ids) == sorted(load_catalogue().rules)
+    verdicts = page_verdicts(text)
     assert set(verdicts) == set(load_catalogue().rules)
+    assert set(verdicts.values()) <= set(VERDICTS)
 
 
-def test_the_page_gives_the_emulations_verdicts() -> None:
-    emulation = all_mutants()[EMULATION]
-    verdicts = page_verdicts()
-    assert {r for r, v in verdicts.items() if v == "fails"} == set(emulation.breaks)
-    assert {r for r, v in verdicts.items() if v == "not applicable"} == set(
-        emulation.not_applicable
-    )
-    assert {r for r, v in verdicts.items() if v == "not checked"} == set(emulation.not_checked)
-
-
-def test_the_expectations_file_lists_exactly_the_failing_rules() -> None:
-    with EXPECTATIONS.open("rb") as handle:
+@pytest.mark.parametrize("name", NAMES)
+def test_the_expectations_file_lists_exactly_the_failing_rules(name: str) -> None:
+    build = builds()[name]
+    assert build.expectations is not None and build.expectations.is_file(), build.expectations
+    with build.expectations.open("rb") as handle:
         entries = tomllib.load(handle)["expected-failure"]
-    emulation = all_mutants()[EMULATION]
-    assert {entry["id"] for entry in entries} == {*emulation.breaks, *emulation.breaks_in_sandbox}
+    failing = {rule for rule, verdict in published(name).items() if verdict == "fails"}
+    assert {entry["id"] for entry in entries} == failing
     assert all(entry["reason"].strip() for entry in entries)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_failing_rule_has_its_evidence_on_the_page(name: str) -> None:
+    text = (RESULTS / builds()[name].page).read_text(encoding="utf-8")
+    evidence = text.split("## Failing rules", 1)[1].split("\n## ", 1)[0]
+    for rule, verdict in published(name).items():
+        if verdict == "fails":
+            row = next((line for line in evidence.splitlines()
+                        if line.startswith(f"| {rule} |")), "")
+            assert row.split(" | ")[2].strip(), f"{name}: {rule} fails with no evidence"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_build_has_an_emulation_driven_by_its_profile(name: str) -> None:
+    emulations = [m for m in all_mutants().values() if m.build == name]
+    assert len(emulations) == 1, f"{name}: emulations {emulations}"
+    assert emulations[0].kind == "emulation"
+    assert emulations[0].profile == builds()[name].profile
+
+
+def test_a_rule_every_official_build_fails_says_where_its_demand_comes_from() -> None:
+    rules = load_catalogue().rules
+    unmet = [rule for rule in rules
+             if all(published(name).get(rule) == "fails" for name in NAMES)]
+    unstated = [rule for rule in unmet if not rules[rule].demand]
+    assert not unstated, f"every official build fails these; say demand = ...: {unstated}"
+    assert all(rules[r].level == "SHOULD" for r in unmet if rules[r].demand == "suite")

@@ -11,10 +11,12 @@ its root cause. The variants are:
 - probes, variants that satisfy every rule in a way other than the
   reference's (refusing a rack locally without asking Console, ignoring the
   body of a 200 from ``/auth``), which must fail nothing;
-- emulations of real CLIs (``tests/mutants/emulations.py``), which must get
-  exactly the verdicts their recorded behaviour implies, and be not applicable
-  exactly where expected. When a change to the suite turns one of those, the
-  suite has changed its mind about a real CLI: this test fails and says so.
+- emulations of the official builds (``tests/mutants/emulations.py``), which
+  must get, rule by rule, the verdicts their build's published page gives
+  (``docs/official-cli-results/``, rendered from runs of the real build). When
+  a change to the suite turns one of those, the suite has changed its mind
+  about a real CLI: this test fails and says so, and the pages are published
+  again from the real builds.
 
 The default run covers the variants marked for it (the probes, the emulations
 and one mutant per class of past precision bugs); ``PRECISION=full`` (``tox -e
@@ -35,20 +37,14 @@ import pytest
 
 from conformance.catalogue import load_catalogue
 from tests.mutants import Mutant, all_mutants
-from tests.suite_support import best_network, require_sandbox, run_suite, sandbox_rules
+from tests.official import builds, differences, expected, run_verdicts
+from tests.suite_support import best_network, run_suite, sandbox_rules
 
 REPO = Path(__file__).resolve().parents[1]
 MATRIX = REPO / "reports" / "precision-matrix.md"
 FULL = os.environ.get("PRECISION") == "full"
 WORKERS = 2
 FAILING = ("failed", "error", "expected-fail")
-#: Emulations run with the expectations file a fork of that CLI starts from: the
-#: run must then pass the gate (exit 0) while the matrix still sees every failure.
-EXPECTATIONS = {
-    "convox-rack-20260421192651": REPO / "docs" / "expectations"
-    / "convox-rack-20260421192651.toml",
-}
-
 pytestmark = pytest.mark.slow
 
 
@@ -75,6 +71,7 @@ def verdicts(data: dict[str, Any]) -> dict[str, Any]:
         "not_checked": not_checked,
         "network": data["run"]["options"]["network"]["mode"],
         "errors": [c["id"] for c in checks if c["outcome"] == "error"],
+        "verdicts": run_verdicts(data),
         "checks": len(checks),
         "exit_code": data["exit_code"],
     }
@@ -96,11 +93,14 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
 
     def attack(variant: Mutant) -> tuple[str, dict[str, Any]]:
         started = time.monotonic()
-        gate = ["--expectations", str(EXPECTATIONS[variant.name])] if (
-            variant.name in EXPECTATIONS) else []
-        # A mutant of a rule only the sandbox checks is killed there; emulations state
-        # their host-network verdicts (the sandbox ones have a test of their own).
-        network = best_network() if variant.rule in sandbox_rules() else ()
+        # An emulation runs with the expectations file a fork of its build starts from:
+        # the run must then pass the gate (exit 0) while the matrix still sees every
+        # failure. It runs where its build was observed, the sandbox, wherever that
+        # can be made; so does a mutant of a rule only the sandbox checks.
+        build = builds()[variant.build] if variant.build else None
+        gate = ["--expectations", str(build.expectations)] if (
+            build and build.expectations) else []
+        network = best_network() if build or variant.rule in sandbox_rules() else ()
         data = run_suite(places[variant.name], "--cli", variant.command(),
                          "--profile", variant.profile, *gate, *network)
         row = verdicts(data)
@@ -125,20 +125,12 @@ def problems_of(variant: Mutant, row: dict[str, Any]) -> list[str]:
         problems.append(f"checks blocked by rules it does not break: {strays}")
     if row["errors"]:
         problems.append(f"harness errors: {row['errors']}")
-    if variant.name in EXPECTATIONS and row["exit_code"] != 0:
-        problems.append(f"exit {row['exit_code']} with its expectations file (expected 0)")
     if variant.kind == "emulation":
-        unmet = sorted(allowed - set(row["failed"]))
-        if unmet:
-            problems.append(f"passes rules the observed behaviour breaks: {unmet}")
-        if row["blocked"]:
-            problems.append(f"undecided (blocked) checks: {row['blocked']}")
-        if set(row["not_applicable"]) != set(variant.not_applicable):
-            problems.append(f"not applicable: {row['not_applicable']}, expected "
-                            f"{sorted(variant.not_applicable)}")
-        if set(row["not_checked"]) != set(variant.not_checked):
-            problems.append(f"not checked: {row['not_checked']}, expected "
-                            f"{sorted(variant.not_checked)}")
+        if row["exit_code"] != 0:
+            problems.append(f"exit {row['exit_code']} with its expectations file (expected 0)")
+        unlike = differences(expected(variant.build, row["network"]), row["verdicts"])
+        if unlike:
+            problems.append("unlike its build's published page: " + "; ".join(unlike))
     elif variant.kind == "mutant" and variant.rule not in row["failed"]:
         if row["network"] == "host" and variant.rule in row["not_checked"]:
             pass  # no sandbox on this machine: require_sandbox's tests say so, CI fails
@@ -199,24 +191,3 @@ def test_a_cli_that_does_nothing_has_at_most_two_root_causes(tmp_path: Path) -> 
     roots = set(row["failed"]) | {r for r in row["blocked"].values() if r}
     assert 1 <= len(roots) <= 2, f"root causes: {sorted(roots)}; failed: {row['failed']}"
     assert not row["errors"], row["errors"]
-
-
-def test_the_emulation_in_the_sandbox_fails_only_what_it_breaks_there(tmp_path: Path) -> None:
-    """The rules only the sandbox makes applicable, against the v2 emulation: those
-    of ``breaks_in_sandbox`` fail, the others pass, and its expectations file still
-    gates the run to exit 0 (the default ``auto`` network is the sandbox wherever
-    it can be made, so this is the run a user gets)."""
-    require_sandbox()
-    emulation = all_mutants()["convox-rack-20260421192651"]
-    rules_of = load_catalogue().rules
-    only_there = [r for r in emulation.not_checked if "resolve" in rules_of[r].needs]
-    rules = [arg for rule in only_there for arg in ("--rule", rule)]
-    data = run_suite(tmp_path, "--network", "sandbox", "--cli", emulation.command(),
-                     "--profile", emulation.profile, *rules,
-                     "--expectations", str(EXPECTATIONS[emulation.name]),
-                     pytest_args=("-k", "not test_model and not test_properties"))
-    row = verdicts(data)
-    assert set(row["failed"]) == set(emulation.breaks_in_sandbox), row["failed"]
-    assert not row["blocked"] and not row["errors"], row
-    assert not set(only_there) & set(row["not_applicable"] + row["not_checked"]), row
-    assert data["exit_code"] == 0

@@ -37,45 +37,47 @@ class Mutant:
     """
 
     __slots__ = (
+        "_breaks",
         "apply",
-        "breaks",
-        "breaks_in_sandbox",
+        "build",
         "description",
         "kind",
         "name",
-        "not_applicable",
-        "not_checked",
         "precision",
         "profile",
         "rule",
     )
 
     def __init__(self, name: str, rule: str, description: str, apply: Callable[[], None],
-                 kind: str = "mutant", breaks: tuple[str, ...] = (),
-                 not_applicable: tuple[str, ...] = (), not_checked: tuple[str, ...] = (),
-                 breaks_in_sandbox: tuple[str, ...] = (), profile: str = "reference",
-                 precision: bool = False) -> None:
+                 kind: str = "mutant", breaks: tuple[str, ...] = (), build: str = "",
+                 profile: str = "reference", precision: bool = False) -> None:
         self.name = name
         #: The rule whose checks must fail (mutants only; "" for probes and emulations).
         self.rule = rule
         self.description = description
         self.apply = apply
         self.kind = kind
-        #: Every rule the whole suite may fail against it (the precision matrix's bound).
-        self.breaks = breaks
-        #: Emulations only: the rules expected to be not applicable (its profile lacks
-        #: what they need).
-        self.not_applicable = not_applicable
-        #: Emulations only: the rules not checked on the host network (they need the
-        #: network sandbox).
-        self.not_checked = not_checked
-        #: Emulations only: of those, the rules it fails once ``--network sandbox`` checks
-        #: them.
-        self.breaks_in_sandbox = breaks_in_sandbox
+        self._breaks = breaks
+        #: Emulations only: the published official build it behaves like, whose page
+        #: (docs/official-cli-results/BUILD.md) gives every verdict it must get.
+        self.build = build
         #: The profile that drives it.
         self.profile = profile
         #: Part of the precision matrix's default (fast) run.
         self.precision = precision
+
+    @property
+    def breaks(self) -> tuple[str, ...]:
+        """Every rule the whole suite may fail against it (the precision matrix's bound).
+
+        An emulation's are the rules its build's page publishes as failing, read
+        only when asked: a variant's own start-up never needs them.
+        """
+        if self.build:
+            from tests.official import published
+
+            return tuple(r for r, verdict in published(self.build).items() if verdict == "fails")
+        return self._breaks
 
     def __repr__(self) -> str:
         return f"Mutant({self.name!r}, kind={self.kind!r}, rule={self.rule!r})"
@@ -119,29 +121,21 @@ class Zoo:
         """A variant that satisfies every rule another way: it must fail nothing."""
         return self._register(rule="", description=description, kind="probe", precision=True)
 
-    def emulation(self, description: str, *, profile: str, breaks: tuple[str, ...],
-                  not_applicable: tuple[str, ...], not_checked: tuple[str, ...] = (),
-                  breaks_in_sandbox: tuple[str, ...] = ()) -> Register:
-        """A real CLI's recorded behaviour: exactly ``breaks`` fail, exactly
-        ``not_applicable`` are not applicable and, on the host network, exactly
-        ``not_checked`` are not checked; in the network sandbox, the rules of
-        ``breaks_in_sandbox`` fail as well."""
-        if not set(breaks_in_sandbox) <= set(not_checked):
-            raise ValueError("breaks_in_sandbox names rules that are checked without the sandbox")
+    def emulation(self, description: str, *, build: str, profile: str) -> Register:
+        """An official build's observed behaviour: a run against it gets, rule by
+        rule, the verdicts the build's published page gives."""
         return self._register(rule="", description=description, kind="emulation",
-                              breaks=breaks, not_applicable=not_applicable,
-                              not_checked=not_checked, profile=profile,
-                              breaks_in_sandbox=breaks_in_sandbox, precision=True)
+                              build=build, profile=profile, precision=True)
 
 
 def all_mutants() -> dict[str, Mutant]:
-    """Every variant of every ``zoo_*`` module and of ``emulations``, by name."""
+    """Every variant of every ``zoo_*`` and ``emulation*`` module, by name."""
     import importlib
     import pkgutil
 
     found: dict[str, Mutant] = {}
     for info in pkgutil.iter_modules([os.path.dirname(os.path.abspath(__file__))]):
-        if not (info.name.startswith("zoo_") or info.name == "emulations"):
+        if not info.name.startswith(("zoo_", "emulation")):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         for name, mutant in module.zoo.mutants.items():

@@ -8,19 +8,33 @@ whole suite against it in every ``tox`` and compare the verdicts with the
 ones that behaviour implies. When a change to the suite turns one of them,
 the suite has changed its mind about a real CLI, and the matrix says so.
 
-``convox_rack_20260421192651`` is today's official v2 CLI (convox/rack tag
-20260421192651), driven through the shipped ``convox-rack`` profile; each
-override below names the observed behaviour it reproduces.
+Each emulation stands for one published build (``build=``): the precision
+matrix holds its run, rule by rule, to the verdicts that build's page gives
+(``docs/official-cli-results/``), and the pages come from runs of the real
+builds. Here are the v2 CLI (convox/rack tag 20260421192651, ``convox-rack``
+profile) and the classic CLI (convox/rack tag 20171228145523,
+``convox-classic`` profile); ``emulation_v3`` has the v3 CLI. Each override
+names the observed behaviour it reproduces.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 
-from fakes.reference_cli import errors, files, lock, login_state, output, responses, transport
+from fakes.reference_cli import (
+    errors,
+    files,
+    hosts,
+    lock,
+    login_state,
+    output,
+    responses,
+    transport,
+)
 from fakes.reference_cli.commands import about, login, rack, switch
 from tests.mutants import Zoo
 
@@ -51,19 +65,8 @@ def v2_escape(key: str) -> str:
     return "".join(escaped)
 
 
-@zoo.emulation(
-    "today's official v2 CLI, convox/rack tag 20260421192651, as observed",
-    profile="convox-rack",
-    breaks=("SECURITY-001", "KEYROLL-002", "KEYROLL-008", "LOGOUT-006", "LOGOUT-007",
-            "RELIABILITY-001", "RELIABILITY-003", "RELIABILITY-007", "RELIABILITY-011",
-            "LOGIN-012"),
-    not_applicable=("LOGOUT-010", "LOGOUT-011"),  # it has no logout command
-    # On the host network: they need the network sandbox.
-    not_checked=("LOGIN-007", "SECURITY-003", "SECURITY-008"),
-    # In the sandbox: from its source (convox/stdsdk's DefaultClient verifies no
-    # certificate), not yet observed against the fakes.
-    breaks_in_sandbox=("SECURITY-008",),
-)
+@zoo.emulation("today's official v2 CLI, convox/rack tag 20260421192651, as observed",
+               build="convox-rack-20260421192651", profile="convox-rack")
 def convox_rack_20260421192651() -> None:
     real_basic_auth = transport.basic_auth_header
 
@@ -89,6 +92,10 @@ def convox_rack_20260421192651() -> None:
     files.read_rack = _read_selection_v2
     files.write_rack = _write_selection_v2
     files.clear_rack = lambda: files.remove_file(files.config_path("rack"))
+    # A project pins its rack in .convox2/rack, not .convox/rack (CONTEXT-001): stdcli's
+    # local settings live in "." plus the engine's name, and cmd/convox/main.go names it
+    # "convox2".
+    login_state.PROJECT_RACK = os.path.join(".convox2", "rack")
     login.cmd_login = _cmd_login_v2
     login_state.current_state = _current_state_v2
     login_state.require_login = _require_host_v2
@@ -193,11 +200,14 @@ def _write_selection_v2(ref: str) -> None:
 def _cmd_login_v2(args: list[str]) -> int:
     """``Authenticating with HOST... OK``; every failure ``... ERROR: invalid login``.
 
+    The host is taken as typed: ``https://HOST`` becomes ``https://https://HOST/auth``,
+    which fails as any other login does (LOGIN-016).
+
     auth is read before the request and rewritten from that copy afterwards,
     which is how concurrent logins lose entries without a lock.
     """
     host_arg, flag_key = login.parse_login_args(args)
-    host = (host_arg or login.DEFAULT_HOST).removeprefix("https://").rstrip("/")
+    host = host_arg or login.DEFAULT_HOST
     stored = files.read_auth()
     key = login.resolve_login_key(host, flag_key, stored)
     errors.remember_secret(key)
@@ -261,7 +271,12 @@ def _match_rack_v2(refs: list[str], wanted: str) -> str:
 
 
 def _cmd_racks_v2(args: list[str]) -> int:
-    """When Console refuses the key, only the table header is printed, exit 0."""
+    """Whatever Console answers short of success, only the table header, exit 0.
+
+    remoteRacks (pkg/cli/helpers.go) drops every error of ``GET /racks`` but a
+    failed second factor: a refused key reads as no racks (RELIABILITY-011), and
+    a 503's message is lost (RELIABILITY-012).
+    """
     state = login_state.current_state()
     host, key = login_state.require_login(state)
     resp = transport.send_request(host, key, "GET", "/racks", state.rack)
@@ -269,9 +284,118 @@ def _cmd_racks_v2(args: list[str]) -> int:
     if resp.status in responses.SUCCESS:
         data = responses.parse_json(resp, host)
         racks = [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
-    elif resp.status != 401:
-        raise errors.CliError(responses.error_message(resp))
     rows = [[switch.rack_ref(item), output.text_of(item.get("status"))] for item in racks]
     output.out(output.format_table(["NAME", "STATUS"], rows))
     return 0
 
+
+
+# ------------------------------------------------------------------ classic
+
+CLASSIC_VERSION = "20171228145523"
+
+
+@zoo.emulation("the classic CLI, convox/rack tag 20171228145523, as observed",
+               build="convox-classic-20171228145523", profile="convox-classic")
+def convox_classic_20171228145523() -> None:
+    # --version prints "client: TAG", then asks the rack and fails without a login.
+    def cmd_version(args: list[str]) -> int:
+        output.out(f"client: {CLASSIC_VERSION}")
+        return 1
+
+    about.cmd_version = cmd_version
+    transport.VERSION = CLASSIC_VERSION
+    transport.user_agent = lambda: f"convox.go/{CLASSIC_VERSION}"
+    # No request timeout (RELIABILITY-007).
+    transport.request_timeout = lambda: 24 * 3600.0
+    # Verifies console.convox.com's certificate only; every other host goes unverified
+    # (cmd/convox/main.go), which no rule asks of a rack the user logged in to.
+    transport.open_connection = _classic_open_connection
+    # auth is rewritten with no lock, from what login read first (RELIABILITY-001); a
+    # damaged file gives Go's JSON error naming no file (RELIABILITY-003).
+    lock.locked = _no_lock
+    files.read_auth = _read_auth_v2
+    login.cmd_login = _cmd_login_classic
+    # At login CONVOX_PASSWORD wins over --password (LOGIN-013, cmd/convox/login.go).
+    login.resolve_login_key = _resolve_login_key_classic
+    # With the host's key gone from auth the empty key is still sent (LOGOUT-006);
+    # no host or no auth file at all is "... config found, try `convox login`".
+    login_state.current_state = _current_state_classic
+    login_state.require_login = _require_login_classic
+    # A refusal is the server's error field, or "response status: N BODY" (KEYROLL-002).
+    responses.check_response = _check_response_classic
+    # rack params set Password=NEW leaves the old key in auth (KEYROLL-008).
+    rack.rolls_own_key = lambda state: False
+
+
+_real_open_connection = transport.open_connection
+
+
+def _classic_open_connection(host: str, timeout: float) -> object:
+    if hosts.split_host(host)[0] == login.DEFAULT_HOST:
+        return _real_open_connection(host, timeout)
+    real_context = transport.tls_context
+    transport.tls_context = _unverified_tls_context
+    try:
+        return _real_open_connection(host, timeout)
+    finally:
+        transport.tls_context = real_context
+
+
+def _resolve_login_key_classic(host: str, flag_key: str | None, stored: dict[str, str]) -> str:
+    env_key = os.environ.get(login.PASSWORD_ENV, "")
+    if env_key:
+        return login.decode_key(env_key)
+    return _real_resolve_login_key(host, flag_key, stored)
+
+
+_real_resolve_login_key = login.resolve_login_key
+
+
+def _cmd_login_classic(args: list[str]) -> int:
+    """Validate, then write auth from the copy read before the request."""
+    host_arg, flag_key = login.parse_login_args(args)
+    host = hosts.normalize_host(host_arg if host_arg is not None else login.DEFAULT_HOST)
+    errors.remember_secret(flag_key)
+    stored = files.read_auth()
+    key = login.resolve_login_key(host, flag_key, stored)
+    errors.remember_secret(key)
+    ident = login.validate_login(host, key)
+    stored[host] = key
+    files.write_auth(stored)
+    files.write_host(host)
+    files.clear_rack()
+    if ident:
+        files.write_id(ident)
+    output.out("Logged in successfully.")
+    return 0
+
+
+def _current_state_classic() -> login_state.State:
+    host = login_state.target_host()
+    key = login_state.environment_key()
+    if key is None and host and os.path.exists(files.config_path("auth")):
+        key = files.read_auth().get(host, "")
+    errors.remember_secret(key)
+    return login_state.State(host, key, login_state.selected_rack())
+
+
+def _require_login_classic(state: login_state.State) -> tuple[str, str]:
+    if not state.host:
+        raise errors.NotLoggedIn("no host config found, try `convox login`")
+    if state.key is None:
+        raise errors.NotLoggedIn("no auth config found, try `convox login`")
+    return state.host, state.key
+
+
+def _check_response_classic(resp: transport.Response, host: str) -> None:
+    if resp.status in responses.SUCCESS:
+        return
+    try:
+        data = json.loads(resp.body.decode("utf-8"))
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        raise errors.CliError(data["error"])
+    body = resp.body.decode("utf-8", "replace")
+    raise errors.CliError(f"response status: {resp.status} {body}")
