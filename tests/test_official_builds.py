@@ -95,3 +95,27 @@ def test_an_official_build_gets_exactly_its_published_verdicts(name: str,
     assert done.returncode == 0, done.stderr
     rendered = page_verdicts((out / build.page).read_text(encoding="utf-8"))
     assert not differences(published(name), rendered)
+
+
+#: What smoke may rightly warn about a build (the rest must be "ok").
+SMOKE_WARNINGS = {
+    # `--version` prints "client: TAG", then asks the rack and fails without a login.
+    "convox-classic-20171228145523": ("start",),
+}
+
+
+@pytest.mark.parametrize("name", sorted(builds()))
+def test_smoke_says_each_shipped_profile_is_wired_right_for_its_build(name: str) -> None:
+    build = builds()[name]
+    path = build_path(build)
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "smoke", "--cli", str(path),
+         "--profile", build.profile],
+        capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = [line.split()[:2] for line in done.stdout.splitlines()
+             if line.split()[:1] in (["ok"], ["warn"], ["FAIL"], ["fail"])]
+    assert [step for word, step in steps if word == "ok"], done.stdout
+    warned = tuple(step for word, step in steps if word != "ok")
+    assert warned == SMOKE_WARNINGS.get(name, ()), done.stdout
+    assert "the profile is wired right" in done.stdout
