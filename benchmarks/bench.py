@@ -16,8 +16,8 @@ What is measured:
 * fake-server latency for ``GET /auth``, direct and proxied through Console;
 * the pytest process's memory across a run (first vs last tenth of checks);
 * the v2 emulation's sequential run (a failing CLI: it breaks the rules that
-  docs/official-cli-results/convox-rack-20260421192651.md lists), against its target of 60 s and beside the
-  reference's passing run;
+  docs/official-cli-results/convox-rack-20260421192651.md lists), against its
+  target of 60 s and beside the reference's passing run;
 * the network sandbox: its start-up (unshare plus setting it up), what each CLI
   invocation pays for its own mount namespace, and the sequential suite on the
   host network for comparison (the default runs use the sandbox where it can be made).

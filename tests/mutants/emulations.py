@@ -308,8 +308,8 @@ def convox_classic_20171228145523() -> None:
     transport.user_agent = lambda: f"convox.go/{CLASSIC_VERSION}"
     # No request timeout (RELIABILITY-007).
     transport.request_timeout = lambda: 24 * 3600.0
-    # Verifies console.convox.com's certificate only; every other host goes unverified
-    # (client/client.go requiresVerification), which no rule asks of a rack the user logged in to.
+    # Verifies console.convox.com's certificate only, every other host unverified
+    # (client/client.go requiresVerification): no rule asks more of a rack's.
     transport.open_connection = _classic_open_connection
     # auth is rewritten with no lock, from what login read first (RELIABILITY-001); a
     # damaged file gives Go's JSON error naming no file (RELIABILITY-003).
