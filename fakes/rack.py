@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ssl
 import urllib.parse
+from typing import Any
 
 from fakes.faults import FaultPlan, apply_faults, hop_for_sni
 from fakes.https import (
@@ -40,6 +41,10 @@ REFUSED_2017 = ("Unable to authenticate.\nPlease confirm your Rack API Key is co
 NOT_CONSOLE_2017 = ("Your CLI is pointing directly at a Rack. To log into Console instead, "
                     "run `convox login`")
 SUCCESS_2017 = {"success": True}
+#: The newest rack version the 2017 API can report: the classic CLI's own tag.
+VERSION_2017 = "20171228145523"
+#: How both APIs show the Password parameter: a NoEcho CloudFormation parameter, masked.
+MASKED = "****"
 
 
 class RackApp(App):
@@ -84,7 +89,10 @@ class RackApp(App):
                     refused = text_response(401, REFUSED_2017)
                     refused.headers["WWW-Authenticate"] = 'Basic realm="Convox System"'
                     return refused
-                return error_response(401, "invalid authentication")
+                # Today's API (pkg/api/api.go, stdapi): text, and no WWW-Authenticate.
+                refused = text_response(401, "invalid authentication\n")
+                refused.headers["Content-Type"] = "text/plain; charset=utf-8"
+                return refused
             return self._route(request)
         except WorldError as exc:
             return error_response(exc.status, exc.message)
@@ -99,9 +107,9 @@ class RackApp(App):
         if era_2017 and (method, path) in (("GET", "/racks"), ("POST", "/switch")):
             return error_response(403, NOT_CONSOLE_2017)
         if method == "GET" and path == "/system":
-            return json_response(200, self.world.rack_system(self.ref))
+            return json_response(200, self._system())
         if method == "GET" and path == "/apps":
-            return json_response(200, self.world.rack_apps(self.ref))
+            return json_response(200, self._apps())
         if method == "PUT" and path == "/system":
             return self._update_system(request)
         segments = path.split("/")
@@ -114,8 +122,32 @@ class RackApp(App):
                 return self._update_app_parameters(app, request)
         return error_response(404, f"not found: {method} {path}")
 
+    def _system(self) -> dict[str, Any]:
+        """``GET /system`` in the world's generation (structs/system.go of each tag)."""
+        system = self.world.rack_system(self.ref)
+        system["parameters"] = {**system["parameters"], "Password": MASKED}
+        system["domain"] = f"{self.ref.split('/', 1)[1]}.{system['region']}.convox.example"
+        if self.world.rack_api == API_2017:
+            system["version"] = min(system["version"], VERSION_2017)
+        else:
+            system.update({"provider": "aws", "rack-domain": system["domain"], "outputs": {}})
+        return system
+
+    def _apps(self) -> list[dict[str, Any]]:
+        """``GET /apps``: today's apps carry locked, router and parameters too."""
+        apps = self.world.rack_apps(self.ref)
+        if self.world.rack_api != API_2017:
+            apps = [{**app, "locked": False, "router": "", "parameters": {}} for app in apps]
+        return apps
+
     def _update_system(self, request: HttpRequest) -> HttpResponse:
-        """`convox rack params set`: `parameters` holds a form-encoded `Name=value` list."""
+        """`convox rack params set`: `parameters` holds a form-encoded `Name=value` list.
+
+        The 2017 API's SystemUpdate read only count, type and version, and
+        answered the system as JSON: a Password there changes nothing.
+        """
+        if self.world.rack_api == API_2017:
+            return json_response(200, self._system())
         encoded = _form(request).get("parameters", "")
         parameters = dict(urllib.parse.parse_qsl(encoded, keep_blank_values=True))
         if "Password" in parameters:
@@ -126,7 +158,7 @@ class RackApp(App):
     def _app_parameters(self, app: str) -> HttpResponse:
         """The parameters of the app named after the rack: the rack's own (Password aside)."""
         if app == self.ref.split("/", 1)[1]:
-            return json_response(200, self.world.rack_system(self.ref)["parameters"])
+            return json_response(200, self._system()["parameters"])
         if app in {entry["name"] for entry in self.world.rack_apps(self.ref)}:
             return json_response(200, {})
         return error_response(404, f"no such app: {app}")
@@ -139,7 +171,8 @@ class RackApp(App):
                 self.world.set_rack_password(self.ref, password)
             return json_response(200, SUCCESS_2017 if self.world.rack_api == API_2017 else {})
         if app in {entry["name"] for entry in self.world.rack_apps(self.ref)}:
-            return json_response(200, {})
+            # The 2017 API answered success for any app's parameters (parameters.go).
+            return json_response(200, SUCCESS_2017 if self.world.rack_api == API_2017 else {})
         return error_response(404, f"no such app: {app}")
 
 
