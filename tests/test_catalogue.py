@@ -222,7 +222,13 @@ SCHEMA_CASES = [
                  id="wrong-type"),
     pytest.param(replace('check = "Login exits 0."', 'check = "x"\ncolour = "red"'),
                  "specs/demo.toml: rules[0]: unknown key 'colour' (allowed: id, title, level, "
-                 "sources, needs, rationale, check)", id="unknown-key"),
+                 "sources, needs, rationale, check, demand)", id="unknown-key"),
+    pytest.param(replace('check = "Login exits 0."', 'check = "x"\ndemand = "mine"'),
+                 "specs/demo.toml: rules[0].demand: must be documented or suite, got 'mine'",
+                 id="demand-word"),
+    pytest.param(replace('check = "Login exits 0."', 'check = "x"\ndemand = "suite"'),
+                 'specs/demo.toml: rules[0].level: a demand of the suite\'s own (demand = "suite")'
+                 " is a SHOULD: only what Convox documents can be a MUST", id="suite-must"),
     pytest.param(replace('id = "DEMO-001"', 'id = "DEMO-1"'),
                  "specs/demo.toml: rules[0].id: must look like DEMO-001, got 'DEMO-1'",
                  id="id-format"),

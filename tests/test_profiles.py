@@ -83,12 +83,10 @@ def test_environment_variables_give_their_capabilities(tmp_path: Path) -> None:
                                                "key = 'CONVOX_TOKEN'\nrack = 'CONVOX_RACK'\n"))
     assert both.has("env_credentials") and both.has("env_rack")
     assert (both.environment.host, both.environment.key) == ("CONVOX_HOST", "CONVOX_TOKEN")
-    # The rack CLI's and the classic CLI's commands read them (the classic's source:
-    # cmd/convox/login.go and main.go at 20171228145523); the v3 profile declares none.
-    for name in ("convox-rack", "convox-classic"):
+    # Every official CLI's commands read them (the classic's source: cmd/convox/login.go
+    # and main.go at 20171228145523; v3's: pkg/rack/console.go and rack.go at 3.24.9).
+    for name in ("convox-rack", "convox-classic", "convox-v3"):
         assert load_profile(name).has("env_credentials") and load_profile(name).has("env_rack")
-    assert load_profile("convox-v3").missing(["env_credentials", "env_rack"]) == [
-        "env_credentials", "env_rack"]
 
 
 def test_a_good_user_profile_loads(tmp_path: Path) -> None:
