@@ -5,10 +5,11 @@ A rule passed or failed when its checks ran to a verdict; it is *not
 applicable* when the profile lacks what it needs, *not checked* when it
 applies but the run could not observe it (no network sandbox: a fact about
 the machine, so never counted as a pass), *undecided* when its checks
-were blocked by another rule's failure (or broke in the harness), and *not
-run* when a partial run (``--rule``, ``-k``, a stop on the first failure)
-left some of its checks out or touched it only through a check of several
-rules. Each of these is shown beside the score, never folded into it.
+were blocked by another rule's failure (or broke in the harness), unless
+only checks of several rules were blocked and the rule's own checks passed
+(those decide it), and *not run* when a partial run (``--rule``, ``-k``, a
+stop on the first failure) left some of its checks out or touched it only
+through a check of several rules. Each of these is shown beside the score, never folded into it.
 
 Root causes are the distinct failed rules, each once, with the checks that
 failed for it and the checks it blocked: a reader fixes causes, not the
@@ -101,9 +102,26 @@ def rule_status(checks: Sequence[CheckResult], rule_id: str, scope: Scope) -> st
         return PASSED
     if outcome in DECIDED_FAIL:
         return FAILED
+    if outcome == BLOCKED_OUTCOME and decided_by_own_checks(mine, rule_id):
+        return PASSED
     if outcome in (BLOCKED_OUTCOME, ERROR):
         return UNDECIDED
     return outcome  # not-checked, not-applicable, not-run
+
+
+def decided_by_own_checks(mine: Sequence[CheckResult], rule_id: str) -> bool:
+    """Whether the rule's own checks passed, and only checks of several rules were blocked.
+
+    A check of several rules (the model check, a property) that another rule's
+    failure stopped could not finish observing this one, but the rule's own
+    checks (those of this rule alone) ran to their verdict: the rule is decided
+    by them, as a user of a CLI that fails the other rule would see.
+    """
+    own = [check for check in mine if check.rules == [rule_id]]
+    if not own or not all(check.outcome_for(rule_id) in DECIDED_PASS for check in own):
+        return False
+    return all(len(check.rules) > 1 for check in mine
+               if check.outcome_for(rule_id) == BLOCKED_OUTCOME)
 
 
 def undecided_why(checks: Sequence[CheckResult], rule_id: str) -> str:

@@ -91,10 +91,11 @@ def test_blocked_counts_neither_as_pass_nor_failure(run_checks):
     assert rules["BETA-001"]["outcome"] == "blocked"
     assert rules["BETA-001"]["status"] == "undecided"
     must = run.data["summary"]["must"]
-    # ALPHA-001 and ALPHA-002 failed; BETA-001, BETA-002, BETA-003 are undecided.
-    assert (must["passed"], must["decided"]) == (0, 2)
-    assert {u["id"] for u in must["undecided"]} == {"BETA-001", "BETA-002", "BETA-003"}
-    assert "3 undecided (BETA-001 blocked by ALPHA-001" in must["text"]
+    # ALPHA-001 and ALPHA-002 failed; BETA-001 and BETA-002 are undecided. BETA-003's own
+    # check passed, and only the model check (of two rules) was stopped: it is decided.
+    assert (must["passed"], must["decided"]) == (1, 3)
+    assert {u["id"] for u in must["undecided"]} == {"BETA-001", "BETA-002"}
+    assert "2 undecided (BETA-001 blocked by ALPHA-001" in must["text"]
     assert run.ret == 1, "the root cause ALPHA-001 failed, so the gate fails"
 
 
@@ -104,6 +105,7 @@ def test_failed_rules_blame_only_the_listed_rules(run_checks):
     assert rules["ALPHA-002"]["outcome"] == "failed"
     assert rules["BETA-003"]["outcome"] == "blocked", \
         "its own check passed; the model check ended on ALPHA-002 before deciding BETA-003"
+    assert rules["BETA-003"]["status"] == "passed", "decided by its own check"
     assert run.check("test_model_blames_one_rule")["failed_rules"] == ["ALPHA-002"]
     reasons = run.data["verdict"]["reasons"]
     assert any(r.startswith("ALPHA-002 (test_blocked.py::test_model_blames_one_rule) failed")
