@@ -17,6 +17,8 @@ sent exactly when their host becomes the target again.
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
@@ -48,11 +50,22 @@ AWKWARD = ("+", "/", "@", ":", "%", "%20", "%41", " ", "=", "\\", '"', "'", "é"
 # Excluding Cs (surrogates) already keeps every character UTF-8 encodable; codec="utf-8"
 # would only add a second of set-up per process.
 PRINTABLE = st.characters(exclude_categories=("Cc", "Cs", "Cf", "Co", "Cn", "Zl", "Zp"))
-keys = (
-    st.lists(st.one_of(st.sampled_from(AWKWARD), PRINTABLE), min_size=8, max_size=40)
-    .map("".join)
-    .filter(lambda key: key.strip() != "")
+# Keys as generated keys are: base64 (standard and URL-safe, padded: a length that is
+# not a multiple of three ends in = or ==) and hex.
+KEY_BYTES = st.binary(min_size=6, max_size=30)
+GENERATED = st.one_of(
+    KEY_BYTES.map(lambda raw: base64.b64encode(raw).decode()),
+    KEY_BYTES.map(lambda raw: base64.urlsafe_b64encode(raw).decode()),
+    KEY_BYTES.map(bytes.hex),
 )
+# An awkward piece at either end: a CLI that trims, or escapes only the middle, shows there.
+ENDS = st.one_of(st.just(""), st.sampled_from(AWKWARD))
+keys = st.one_of(
+    st.lists(st.one_of(st.sampled_from(AWKWARD), PRINTABLE), min_size=8, max_size=40)
+    .map("".join),
+    GENERATED,
+    st.tuples(ENDS, GENERATED, ENDS).map("".join),
+).filter(lambda key: key.strip() != "")
 
 # Hosts of other logins the user made earlier (hand-written into auth before
 # the example): names, ports, IPv6, mixed case. Their entries must survive.
@@ -212,6 +225,7 @@ PHASES = settings(phases=(Phase.explicit, Phase.generate, Phase.shrink))
 @example(rack="acme/staging", key="a+b/c@d:e%f g%20h=i\\j\"k'l", data=None)
 @example(rack="acme/legacy", key="ünïcødé-日本語-🔑-Ω\u00a0end", data=None)
 @example(rack="acme/legacy", key="-looks-like-a-flag", data=None)
+@example(rack="acme/staging", key="q8Zk+3/vN0aB7xYw9Lp2Rg==", data=None)
 def test_login_sends_and_stores_a_drawn_key_byte_for_byte(
     convox: Convox, rack: str, key: str, data: st.DataObject | None
 ) -> None:

@@ -33,6 +33,10 @@ CONSOLE_NAME = "console.convox.com"
 WEIRD_KEYS = {
     LEGACY: "p+ss/w@rd:100% sure a%2Fb=c",
     STAGING: "clé ünïcødé 日本語 🔑 Ω≈ç",
+    # Base64, as generated keys often are: + and / inside, = padding at the very end.
+    PRODUCTION: "q8Zk+3/vN0aB7xYw9Lp2Rg==",
+    # URL-reserved characters at both ends, around hex.
+    "acme-eu/staging": "/?#[]@!$&'()*+,;=9f86d081884c7d659a2feaa0c55ad015=é",
 }
 
 

@@ -33,6 +33,12 @@ def security_percent_encodes_key() -> None:
     transport.basic_auth_header = lambda key: original(quote(key, safe=""))
 
 
+@zoo.mutant("SECURITY-001", "drops a base64 key's trailing = padding before sending it")
+def security_strips_key_padding() -> None:
+    original = transport.basic_auth_header
+    transport.basic_auth_header = lambda key: original(key.rstrip("="))
+
+
 @zoo.mutant("SECURITY-002", "probes a new login target with the current host's key first",
             # the probe is a request with another host's key, which all of these forbid
             also=("LOGIN-010", "PROXY-004", "PROXY-005", "SECURITY-001"))
