@@ -27,6 +27,7 @@ from conformance.report.outcomes import CHECK_SKIP_PREFIX, is_blocked
 from conformance.runner import DEFAULT_TIMEOUT, CliNotRunnable, CliSession, check_runnable
 from conformance.sandbox import GIVES_UP, Network, from_environment
 from conformance.trail import TRAIL_PROPERTY, RecordingWorld, Trail, watching_examples
+from fakes.journal import EGRESS_SERVERS
 
 if TYPE_CHECKING:
     from fakes.backend import Backend, WorldHandle
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 PROFILE_KEY = pytest.StashKey[Profile]()
 NETWORK_KEY = pytest.StashKey[Network]()
 SANDBOX_CA_ENV = "SSL_CERT_FILE"
-#: Journal servers whose entries are tied to an invocation in the evidence (guard, DNS).
-EGRESS_SERVERS = ("guard", "dns")
 BACKEND_KEY = pytest.StashKey["Backend"]()
 #: Set on a check's item when its call raised.
 RAISED_KEY = pytest.StashKey[bool]()

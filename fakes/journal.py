@@ -8,8 +8,10 @@ requests that nearly matched.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +105,11 @@ def _show_filters(filters: dict[str, Filter]) -> str:
     return ", ".join(parts)
 
 
+#: Servers whose entries are not requests to the world: the egress guard (a connection
+#: or request to a host outside the world) and the sandbox's DNS (a lookup).
+EGRESS_SERVERS = ("guard", "dns")
+
+
 class Journal:
     """Thread-safe, append-only list of requests; servers record from their own threads."""
 
@@ -110,6 +117,19 @@ class Journal:
         self._clock = clock if clock is not None else Clock()
         self._entries: list[JournalEntry] = []
         self._lock = threading.Lock()
+        self._hidden: frozenset[str] = frozenset()
+
+    def without(self, servers: Iterable[str]) -> Journal:
+        """The same journal, leaving out the entries of ``servers`` from every query
+        but one naming such a server outright (``server="guard"`` sees them).
+
+        Checks see the world's traffic this way: an attempt to reach outside the world
+        is SECURITY-003's finding, and must not read as a request to a wrong host, with
+        a wrong key, under any other rule.
+        """
+        view = copy.copy(self)  # shares the entries and their lock; keeps a subclass's sync
+        view._hidden = frozenset(servers)
+        return view
 
     def record(self, entry: JournalEntry | None = None, **fields: Any) -> JournalEntry:
         """Append a request; ``seq`` is always assigned here so order is the journal's."""
@@ -126,18 +146,26 @@ class Journal:
             self._entries.append(stored)
         return stored
 
-    def _snapshot(self, since: int | None) -> list[JournalEntry]:
+    def _snapshot(self, since: int | None, hide: bool = True) -> list[JournalEntry]:
         # `record` numbers entries 1, 2, 3... under the lock, so entry i has seq i + 1 and
         # "since a mark" is a slice: no scan of what came before the mark.
         with self._lock:
-            if since is None:
-                return list(self._entries)
-            return self._entries[max(since, 0):]
+            found = list(self._entries) if since is None else self._entries[max(since, 0):]
+        if hide and self._hidden:
+            found = [e for e in found if e.server not in self._hidden]
+        return found
+
+    def _asks_for_hidden(self, filters: dict[str, Filter]) -> bool:
+        """Whether a query names a hidden server outright (``server="guard"``); a predicate
+        on the server ("any but the target") is about the world's traffic."""
+        server = filters.get("server")
+        return isinstance(server, str) and server in self._hidden
 
     def entries(self, *, since: int | None = None, **filters: Filter) -> list[JournalEntry]:
         """Entries matching every filter (equality, or a predicate on the field)."""
         wanted = _normalise(filters)
-        return [e for e in self._snapshot(since) if len(_matching(e, wanted)) == len(wanted)]
+        snapshot = self._snapshot(since, hide=not self._asks_for_hidden(filters))
+        return [e for e in snapshot if len(_matching(e, wanted)) == len(wanted)]
 
     def mark(self) -> int:
         """A position to ask ``since`` about, e.g. taken just before running the CLI."""
@@ -179,7 +207,7 @@ class Journal:
 
     def _explain(self, headline: str, since: int | None, filters: dict[str, Filter]) -> str:
         wanted = _normalise(filters)
-        entries = self._snapshot(since)
+        entries = self._snapshot(since, hide=not self._asks_for_hidden(filters))
         lines = [f"{headline} matching {_show_filters(wanted)}"]
         if not entries:
             lines.append(
@@ -211,7 +239,7 @@ class Journal:
 
     def to_dicts(self) -> list[dict[str, Any]]:
         """Plain dicts for the report writers."""
-        return [dataclasses.asdict(e) for e in self._snapshot(None)]
+        return [dataclasses.asdict(e) for e in self._snapshot(None, hide=False)]
 
     def __len__(self) -> int:
         with self._lock:

@@ -156,9 +156,9 @@ class RemoteJournal(Journal):
         self.sync()
         self._frozen = True
 
-    def _snapshot(self, since: int | None) -> list[JournalEntry]:
+    def _snapshot(self, since: int | None, hide: bool = True) -> list[JournalEntry]:
         self.sync()
-        return super()._snapshot(since)
+        return super()._snapshot(since, hide)
 
     def mark(self) -> int:
         self.sync()

@@ -261,10 +261,10 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             return inv
 
         def cli_requests(self, mark: int) -> list[JournalEntry]:
-            return world.journal.since(mark, hop="cli")
+            return convox.journal.since(mark, hop="cli")
 
         def proxy_requests(self, mark: int) -> list[JournalEntry]:
-            return world.journal.since(mark, hop="proxy")
+            return convox.journal.since(mark, hop="proxy")
 
         def expect_only(self, entries: list[JournalEntry], server: str | None,
                         key: str | None, what: str) -> None:
@@ -283,7 +283,7 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
         def login(self, server: str, key: str, accepted: bool) -> None:
             host = self.host(server)
             before, selection_before = self.raw(), self.selection
-            mark = world.journal.mark()
+            mark = convox.journal.mark()
             inv = self.run("login", host=host, key=key)
             with blame("LOGIN-010"):
                 self.expect_only(self.cli_requests(mark), server, key, f"login to {server}")
@@ -358,7 +358,7 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             allowed = user is not None and rack in self.listed(user)
             note(f"  model: switch {'succeeds' if allowed else 'fails, changing nothing'}")
             before = self.raw()
-            mark = world.journal.mark()
+            mark = convox.journal.mark()
             inv = self.run("switch", rack=rack)
             # Logged out, the files a switch leaves are bound by what logging out means.
             out = None if self.logged_in() else self.routing_rule()
@@ -395,7 +395,7 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             routing = self.routing_rule()
             note("  model: " + nxt.describe(self.ident))
             before = self.raw()
-            mark = world.journal.mark()
+            mark = convox.journal.mark()
             inv = self.run("apps")
             cli, proxied = self.cli_requests(mark), self.proxy_requests(mark)
             with blame(self.sender_rule(cli, routing)):
@@ -484,7 +484,7 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             user = self.user_of(key) if server == CONSOLE else None
             routing = self.routing_rule()
             before = self.raw()
-            mark = world.journal.mark()
+            mark = convox.journal.mark()
             inv = self.run("racks")
             cli = self.cli_requests(mark)
             sender = "PROXY-004" if routing == "PROXY-001" else routing
@@ -524,7 +524,7 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
             old_target, old_auth, selection_before = self.target, self.auth, self.selection
             assert old_target is not None
             server = self.hosts[old_target]
-            mark = world.journal.mark()
+            mark = convox.journal.mark()
             inv = self.run("logout")
             # The logout rules need the optional logout operation, so they are blamed
             # here without being in the check's spec marker (which would make the whole

@@ -9,7 +9,7 @@ import pytest
 from freezegun import freeze_time
 
 from fakes.clock import Clock
-from fakes.journal import Journal, JournalEntry, host_name
+from fakes.journal import EGRESS_SERVERS, Journal, JournalEntry, host_name
 
 
 def console_auth(journal: Journal, **overrides: Any) -> JournalEntry:
@@ -224,3 +224,28 @@ def test_record_is_thread_safe() -> None:
 ])
 def test_host_name_drops_the_port_and_the_case(host: str, name: str) -> None:
     assert host_name(host) == name
+
+
+def test_the_worlds_traffic_leaves_egress_to_those_who_ask_the_guard() -> None:
+    """A check's view hides the guard's and DNS entries from every query naming no server:
+    a lookup or a report to an outside host is SECURITY-003's finding, not a request to a
+    wrong host under another rule. Asking the guard by name still sees them."""
+    j = Journal()
+    view = j.without(EGRESS_SERVERS)
+    mark = view.mark()
+    j.record(server="console", method="GET", path="/auth", hop="cli", key_identity="user:a#1")
+    j.record(server="dns", method="DNS", host_header="console.convox.com", hop="cli")
+    j.record(server="guard", method="DNS", host_header="api.segment.io", hop="cli")
+    j.record(server="guard", method="POST", host_header="api.segment.io", hop="cli",
+             key_identity="empty")
+    assert [e.server for e in view.since(mark, hop="cli")] == ["console"]
+    view.expect_none(since=mark, key="empty")
+    assert [e.method for e in view.entries(server="guard")] == ["DNS", "POST"]
+    assert j.entries(key="empty"), "the journal itself sees the report"
+    assert len(view.entries(server="dns")) == 1
+    # The journal itself, and what the evidence is written from, keep everything.
+    assert len(j.entries()) == 4 and len(view.to_dicts()) == 4
+    with pytest.raises(AssertionError, match="near misses") as caught:
+        view.expect_some(since=mark, server="console", path="/racks")
+    assert "api.segment.io" not in str(caught.value)
+    assert not view.entries(server=lambda s: s != "console"), "a predicate is about the world"

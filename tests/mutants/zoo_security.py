@@ -61,8 +61,9 @@ def security_probes_with_current_key() -> None:
 
 
 @zoo.mutant("SECURITY-003", "reports each login to an analytics host, like the classic CLI",
-            # outside the sandbox the report lands in the world, where no login may go
-            also=("LOGIN-010", "SHARING-006"))
+            # An attempt to reach outside the world is SECURITY-003's finding alone: the
+            # checks of LOGIN-010 and SHARING-006 see the world's traffic, not the guard's.
+            precision=True)
 def security_phones_home() -> None:
     original = login.store_login
 
