@@ -438,6 +438,15 @@ def machine_for(convox: Convox) -> type[RuleBasedStateMachine]:
                 self.expect_outcome(inv, nxt, nxt.server)
                 return
             headers = {e.rack_header for e in cli}
+            if nxt.rack is not None and nxt.outcome == "refused" and headers <= {None}:
+                # Console refuses this key or rack. A CLI that asks Console for its rack
+                # list first (SHARING-005 allows it) learns that there and may stop before
+                # the command itself: it fails, and nothing is proxied.
+                with blame(nxt.rule):
+                    self.cx.failed(inv)
+                    assert not proxied, "Console refuses this key or rack: nothing may be " \
+                        "proxied; got:\n" + show(proxied)
+                return
             if nxt.rack is not None:
                 with blame("PROXY-001"):
                     assert nxt.rack in headers and headers <= {nxt.rack, None}, (
