@@ -519,12 +519,35 @@ def _difference(expected: dict[str, Any], got: dict[str, Any],
 def replay(doc: dict[str, Any], *, cli: str | None = None, profile: str | None = None,
            timeout: float | None = None, out: TextIO = sys.stdout) -> int:
     """Replay one repro document; the exit code as documented above."""
+    root = Path(tempfile.mkdtemp(prefix="convox-conformance-replay-"))
+    try:
+        return _replay_in(root, doc, cli, profile, timeout, out)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _profile_of(doc: dict[str, Any], root: Path) -> str:
+    """The recorded profile: its file where it still is, else its recorded text, else the
+    shipped profile of that name."""
+    path = doc.get("profile_path")
+    if path and Path(path).is_file():
+        return str(path)
+    text = doc.get("profile_toml")
+    if isinstance(text, str) and text.strip():
+        copy = root / Path(path or "profile.toml").name
+        copy.write_text(text, encoding="utf-8")
+        return str(copy)
+    return str(doc["trail"]["profile"])
+
+
+def _replay_in(root: Path, doc: dict[str, Any], cli: str | None, profile: str | None,
+               timeout: float | None, out: TextIO) -> int:
     from conformance.profiles import ProfileError, load_profile
     from conformance.runner import DEFAULT_TIMEOUT, CliNotRunnable, check_runnable
     from fakes.remote import RemoteBackend
 
     try:
-        chosen = load_profile(profile or doc.get("profile_path") or doc["trail"]["profile"])
+        chosen = load_profile(profile or _profile_of(doc, root))
     except (ProfileError, OSError) as exc:
         raise ReplayError(f"profile: {exc}") from None
     command = cli or doc.get("cli_command")
@@ -534,18 +557,14 @@ def replay(doc: dict[str, Any], *, cli: str | None = None, profile: str | None =
         check_runnable(chosen)
     except CliNotRunnable as exc:
         raise ReplayError(f"{exc} (give --cli PATH)") from None
-    root = Path(tempfile.mkdtemp(prefix="convox-conformance-replay-"))
-    try:
-        with serve(doc["trail"]["world"]) as url:
-            backend = RemoteBackend(url)
-            try:
-                world = backend.new_world(doc["trail"]["world"], chosen.rack_api)
-                return Replay(doc, world, backend, chosen, root, out,
-                              timeout or doc.get("cli_timeout") or DEFAULT_TIMEOUT).run()
-            finally:
-                backend.stop()
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with serve(doc["trail"]["world"]) as url:
+        backend = RemoteBackend(url)
+        try:
+            world = backend.new_world(doc["trail"]["world"], chosen.rack_api)
+            return Replay(doc, world, backend, chosen, root, out,
+                          timeout or doc.get("cli_timeout") or DEFAULT_TIMEOUT).run()
+        finally:
+            backend.stop()
 
 
 def main(args: Any) -> int:

@@ -134,3 +134,29 @@ def test_a_bad_script_is_one_line(tmp_path: Path) -> None:
                           timeout=60, check=False)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "not a repro document" in done.stderr
+
+
+def test_a_script_runs_from_anywhere_and_says_when_it_cannot(tmp_path: Path) -> None:
+    """A run with a user's profile given by a relative path: the script, run from another
+    directory after the profile file moved away, still replays (it carries the profile);
+    without the suite installed it exits 2 and says so, never 1 ("reproduced")."""
+    variant = all_mutants()["reliability-racks-swallows-server-errors"]
+    own = tmp_path / "mine.toml"
+    own.write_bytes((ROOT / "conformance" / "profiles" / "reference.toml").read_bytes())
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--cli", variant.command(),
+         "--profile", "mine.toml", "--rule", "RELIABILITY-008", "--network", "host",
+         "--report-dir", str(tmp_path / "reports")],
+        capture_output=True, text=True, cwd=tmp_path, env=environment(), timeout=600,
+        check=False)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    script = next((tmp_path / "reports" / "latest" / "repro").glob("*.sh"))
+    own.rename(tmp_path / "moved.toml")
+    reproduced = replay(script)
+    assert reproduced.returncode == 1, reproduced.stdout[-3000:] + reproduced.stderr[-3000:]
+    assert "repro: reproduced (exit 1)" in reproduced.stdout
+    bare = subprocess.run(["bash", str(script)], capture_output=True, text=True,
+                          cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+                          timeout=60, check=False)
+    assert bare.returncode == 2, bare.stdout + bare.stderr
+    assert "convox-conformance is not installed" in bare.stderr

@@ -41,6 +41,10 @@ def script_name(check: CheckResult) -> str:
 def document(check: CheckResult, trail: dict[str, Any], result: RunResult) -> dict[str, Any]:
     """What a replay needs besides the trail: the check, its outcome, the CLI and profile."""
     profile = result.run.profile or {}
+    # The profile as a file that works from any directory, and its text besides: a script
+    # copied to another machine, or run after the profile moved, still has it.
+    source = profile.get("source") or ""
+    file = Path(source).resolve() if source and Path(source).is_file() else None
     return {
         "check": check.id,
         "nodeid": check.nodeid,
@@ -50,7 +54,8 @@ def document(check: CheckResult, trail: dict[str, Any], result: RunResult) -> di
         "run_id": result.run.run_id,
         "cli_command": shlex.join(result.run.cli_command) if result.run.cli_command else None,
         "profile": profile.get("name"),
-        "profile_path": profile.get("source") or None,
+        "profile_path": str(file) if file else None,
+        "profile_toml": file.read_text(encoding="utf-8") if file else None,
         "trail": trail,
     }
 
@@ -66,17 +71,29 @@ def render(doc: dict[str, Any]) -> str:
         "#",
         "# Usage: bash THIS_SCRIPT [--cli PATH] [--profile NAME|FILE] [--cli-timeout SECONDS]",
         "# It starts `convox-conformance serve` with the check's world, takes keys from it,",
-        "# repeats the check's steps in fresh homes and says whether the failure recurred",
-        "# (exit 1) or not (exit 0). It holds no key. Needs convox-conformance and the CLI.",
+        "# repeats the check's steps in fresh homes and says what happened. Exit 1: the",
+        "# failure recurred; 0: it did not; 2: the script could not run (no convox-conformance,",
+        "# no CLI, a bad profile). It holds no key. Run it from any directory.",
         "set -u",
         "if command -v convox-conformance >/dev/null 2>&1; then",
         "  runner=(convox-conformance)",
-        "else",
+        "elif python3 -c 'import conformance' >/dev/null 2>&1; then",
         "  runner=(python3 -m conformance)",
+        "else",
+        '  echo "repro: cannot run: convox-conformance is not installed'
+        ' (pip install convox-conformance, or activate its environment)" >&2',
+        "  exit 2",
         "fi",
-        f'exec "${{runner[@]}}" replay - "$@" <<\'{END}\'',
+        f'"${{runner[@]}}" replay - "$@" <<\'{END}\'',
         json.dumps(doc, ensure_ascii=False, separators=(",", ":")),
         END,
+        "code=$?",
+        'case "$code" in',
+        '  0) echo "repro: not reproduced (exit 0)" ;;',
+        '  1) echo "repro: reproduced (exit 1)" ;;',
+        '  *) echo "repro: could not run (replay exit $code; exit 2)" >&2; code=2 ;;',
+        "esac",
+        'exit "$code"',
     ]
     return "\n".join(header) + "\n"
 
