@@ -223,6 +223,11 @@ class Journal:
                 scored.append((len(hits), entry, []))
         if scored:
             scored.sort(key=lambda item: (-item[0], item[1].seq))
+            # The first line is what a report shows: say what did happen, and how it differed.
+            _, best, missed = scored[0]
+            differs = ", ".join(f"{n}={getattr(best, n)!r}" for n in missed)
+            lines[0] += (f"; closest: {best.describe()}" + (f" (differs: {differs})"
+                                                             if differs else ""))
             lines.append("near misses (best first):")
             for _, entry, missed in scored[:NEAR_MISS_LIMIT]:
                 differs = ", ".join(f"{n}={getattr(entry, n)!r}" for n in missed)

@@ -105,10 +105,12 @@ def test_expect_one_lists_near_misses(journal: Journal) -> None:
         journal.expect_one(server="console", path="/racks", key="user:alice@example.com#1")
     message = str(err.value)
     lines = message.splitlines()
-    assert lines[0] == (
+    assert lines[0].startswith(
         "expected exactly one request, found 0 matching server='console', path='/racks', "
-        "key_identity='user:alice@example.com#1'"
-    )
+        "key_identity='user:alice@example.com#1'; closest: #1 cli->console GET /auth "
+        "key=user:alice@example.com#1"
+    ), "the one line a report shows says what did happen, and how it differed"
+    assert lines[0].endswith("(differs: path='/auth')")
     assert lines[1] == "near misses (best first):"
     # Entries matching two of the three filters, best first, one per line.
     assert lines[2].startswith("  #1 cli->console GET /auth key=user:alice@example.com#1")
