@@ -84,11 +84,20 @@ class Layout:
     config_dir: str
     target_file: str
     auth_file: str
+    #: The selection file's name (in config_dir).
     selection: str
     env: Mapping[str, str] = field(default_factory=dict)
     #: Where the CLI keeps Console's second-factor sessions (JSON host -> id); None
     #: when it cannot meet Console's session challenge.
     session_file: str | None = None
+    #: How the selection file is written (one of SELECTION_FORMATS); "" means the format
+    #: its name gives (a file named rack, racks or current).
+    selection_format: str = ""
+
+    @property
+    def selection_kind(self) -> str:
+        """The selection file's format: rack (plain org/name), racks or current (JSON)."""
+        return self.selection_format or self.selection
 
 
 @dataclass(frozen=True)
@@ -344,7 +353,8 @@ class _Parser:
         table = self.table(
             raw,
             "layout",
-            {"config_dir", "target_file", "auth_file", "selection", "env", "session_file"},
+            {"config_dir", "target_file", "auth_file", "selection", "selection_format", "env",
+             "session_file"},
             {"config_dir", "target_file", "auth_file", "selection"},
         )
 
@@ -358,11 +368,22 @@ class _Parser:
         def selection() -> str:
             value = self.text(self.need(table, "selection", "layout.selection"),
                               "layout.selection")
-            if value not in SELECTION_FORMATS:
+            if "selection_format" not in table and value not in SELECTION_FORMATS:
                 raise self.fail(
                     "layout.selection",
-                    f"must be one of {', '.join(SELECTION_FORMATS)}, got {value!r}",
+                    f"a file named {value!r} needs layout.selection_format (one of "
+                    f"{', '.join(SELECTION_FORMATS)}) to say how it is written; only files "
+                    f"named {', '.join(SELECTION_FORMATS)} go without",
                 )
+            if "/" in value or value in (".", ".."):
+                raise self.fail("layout.selection", f"must be a file name, got {value!r}")
+            return value
+
+        def selection_format() -> str:
+            value = self.text(table["selection_format"], "layout.selection_format")
+            if value not in SELECTION_FORMATS:
+                raise self.fail("layout.selection_format",
+                                f"must be one of {', '.join(SELECTION_FORMATS)}, got {value!r}")
             return value
 
         def plain(key: str) -> str:
@@ -381,6 +402,8 @@ class _Parser:
                 lambda: self.env(table.get("env", {}), "layout.env", LAYOUT_PLACEHOLDERS), {}),
             session_file=self.attempt(lambda: plain("session_file"), None)
             if "session_file" in table else None,
+            selection_format=self.attempt(selection_format, "")
+            if "selection_format" in table else "",
         )
         return None if missing else found
 

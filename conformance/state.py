@@ -100,13 +100,13 @@ class CliState:
         text = self._read_text(self.selection_path)
         if text is None or not text.strip():
             return None
-        if self.layout.selection == "rack":
+        if self.layout.selection_kind == "rack":
             return text.strip()
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise StateError(f"{self.selection_path}: not valid JSON: {exc}") from None
-        if self.layout.selection == "racks":
+        if self.layout.selection_kind == "racks":
             host = host if host is not None else self.target()
             value = data.get(host) if isinstance(data, dict) and host else None
         else:
@@ -144,9 +144,9 @@ class CliState:
         for ``host`` (default: the current target) and other hosts' are kept.
         """
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        if self.layout.selection == "rack":
+        if self.layout.selection_kind == "rack":
             text = rack + "\n"
-        elif self.layout.selection == "racks":
+        elif self.layout.selection_kind == "racks":
             host = host if host is not None else self.target()
             if host is None:
                 raise StateError("a racks selection needs a host: no target is recorded")

@@ -12,6 +12,7 @@ from conformance.profiles import (
     load_profile,
     shipped_profiles,
 )
+from conformance.state import CliState
 
 GOOD = """
 name = "mine"
@@ -105,7 +106,11 @@ def test_a_good_user_profile_loads(tmp_path: Path) -> None:
         (lambda t: t.replace('"{rack}"', '"{rak}"'), "operations.switch[1]",
          "unknown placeholder {rak}"),
         (lambda t: t.replace('selection = "rack"', 'selection = "stack"'), "layout.selection",
-         "must be one of"),
+         "a file named 'stack' needs layout.selection_format"),
+        (lambda t: t.replace('selection = "rack"', 'selection = "x"\nselection_format = "json"'),
+         "layout.selection_format", "must be one of rack, racks, current"),
+        (lambda t: t.replace('selection = "rack"', 'selection = "a/b"\nselection_format = "rack"'),
+         "layout.selection", "must be a file name"),
         (lambda t: t.replace("127.0.0.1:{port}", "127.0.0.1:1234"), "host_form",
          "must contain {port}"),
         (lambda t: t.replace('["mycli"]', "[]"), "command", "must not be empty"),
@@ -161,3 +166,16 @@ def test_the_rack_api_generation_is_the_profiles_to_choose(tmp_path: Path) -> No
     assert load_profile(write(tmp_path, 'rack_api = "2017"\n' + GOOD)).rack_api == "2017"
     with pytest.raises(ProfileError, match=r"rack_api: must be one of 2017, current, got '2016'"):
         load_profile(write(tmp_path, 'rack_api = "2016"\n' + GOOD))
+
+
+def test_a_selection_file_of_any_name_says_its_format(tmp_path: Path) -> None:
+    """A client keeping its selection in `current-rack` describes it as it is."""
+    profile = load_profile(write(tmp_path, GOOD.replace(
+        'selection = "rack"', 'selection = "current-rack"\nselection_format = "rack"')))
+    assert (profile.layout.selection, profile.layout.selection_kind) == ("current-rack", "rack")
+    state = CliState(profile.layout, tmp_path / "cfg", within=tmp_path)
+    state.write_selection("acme/production")
+    assert (tmp_path / "cfg" / "current-rack").read_text() == "acme/production\n"
+    assert state.selection() == "acme/production"
+    named = load_profile(write(tmp_path, GOOD))
+    assert (named.layout.selection, named.layout.selection_kind) == ("rack", "rack")
