@@ -147,8 +147,8 @@ def _cell(text: str) -> str:
 
 def _plain(text: str, result: RunResult) -> str:
     """Evidence as a page keeps it, free of what differs from run to run: the CLI's
-    path as ``convox``, the isolated home as ``~``, ports as PORT, no timings or
-    journal ids."""
+    path as ``convox``, the isolated home as ``~``, ports as PORT, no timings,
+    journal ids or the random words checks put in server messages."""
     command = " ".join(result.run.cli_command)
     if command:
         text = text.replace(command, "convox")
@@ -156,6 +156,7 @@ def _plain(text: str, result: RunResult) -> str:
     text = re.sub(r"(127\.0\.0\.1|localhost):\d+", r"\1:PORT", text)
     text = re.sub(r"\bin \d+\.\d+s\b", "", text)
     text = re.sub(r" id=[0-9a-f]{16}\b", "", text)
+    text = re.sub(r"\bcause-[0-9a-f]{8}\b", "cause-…", text)  # a check's word of its own
     text = " ".join(text.split())
     return text if len(text) <= EVIDENCE_CHARS else text[:EVIDENCE_CHARS - 1] + "…"
 
@@ -218,7 +219,7 @@ def render_build_page(build: Build, result: RunResult) -> str:
                          f"{_upstream(checks)} |")
     else:
         lines.append("None.")
-    blocked = [c for c in result.checks if c.outcome == "blocked"]
+    blocked = sorted((c for c in result.checks if c.outcome == "blocked"), key=lambda c: c.id)
     if blocked:
         lines += ["", "## Blocked checks", "",
                   "A check is blocked when a step before its observation failed; the rule "
