@@ -160,3 +160,13 @@ def test_a_script_runs_from_anywhere_and_says_when_it_cannot(tmp_path: Path) -> 
                           timeout=60, check=False)
     assert bare.returncode == 2, bare.stdout + bare.stderr
     assert "convox-conformance is not installed" in bare.stderr
+
+
+def test_a_script_of_a_check_of_several_rules_is_named_for_the_rule_it_failed() -> None:
+    from conformance.report.model import CheckResult
+    from conformance.report.repro import script_name
+
+    check = CheckResult(id="test_model.py::test_the_cli_agrees", nodeid="x", outcome="failed",
+                        rules=["LOGIN-001", "SWITCH-003"], raw_outcome="failed",
+                        failed_rules=["SWITCH-003"])
+    assert script_name(check) == "SWITCH-003--test_the_cli_agrees.sh"

@@ -151,6 +151,23 @@ def is_verdict(exc: BaseException) -> bool:
             or f"{kind.__module__}.{kind.__qualname__}" in CLI_FAULTS)
 
 
+def failure_text(exc: BaseException) -> str:
+    """What failed, in words: an exception's message, or for a group (Hypothesis found
+    several distinct failures) the first line of each, each naming its rule."""
+    if isinstance(exc, BaseExceptionGroup):
+        leaves: list[BaseException] = []
+        pending: list[BaseException] = [exc]
+        while pending:
+            current = pending.pop(0)
+            if isinstance(current, BaseExceptionGroup):
+                pending[:0] = list(current.exceptions)
+            else:
+                leaves.append(current)
+        lines = [reason_line(str(leaf), 110) for leaf in leaves]
+        return f"{len(lines)} distinct failures: " + " | ".join(lines)
+    return str(exc)
+
+
 class CheckRecorder:
     """Labels, redacts and (with --verify) reruns checks where they run."""
 
@@ -169,7 +186,7 @@ class CheckRecorder:
             kind = type(excinfo.value)
             name = f"{kind.__module__}.{kind.__qualname__}"
             assertion = is_verdict(excinfo.value)
-            text = str(excinfo.value)
+            text = failure_text(excinfo.value)
             # An assertion's message says it all; anything else needs its type to make sense.
             message = text if assertion and text else f"{kind.__name__}: {text}".rstrip(": ")
             report.user_properties.append((EXCEPTION_PROPERTY, {

@@ -34,7 +34,9 @@ END = "CONVOX_CONFORMANCE_TRAIL"
 def script_name(check: CheckResult) -> str:
     """``LOGOUT-006--test_logged_out_cli_sends_no_empty_or_wrong_key.sh``."""
     function = check.id.rpartition("::")[2] or check.id
-    rule = check.rules[0] if check.rules else "CHECK"
+    # A check of several rules that failed for some is named for the first it failed.
+    blamed = check.failed_rules or check.rules
+    rule = blamed[0] if blamed else "CHECK"
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{rule}--{function}")[:150] + ".sh"
 
 

@@ -109,6 +109,9 @@ def test_verdicts_other_than_assert(run_checks):
         "test_several_failures": "failed",
         "test_group_with_a_crash": "error",
     }
+    # A group's reason is each failure's own first line, not Hypothesis's count of them.
+    assert run.check("test_several_failures")["reason"] == (
+        "2 distinct failures: target differs | auth differs")
 
 
 def test_cli_version_shows_what_the_cli_printed_whatever_its_exit_code(run_checks, pytester):
