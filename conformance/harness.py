@@ -320,6 +320,22 @@ class Convox:
             elsewhere.ok(elsewhere.run("apps"))
         self.memo[f"rack commands work at {ref}"] = True
 
+    def rack_commands_possible(self, ref: str = "acme/legacy") -> bool:
+        """Given, in a home of its own: a direct login to ``ref`` works; and whether
+        ``apps`` then works there (PROXY-006's subject, not judged here).
+
+        For checks that can observe their rule through the login alone (what a
+        login sends and stores) and through commands only where the CLI has
+        them: a CLI that cannot run commands at a rack is judged on its login,
+        not left undecided.
+        """
+        key = f"rack commands possible at {ref}"
+        if key not in self.memo:
+            elsewhere = self.another_home()
+            elsewhere.login_rack(ref)
+            self.memo[key] = elsewhere.run("apps").exit_code == 0
+        return bool(self.memo[key])
+
     def switched(self, rack: str) -> Invocation:
         """Given: switch to a rack Console lists (set-up; blocks on failure), and the
         selection then names it (SWITCH-001's observation, so a switch that records

@@ -48,8 +48,9 @@ def _forms(key: str) -> list[str]:
 
 @pytest.mark.spec("SECURITY-001")
 def test_keys_are_sent_and_stored_byte_exact(convox: Convox) -> None:
-    """Two racks whose passwords were set by hand to keys full of special characters."""
-    convox.rack_commands_work(LEGACY)  # given: a plain rack key logs in and works at all
+    """Racks whose passwords were set by hand to keys full of special characters. A CLI
+    that has no commands at a rack (PROXY-006) is judged on what its logins send and store."""
+    commands = convox.rack_commands_possible(LEGACY)  # given: a plain rack key logs in
     for ref, key in WEIRD_KEYS.items():
         convox.world.set_rack_password(ref, key)
         host = convox.rack_host(ref)
@@ -68,6 +69,8 @@ def test_keys_are_sent_and_stored_byte_exact(convox: Convox) -> None:
         assert stored == key, (
             f"auth holds {stored!r} for {ref}, not the key exactly as given: {key!r}"
         )
+        if not commands:
+            continue
         mark = convox.journal.mark()
         convox.run("apps")
         at_rack = convox.journal.expect_some(since=mark, hop="cli", server=ref)
