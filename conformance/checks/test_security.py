@@ -46,6 +46,16 @@ def _forms(key: str) -> list[str]:
     return [key, base64.b64encode(raw).decode(), base64.b64encode(b"convox:" + raw).decode()]
 
 
+def apps_at_rack(convox: Convox, ref: str) -> None:
+    """apps at a rack logged in to directly: a given where the CLI has commands at a rack;
+    else it runs for what it sends and shows, and its failure is PROXY-006's, not judged."""
+    if convox.rack_commands_possible(ref):
+        with convox.given(f"apps at {ref}"):
+            convox.ok(convox.run("apps"))
+    else:
+        convox.run("apps")
+
+
 @pytest.mark.spec("SECURITY-001")
 def test_keys_are_sent_and_stored_byte_exact(convox: Convox) -> None:
     """Racks whose passwords were set by hand to keys full of special characters. A CLI
@@ -90,8 +100,7 @@ def test_a_key_goes_only_to_the_host_it_belongs_to(convox: Convox) -> None:
         convox.ok(convox.run("apps"))
     for ref in (LEGACY, STAGING):
         convox.login_rack(ref)
-        with convox.given(f"apps at {ref}"):
-            convox.ok(convox.run("apps"))
+        apps_at_rack(convox, ref)
     convox.login_console(ALICE)
     with convox.given("racks at Console"):
         convox.ok(convox.run("racks"))
@@ -124,8 +133,7 @@ def test_no_request_leaves_the_world(convox: Convox) -> None:
         convox.switched(PRODUCTION)
         convox.ok(convox.run("apps"))
     convox.login_rack(LEGACY)
-    with convox.given("apps at acme/legacy"):
-        convox.ok(convox.run("apps"))
+    apps_at_rack(convox, LEGACY)
     # A lookup of a name outside the world is journaled at the guard as well: an attempt
     # is egress, whether or not a connection or a request followed.
     egress = convox.journal.entries(server="guard")
@@ -149,8 +157,7 @@ def test_keys_never_appear_in_output(convox: Convox) -> None:
         convox.ok(convox.run("racks"))
         convox.ok(convox.run("apps"))
     convox.login_rack(LEGACY)
-    with convox.given("apps at acme/legacy"):
-        convox.ok(convox.run("apps"))
+    apps_at_rack(convox, LEGACY)
     convox.login_console(ALICE)
     convox.world.regenerate_user_key(ALICE)  # the stored Console key is now refused
     convox.run("racks")
