@@ -203,6 +203,27 @@ def cmd_expectations_update(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_first(command: str, name: str, options: list[str], run_root: Path,
+              extra: list[str]) -> int | None:
+    """Run the suite (``run`` with ``options``) into ``run_root`` for ``command``; None
+    when it left a report, else the exit code to end ``command`` with, having said why."""
+    cmd = [sys.executable, "-m", "conformance", "run", *options,
+           "--report-dir", str(run_root), "--no-color"]
+    if extra:
+        cmd += ["--", *extra]
+    latest = run_root / "latest"
+    # A report left by an earlier run is not this run's: only a new one counts.
+    before = latest.resolve() if latest.exists() else None
+    print(f"{command}: running {name}: {' '.join(cmd)}", flush=True)
+    code = subprocess.call(cmd)
+    if (code in (EXIT_USAGE, EXIT_HARNESS) or not latest.exists()
+            or latest.resolve() == before):
+        print(f"convox-conformance: {command}: the run of {name} ended with exit code {code}"
+              " and no report", file=sys.stderr)
+        return EXIT_HARNESS if code != EXIT_USAGE else EXIT_USAGE
+    return None
+
+
 def cmd_matrix(args: argparse.Namespace) -> int:
     from conformance.report import matrix
 
@@ -225,18 +246,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
             name += "'"
         names.add(name)
         run_root = out_dir / "runs" / name.replace("'", "_")
-        cmd = [sys.executable, "-m", "conformance", "run", "--profile", profile,
-               "--report-dir", str(run_root), "--no-color"]
-        if args.cli:
-            cmd += ["--cli", args.cli[index]]
-        if extra:
-            cmd += ["--", *extra]
-        print(f"matrix: running {name}: {' '.join(cmd)}", flush=True)
-        code = subprocess.call(cmd)
-        if code in (EXIT_USAGE, EXIT_HARNESS) or not (run_root / "latest").exists():
-            print(f"convox-conformance: matrix: the run for {name} ended with exit code {code}"
-                  " and no report", file=sys.stderr)
-            return EXIT_HARNESS if code != EXIT_USAGE else EXIT_USAGE
+        options = ["--profile", profile, *(["--cli", args.cli[index]] if args.cli else [])]
+        failed = run_first("matrix", name, options, run_root, extra)
+        if failed is not None:
+            return failed
         runs.append((name, run_root / "latest"))
     if not runs:
         print("convox-conformance: matrix: give --run NAME=PATH or --profile", file=sys.stderr)
@@ -282,19 +295,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return EXIT_USAGE
         run_root = Path("reports") / "publish" / build.name
-        cmd = [sys.executable, "-m", "conformance", "run", "--cli", str(binary),
-               "--profile", build.profile, "--network", "sandbox",
-               "--report-dir", str(run_root), "--no-color"]
+        options = ["--cli", str(binary), "--profile", build.profile, "--network", "sandbox"]
         if build.expectations is not None:
-            cmd += ["--expectations", str(build.expectations)]
-        if extra:
-            cmd += ["--", *extra]
-        print(f"publish: running {build.name}: {' '.join(cmd)}", flush=True)
-        code = subprocess.call(cmd)
-        if code in (EXIT_USAGE, EXIT_HARNESS) or not (run_root / "latest").exists():
-            print(f"convox-conformance: publish: the run of {build.name} ended with exit code "
-                  f"{code} and no report", file=sys.stderr)
-            return EXIT_HARNESS if code != EXIT_USAGE else EXIT_USAGE
+            options += ["--expectations", str(build.expectations)]
+        failed = run_first("publish", build.name, options, run_root, extra)
+        if failed is not None:
+            return failed
         runs[build.name] = run_root / "latest"
     missing = [build.name for build in builds if build.name not in runs]
     if missing:

@@ -71,3 +71,23 @@ def test_matrix_runs_profiles_first(two_runs, pytester, monkeypatch, capsys):
     assert [c[c.index("--cli") + 1] for c in calls] == ["/bin/echo", "/bin/true"]
     assert all(c[-2:] == ["--", "-x"] for c in calls)
     assert "| rule | level | reference | reference' |" in (out / "matrix.md").read_text()
+
+
+def test_a_run_that_leaves_no_new_report_is_not_read_from_an_old_one(two_runs, pytester,
+                                                                      monkeypatch, capsys):
+    """A run that crashed before writing its report (exit 1, like a Python traceback) beside
+    an earlier run's `latest`: the command stops, saying so, and renders nothing stale."""
+    import shutil
+
+    from conformance.report import commands
+
+    good, _ = two_runs
+    root = pytester.path / "m" / "runs" / "reference"
+    root.mkdir(parents=True)
+    shutil.copytree(good.run_dir, root / good.run_dir.name)
+    (root / "latest").symlink_to(good.run_dir.name)
+    monkeypatch.setattr(commands.subprocess, "call", lambda cmd: 1)
+    code = main(["matrix", "--profile", "reference", "--output", str(pytester.path / "m")])
+    assert code == 3
+    assert "the run of reference ended with exit code 1 and no report" in capsys.readouterr().err
+    assert not (pytester.path / "m" / "matrix.md").exists()
