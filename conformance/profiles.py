@@ -15,12 +15,13 @@ import re
 import shlex
 import string
 import sys
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
+
+from conformance import toml_file
 
 T = TypeVar("T")
 
@@ -199,13 +200,9 @@ def load_profile(name_or_path: str | Path) -> Profile:
             )
         path = shipped[text]
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProfileError(f"profile {path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"profile {path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"profile {path}: not valid TOML: {exc}") from None
+        raw = toml_file.read(path, "profile")
+    except toml_file.TomlFileError as exc:
+        raise ProfileError(str(exc)) from None
     return _Parser(str(path)).profile(raw)
 
 

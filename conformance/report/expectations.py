@@ -21,12 +21,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance import toml_file
 from conformance.report.model import CheckResult, RunResult
 from conformance.report.outcomes import (
     BLOCKED_OUTCOME,
@@ -68,13 +68,9 @@ def load(path: str | Path) -> list[Expectation]:
     """Read and validate an expectations file; every problem in one message."""
     file = Path(path)
     try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ExpectationsError(f"expectations {file}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExpectationsError(f"expectations {file}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ExpectationsError(f"expectations {file}: not valid TOML: {exc}") from None
+        raw = toml_file.read(file, "expectations")
+    except toml_file.TomlFileError as exc:
+        raise ExpectationsError(str(exc)) from None
     problems: list[str] = []
     unknown = sorted(set(raw) - {TABLE})
     if unknown:

@@ -24,10 +24,10 @@ The builds are data (a TOML file, see :func:`load_builds`)::
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance import toml_file
 from conformance.report.model import CheckResult, RunResult
 from conformance.report.scoring import (
     DECIDED_FAIL,
@@ -81,13 +81,9 @@ class Build:
 def load_builds(path: Path) -> list[Build]:
     """Read and validate a builds file; every problem in one line."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PublishError(f"builds {path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PublishError(f"builds {path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PublishError(f"builds {path}: not valid TOML: {exc}") from None
+        raw = toml_file.read(path, "builds")
+    except toml_file.TomlFileError as exc:
+        raise PublishError(str(exc)) from None
     entries = raw.get("build")
     if not isinstance(entries, list) or not entries:
         raise PublishError(f"builds {path}: no [[build]] entries")
