@@ -1,6 +1,8 @@
 """The fake Console's HTTP layer: its own routes plus real proxying to racks.
 
-Console answers `/auth` and `/racks` itself. Any other request must name a
+Console answers `/auth`, `/racks` and `/racks/<org>/<name>` itself (under
+`/racks/` nothing else: the fake keeps no installs, syncs or updates). Any other
+request must name a
 rack in its `Rack` header; Console then authorises the user for that rack
 (the model decides: plan, membership, role) and forwards the request over
 real HTTPS to the rack with the rack key it keeps in its vault. The proxy
@@ -32,6 +34,9 @@ from fakes.untrusted import untrusted_context
 from fakes.world import Principal, ProxyTarget, World, WorldError
 
 CONSOLE_ROUTES = ("/auth", "/racks")
+#: Console's records of single racks, GET /racks/<org>/<name> (what v3 reads before it
+#: changes a rack's parameters).
+RACK_RECORDS = "/racks/"
 #: Where a CLI opens a second-factor session, and the challenge naming it (no
 #: hardware key: token="false"), as Console sends them.
 SESSION_PATH = "/session"
@@ -128,7 +133,7 @@ class ConsoleApp(App):
                 refusal = error_response(401, "a second-factor session is required")
                 refusal.headers["WWW-Authenticate"] = SESSION_CHALLENGE
                 return refusal
-            if request.path in CONSOLE_ROUTES:
+            if request.path in CONSOLE_ROUTES or request.path.startswith(RACK_RECORDS):
                 return self._console_route(request, principal)
             rack = (request.headers.get("Rack") or "").strip()
             if not rack:
@@ -147,6 +152,11 @@ class ConsoleApp(App):
             return error_response(405, f"{request.path} only answers GET")
         if request.path == "/auth":
             return json_response(200, {"id": principal.id})
+        if request.path.startswith(RACK_RECORDS):
+            ref = request.path[len(RACK_RECORDS):]
+            if ref.count("/") != 1:
+                return error_response(404, f"no Console route {request.path}")
+            return json_response(200, self.world.console_rack(principal, ref))
         return json_response(200, self.world.racks_for(principal))
 
     def _proxy(self, request: HttpRequest, target: ProxyTarget, request_id: str) -> HttpResponse:

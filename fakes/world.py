@@ -490,6 +490,30 @@ class World:
         return listed
 
     @_locked
+    def console_rack(self, principal: Principal, ref: str) -> dict[str, Any]:
+        """The ``GET /racks/<org>/<name>`` body: Console's record of one rack the principal
+        may use (convox/convox pkg/console ``RackGet``).
+
+        ``state`` is null because Console installed none of the world's racks (they are
+        CloudFormation racks added by key): v3 then changes a rack's parameters through
+        the proxy (``updateParamsDirect``), as it does against the real Console.
+        """
+        rack = self._console_rack(ref)
+        refusal = access.refusal(principal, self._orgs[rack.organization])
+        if refusal is not None:
+            raise WorldError(403, f"no access to rack {ref}: {refusal}")
+        return {
+            "name": rack.name,
+            "organization": {"name": rack.organization},
+            "status": self.rack_status(ref),
+            "provider": "aws",
+            "version": rack.version,
+            "parameters": None,
+            "state": None,
+            "deletable": False,
+        }
+
+    @_locked
     def authorize_proxy(
         self, principal: Principal, ref: str, method: str, path: str
     ) -> ProxyTarget:

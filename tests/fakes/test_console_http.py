@@ -86,6 +86,25 @@ def test_racks_ignores_a_rack_header(world, backend) -> None:
     world.journal.expect_none(server="acme/staging")
 
 
+def test_a_rack_record_is_console_s_view_of_a_rack_the_user_may_use(world, backend) -> None:
+    # v3 reads it before it changes a rack's parameters: with no state it goes through
+    # the proxy instead of asking Console to update the rack (pkg/rack/console.go).
+    reply = console(world, backend, "GET", "/racks/acme/production", key=world.user_key(ALICE))
+    assert reply.status == 200
+    record = reply.json()
+    assert (record["name"], record["organization"], record["state"]) == (
+        "production", {"name": "acme"}, None)
+    assert record["version"]
+    erin = console(world, backend, "GET", "/racks/acme/production",
+                   key=world.user_key("erin@example.com"))
+    assert erin.status == 403 and erin.error
+    legacy = console(world, backend, "GET", "/racks/acme/legacy", key=world.user_key(ALICE))
+    assert legacy.status == 404 and legacy.error
+    deeper = console(world, backend, "GET", "/racks/acme/production/sync",
+                     key=world.user_key(ALICE))
+    assert deeper.status == 404
+
+
 def test_console_routes_only_answer_get(world, backend) -> None:
     reply = console(world, backend, "POST", "/racks", key=world.user_key(ALICE))
     assert reply.status == 405 and reply.error
