@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,41 @@ def blocked(
     if properties is not None:
         properties.append((BLOCKED_PROPERTY, {"rule": rule, "step": step, "detail": detail}))
     pytest.skip(f"{BLOCKED_PREFIX}{rule}: {step}")
+
+
+@dataclass(frozen=True)
+class Route:
+    """A login and a command that works right after it.
+
+    A rule about being logged in in general (the files, the environment, what a
+    logged-out CLI says) can be observed at a rack logged in to directly or at
+    Console; a check takes whichever the CLI has (:meth:`Convox.route`), so a CLI
+    without direct rack commands (PROXY-006) is still judged on the rule.
+    """
+
+    #: "rack" (a direct login) or "console".
+    via: str
+    host: str
+    key: str
+    #: The journal's name for the server the command reaches.
+    server: str
+    #: A word apps shows there: an app of the rack.
+    shows: str
+    #: The rack selected through Console (None at a rack logged in to directly).
+    rack: str | None = None
+    #: The profile operation the route runs.
+    operation: str = "apps"
+
+    def describe(self) -> str:
+        where = f"{self.rack} through Console" if self.rack else f"{self.server} directly"
+        return f"{self.operation} at {where}"
+
+
+#: The user a Console route logs in as and the rack it selects; the rack a direct
+#: route logs in to; and the app each shows.
+ROUTE_USER = "alice@example.com"
+ROUTE_CONSOLE_RACK = ("acme/production", "web")
+ROUTE_RACK = ("acme/legacy", "billing")
 
 
 class Convox:
@@ -304,21 +340,13 @@ class Convox:
         self.another_home().login_console(email)
         self.memo[f"console login works for {email}"] = True
 
-    def rack_commands_work(self, ref: str = "acme/legacy") -> None:
-        """Given, in a home of its own: a direct login to ``ref`` and ``apps`` there work.
-
-        For checks whose subject presumes a CLI that works at a rack (what a
-        hand-edited or half-logged-out home does, keys that look odd): when even
-        this fails, the check is blocked by the rules covering it (LOGIN-005,
-        PROXY-006) instead of failing for a deviation that is not its own.
-        """
-        if self.memo.get(f"rack commands work at {ref}"):
+    def rack_login_works(self, ref: str = "acme/legacy") -> None:
+        """Given, in a home of its own: the plain direct login to ``ref`` works and records
+        what it should (LOGIN-005, LOGIN-001, LOGIN-002), for checks of other logins."""
+        if self.memo.get(f"rack login works at {ref}"):
             return
-        elsewhere = self.another_home()
-        elsewhere.login_rack(ref)
-        with elsewhere.given(f"run apps at {ref}"):
-            elsewhere.ok(elsewhere.run("apps"))
-        self.memo[f"rack commands work at {ref}"] = True
+        self.another_home().login_rack(ref)
+        self.memo[f"rack login works at {ref}"] = True
 
     def rack_commands_possible(self, ref: str = "acme/legacy") -> bool:
         """Given, in a home of its own: a direct login to ``ref`` works; and whether
@@ -335,6 +363,65 @@ class Convox:
             elsewhere.login_rack(ref)
             self.memo[key] = elsewhere.run("apps").exit_code == 0
         return bool(self.memo[key])
+
+    def route(self) -> Route:
+        """The route a check of a rule about logins in general takes: a direct login to
+        acme/legacy and apps there where that works (tried in a home of its own), else a
+        login to Console as alice, a switch to acme/production and apps there.
+
+        Only when neither works is the check blocked, by the Console route's rules
+        (LOGIN-004, SWITCH-001, PROXY-002): a CLI without direct rack commands is
+        judged on its Console logins, not left undecided behind PROXY-006.
+        """
+        if "route" not in self.memo:
+            ref, app = ROUTE_RACK
+            direct = Route("rack", self.rack_host(ref), self.rack_key(ref), ref, app)
+            rack, app = ROUTE_CONSOLE_RACK
+            console = Route("console", self.console, self.user_key(ROUTE_USER), "console",
+                            app, rack)
+            elsewhere = self.another_home()
+            if not elsewhere.profile.missing(["login", "apps"]) and elsewhere.try_route(direct):
+                self.memo["route"] = direct
+            else:
+                elsewhere = self.another_home()
+                elsewhere.log_in_by(console)
+                with elsewhere.given(f"alice runs {console.describe()}"):
+                    elsewhere.ok(elsewhere.run(console.operation))
+                self.memo["route"] = console
+        route: Route = self.memo["route"]
+        return route
+
+    def try_route(self, route: Route) -> bool:
+        """Whether ``route``'s login and command both exit 0 here (nothing is judged)."""
+        if self.login(route.host, route.key).exit_code != 0:
+            return False
+        if route.rack and self.switch(route.rack).exit_code != 0:
+            return False
+        return self.run(route.operation).exit_code == 0
+
+    def log_in_by(self, route: Route, *, records: bool = True) -> Invocation:
+        """Given: the route's login, and switch, in this home (``records`` as for
+        :meth:`login_console`)."""
+        step = ("log in to Console as alice" if route.via == "console"
+                else f"log in directly to {route.server}")
+        login = self.logged_in(route.host, route.key, step, records=records)
+        if route.rack:
+            self.switched(route.rack)
+        return login
+
+    def write_route_files(self, route: Route) -> None:
+        """The files a login by ``route`` leaves, written by hand: target, auth, selection."""
+        self.state.write_target(route.host)
+        self.state.write_auth({route.host: route.key})
+        if route.rack:
+            self.state.write_selection(route.rack)
+
+    def route_env(self, route: Route) -> dict[str, str]:
+        """The environment that gives a command ``route``'s host, key and rack (a CI job's)."""
+        env = self.env_credentials(route.host, route.key)
+        if route.rack:
+            env |= self.env_rack(route.rack)
+        return env
 
     def switched(self, rack: str) -> Invocation:
         """Given: switch to a rack Console lists (set-up; blocks on failure), and the

@@ -222,7 +222,10 @@ SCHEMA_CASES = [
                  id="wrong-type"),
     pytest.param(replace('check = "Login exits 0."', 'check = "x"\ncolour = "red"'),
                  "specs/demo.toml: rules[0]: unknown key 'colour' (allowed: id, title, level, "
-                 "sources, needs, rationale, check, demand)", id="unknown-key"),
+                 "sources, needs, rationale, check, demand, route)", id="unknown-key"),
+    pytest.param(replace('check = "Login exits 0."', 'check = "x"\nroute = "console"'),
+                 "specs/demo.toml: rules[0].route: must be direct, got 'console'",
+                 id="route-word"),
     pytest.param(replace('check = "Login exits 0."', 'check = "x"\ndemand = "mine"'),
                  "specs/demo.toml: rules[0].demand: must be documented or suite, got 'mine'",
                  id="demand-word"),

@@ -64,6 +64,9 @@ class Rule:
     #: Where the demand comes from, stated where no official CLI meets it: "documented"
     #: (a Convox document says it) or "suite" (the suite's own, so a SHOULD); "" unstated.
     demand: str = ""
+    #: "direct" where the rule is observed only through commands at a rack logged in to
+    #: directly, so a CLI without them (PROXY-006) leaves it undecided; "" any route.
+    route: str = ""
 
     @property
     def faq_quotes(self) -> tuple[str, ...]:

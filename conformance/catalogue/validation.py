@@ -62,9 +62,13 @@ WIRE_SECTIONS: Mapping[str, str] = {
 }
 
 _AREA_KEYS = ("area", "title", "summary", "checks", "rules")
-_RULE_KEYS = ("id", "title", "level", "sources", "needs", "rationale", "check", "demand")
+_RULE_KEYS = ("id", "title", "level", "sources", "needs", "rationale", "check", "demand",
+              "route")
 #: ``demand``: where a rule's demand comes from, stated where no official CLI meets it.
 DEMANDS = ("documented", "suite")
+#: ``route``: "direct" where the rule is observed only through commands at a rack
+#: logged in to directly (omitted: a check takes whichever route the CLI has).
+ROUTES = ("direct",)
 _SOURCE_KEYS = {"faq": ("faq",), "docs": ("docs", "url", "says"), "wire": ("wire", "says")}
 _ID_RE = re.compile(r"^([A-Z]+)-(\d{3})$")
 _DOCS_RE = re.compile(r"^DOCS-([a-z][a-z-]*[a-z])-(\d+)$")
@@ -248,11 +252,15 @@ class AreaFileChecker:
             self.problem(f"{path}.level", "a demand of the suite's own (demand = \"suite\") is a "
                          "SHOULD: only what Convox documents can be a MUST")
             ok = False
+        route = item.get("route", "")
+        if "route" in item and route not in ROUTES:
+            self.problem(f"{path}.route", f"must be direct, got {_describe(route)}")
+            ok = False
         if (not ok or title is None or sources is None or needs is None
                 or rationale is None or check is None or rule_id is None):
             return None
         return Rule(rule_id, area, title, str(level), sources, needs, rationale, check,
-                    self.where, str(demand))
+                    self.where, str(demand), str(route))
 
     def check_needs(self, item: Mapping[str, Any], path: str) -> tuple[str, ...] | None:
         here = f"{path}.needs"

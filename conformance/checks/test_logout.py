@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.harness import Convox
+from conformance.harness import Convox, Route
 from fakes.journal import JournalEntry
 
 ALICE = "alice@example.com"
@@ -53,69 +53,74 @@ def _files_holding(root: Path, key: str, allowed: Path) -> list[str]:
 
 @pytest.mark.spec("LOGOUT-001")
 def test_hand_written_files_are_a_login(convox: Convox) -> None:
-    """The target file and auth written by hand for acme/legacy; no login is ever run."""
-    convox.rack_commands_work()
-    host = convox.rack_host(LEGACY)
-    key = convox.rack_key(LEGACY)
-    convox.state.write_target(host)
-    convox.state.write_auth({host: key})
+    """The target file and auth written by hand for acme/legacy (where the CLI has no
+    commands at a rack: for Console and alice's key, with acme/production selected); no
+    login is ever run."""
+    route = convox.route()
+    convox.write_route_files(route)
 
     mark = convox.journal.mark()
-    apps = convox.ok(convox.run("apps"))
-    assert "billing" in apps.stdout, "apps does not show acme/legacy's app:\n" + apps.describe()
-    convox.journal.expect_some(since=mark, hop="cli", server=LEGACY, key=convox.identity(key))
+    shown = convox.ok(convox.run(route.operation))
+    assert route.shows in shown.stdout, (
+        f"{route.describe()} does not show {route.shows}:\n" + shown.describe())
+    convox.journal.expect_some(since=mark, hop="cli", server=route.server,
+                               key=convox.identity(route.key))
+
+
+def logged_in_and_working(convox: Convox) -> Route:
+    """Given: a login by the CLI's route (:meth:`Convox.route`), used once."""
+    route = convox.route()
+    convox.log_in_by(route)
+    with convox.given(f"run {route.describe()}"):
+        convox.ok(convox.run(route.operation))
+    return route
 
 
 @pytest.mark.spec("LOGOUT-002")
 def test_removing_the_key_from_auth_logs_out(convox: Convox) -> None:
-    """Logged in to acme/legacy and used once, its entry is then deleted from auth by hand."""
-    convox.login_rack(LEGACY)
-    with convox.given("run apps at acme/legacy"):
-        convox.ok(convox.run("apps"))
-    host = convox.rack_host(LEGACY)
-    convox.state.remove_key(host)
+    """Logged in to acme/legacy (or Console) and used once, its entry is then deleted
+    from auth by hand."""
+    route = logged_in_and_working(convox)
+    convox.state.remove_key(route.host)
 
     mark = convox.journal.mark()
-    convox.failed(convox.run("apps"))
-    convox.journal.expect_none(since=mark, key=convox.identity(convox.rack_key(LEGACY)))
+    convox.failed(convox.run(route.operation))
+    convox.journal.expect_none(since=mark, key=convox.identity(route.key))
 
 
 @pytest.mark.spec("LOGOUT-003")
 def test_removing_the_target_file_logs_out(convox: Convox) -> None:
-    """Logged in to acme/legacy and used once, the target file is then deleted by hand."""
-    convox.login_rack(LEGACY)
-    with convox.given("run apps at acme/legacy"):
-        convox.ok(convox.run("apps"))
+    """Logged in to acme/legacy (or Console) and used once, the target file is then
+    deleted by hand."""
+    route = logged_in_and_working(convox)
     convox.state.remove_target()
 
     mark = convox.journal.mark()
-    convox.failed(convox.run("apps"))
-    convox.journal.expect_none(since=mark, key=convox.identity(convox.rack_key(LEGACY)))
+    convox.failed(convox.run(route.operation))
+    convox.journal.expect_none(since=mark, key=convox.identity(route.key))
 
 
 @pytest.mark.spec("LOGOUT-004")
 def test_restoring_the_files_logs_back_in(convox: Convox) -> None:
-    """Logged in to acme/legacy: the auth entry, then the target file, removed and restored."""
-    convox.login_rack(LEGACY)
-    with convox.given("apps at acme/legacy"):
-        convox.ok(convox.run("apps"))
-    host = convox.rack_host(LEGACY)
-    rack = convox.identity(convox.rack_key(LEGACY))
+    """Logged in to acme/legacy (or Console): the auth entry, then the target file,
+    removed and restored."""
+    route = logged_in_and_working(convox)
+    identity = convox.identity(route.key)
     entries = convox.state.keys()
 
-    convox.state.remove_key(host)
-    convox.failed(convox.run("apps"))
+    convox.state.remove_key(route.host)
+    convox.failed(convox.run(route.operation))
     convox.state.write_auth(entries)
     mark = convox.journal.mark()
-    convox.ok(convox.run("apps"))
-    convox.journal.expect_some(since=mark, hop="cli", server=LEGACY, key=rack)
+    convox.ok(convox.run(route.operation))
+    convox.journal.expect_some(since=mark, hop="cli", server=route.server, key=identity)
 
     convox.state.remove_target()
-    convox.failed(convox.run("apps"))
-    convox.state.write_target(host)
+    convox.failed(convox.run(route.operation))
+    convox.state.write_target(route.host)
     mark = convox.journal.mark()
-    convox.ok(convox.run("apps"))
-    convox.journal.expect_some(since=mark, hop="cli", server=LEGACY, key=rack)
+    convox.ok(convox.run(route.operation))
+    convox.journal.expect_some(since=mark, hop="cli", server=route.server, key=identity)
 
 
 @pytest.mark.spec("LOGOUT-005")
@@ -153,14 +158,15 @@ def test_logged_out_cli_sends_no_empty_or_wrong_key(convox: Convox) -> None:
 
 @pytest.mark.spec("LOGOUT-007")
 def test_logged_out_cli_says_how_to_log_in(convox: Convox) -> None:
-    """Apps with no target file, then with a target file naming a host auth has no key for."""
-    convox.rack_commands_work()
+    """Apps with no target file, then with a target file naming a host auth has no key
+    for: acme/legacy, or Console where the CLI has no commands at a rack."""
+    route = convox.route()  # a CLI that logs in somewhere and works there
     missing_target = convox.failed(convox.run("apps"))
     assert "login" in missing_target.output.lower(), (
         "with no target file, apps does not mention login:\n" + missing_target.describe()
     )
 
-    convox.state.write_target(convox.rack_host(LEGACY))
+    convox.state.write_target(route.host)
     missing_key = convox.failed(convox.run("apps"))
     assert "login" in missing_key.output.lower(), (
         "with no key for the target, apps does not mention login:\n" + missing_key.describe()

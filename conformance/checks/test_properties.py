@@ -160,9 +160,10 @@ def traits(key: str) -> str:
 
 def plain_logins_work(convox: Convox) -> None:
     """Given (once per check): the CLI logs in to Console and to a rack with the world's
-    own plain keys, so what fails below is about the drawn keys and hosts."""
+    own plain keys, so what fails below is about the drawn keys and hosts. Logins only:
+    these properties run no command at a rack."""
     convox.console_login_works(ALICE)
-    convox.rack_commands_work("acme/legacy")
+    convox.rack_login_works("acme/legacy")
 
 
 def login_ok(home: Convox, server: str, key: str, how: str = "login",
@@ -277,8 +278,9 @@ def test_logins_to_several_hosts_keep_every_other_entry_exactly(
     passwords; a rack may come back with a new key).
 
     After each login auth is exactly the earlier entries plus host -> key, and
-    the target names the host. Finally the first and the last rack logged in to
-    are made the target again by hand and ``apps`` sends exactly their stored keys.
+    the target names the host. Finally, where the CLI has commands at a rack, the
+    first and the last rack logged in to are made the target again by hand and
+    ``apps`` sends exactly their stored keys.
     """
     servers, drawn, foreign = plan
     plain_logins_work(convox)
@@ -312,6 +314,8 @@ def test_logins_to_several_hosts_keep_every_other_entry_exactly(
                 f"the target file should name {host!r}, it holds {home.state.target()!r}"
             )
     racks = [s for s in servers if s != CONSOLE]
+    if not convox.rack_commands_possible("acme/legacy"):
+        return  # no commands at a rack: the logins and files above are the whole answer
     for rack in dict.fromkeys(racks[:1] + racks[-1:]):
         host = home.rack_host(rack)
         # A target written by hand that does not work is LOGOUT-001's ("logged in" is

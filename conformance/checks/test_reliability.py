@@ -434,8 +434,9 @@ def _refusal_shown_as_result(convox: Convox, operations: tuple[str, ...], where:
 @pytest.mark.spec("RELIABILITY-011")
 def test_a_refused_command_is_never_shown_as_a_result(convox: Convox) -> None:
     """alice, on acme/production through Console, runs apps, racks and rack after her
-    Console key is regenerated; in a second home, logged in to acme/legacy directly, she
-    runs apps and rack after its password was changed behind the CLI's back; in a third,
+    Console key is regenerated; in a second home, logged in to acme/legacy directly (where
+    the CLI has commands at a rack), she runs apps and rack after its password was changed
+    behind the CLI's back; in a third,
     bob runs apps and rack on acme/production after alice removed him from acme."""
     convox.login_console(ALICE)
     convox.switched(PRODUCTION)
@@ -445,13 +446,14 @@ def test_a_refused_command_is_never_shown_as_a_result(convox: Convox) -> None:
     shown = _refusal_shown_as_result(convox, ("apps", "racks", "rack_info"),
                                      "Console refused the regenerated key")
 
-    direct = convox.another_home()
-    direct.login_rack(LEGACY)
-    with direct.given("alice runs apps on acme/legacy"):
-        direct.ok(direct.run("apps"))
-    convox.world.set_rack_password(LEGACY, secrets.token_hex(20))
-    shown += _refusal_shown_as_result(direct, ("apps", "rack_info"),
-                                      "acme/legacy refused the old password")
+    if convox.rack_commands_possible(LEGACY):  # else no command reaches a rack to refuse
+        direct = convox.another_home()
+        direct.login_rack(LEGACY)
+        with direct.given("alice runs apps on acme/legacy"):
+            direct.ok(direct.run("apps"))
+        convox.world.set_rack_password(LEGACY, secrets.token_hex(20))
+        shown += _refusal_shown_as_result(direct, ("apps", "rack_info"),
+                                          "acme/legacy refused the old password")
 
     # A 403: the key is good, but Console no longer lets it use the selected rack.
     member = convox.another_home()
