@@ -125,6 +125,11 @@ def problems_of(variant: Mutant, row: dict[str, Any]) -> list[str]:
         problems.append(f"checks blocked by rules it does not break: {strays}")
     if row["errors"]:
         problems.append(f"harness errors: {row['errors']}")
+    if not variant.direct_commands:
+        left = direct_only_undecided(row["verdicts"])
+        if left:
+            problems.append("without direct commands it leaves undecided rules that other "
+                            f"routes decide: {left}")
     if variant.kind == "emulation":
         if row["exit_code"] != 0:
             problems.append(f"exit {row['exit_code']} with its expectations file (expected 0)")
@@ -137,6 +142,14 @@ def problems_of(variant: Mutant, row: dict[str, Any]) -> list[str]:
         else:
             problems.append(f"not killed: no check of {variant.rule} failed")
     return problems
+
+
+def direct_only_undecided(verdicts: dict[str, str]) -> list[str]:
+    """The undecided rules a CLI without direct rack commands could still be judged on:
+    all but those whose route is direct (specs/README.md, "Routes")."""
+    rules = load_catalogue().rules
+    return sorted(rule for rule, verdict in verdicts.items()
+                  if verdict == "undecided" and rules[rule].route != "direct")
 
 
 def write_matrix(rows: dict[str, dict[str, Any]]) -> None:

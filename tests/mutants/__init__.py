@@ -41,6 +41,7 @@ class Mutant:
         "apply",
         "build",
         "description",
+        "direct_commands",
         "kind",
         "name",
         "precision",
@@ -50,7 +51,8 @@ class Mutant:
 
     def __init__(self, name: str, rule: str, description: str, apply: Callable[[], None],
                  kind: str = "mutant", breaks: tuple[str, ...] = (), build: str = "",
-                 profile: str = "reference", precision: bool = False) -> None:
+                 profile: str = "reference", precision: bool = False,
+                 direct_commands: bool = True) -> None:
         self.name = name
         #: The rule whose checks must fail (mutants only; "" for probes and emulations).
         self.rule = rule
@@ -65,6 +67,9 @@ class Mutant:
         self.profile = profile
         #: Part of the precision matrix's default (fast) run.
         self.precision = precision
+        #: False for a variant with no commands at a rack logged in to directly: it may
+        #: leave undecided only the rules whose route is direct (specs/README.md).
+        self.direct_commands = direct_commands
 
     @property
     def breaks(self) -> tuple[str, ...]:
@@ -111,11 +116,12 @@ class Zoo:
         return register
 
     def mutant(self, rule: str, description: str, *, also: tuple[str, ...] = (),
-               precision: bool = False) -> Register:
+               precision: bool = False, direct_commands: bool = True) -> Register:
         """A mutant breaking ``rule`` (and the rules in ``also`` that the same
         deviation necessarily breaks), killed by a check of ``rule``."""
         return self._register(rule=rule, description=description, kind="mutant",
-                              breaks=(rule, *also), precision=precision)
+                              breaks=(rule, *also), precision=precision,
+                              direct_commands=direct_commands)
 
     def probe(self, description: str) -> Register:
         """A variant that satisfies every rule another way: it must fail nothing."""
@@ -148,6 +154,18 @@ def all_mutants() -> dict[str, Mutant]:
 def killable() -> dict[str, Mutant]:
     """The mutants proper: each must be killed by a check of its own rule."""
     return {name: m for name, m in all_mutants().items() if m.kind == "mutant"}
+
+
+def sealed() -> bool:
+    """True inside the network sandbox, where loopback is the only interface.
+
+    A variant that reaches for an outside host does it only here: on the host
+    network the attempt would leave the machine, and the sandbox's rules are not
+    checked there anyway.
+    """
+    import socket
+
+    return [name for _, name in socket.if_nameindex()] == ["lo"]
 
 
 # Building blocks for mutants that differ only in which answer they mishandle.

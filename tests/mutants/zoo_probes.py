@@ -6,6 +6,8 @@ nothing is blocked: a check that turns one of them red asserts more than its
 rule says.
 """
 
+from collections.abc import Callable
+
 from fakes.reference_cli import errors, login_state, responses, transport
 from fakes.reference_cli.commands import login, rack, switch
 from tests.mutants import Zoo
@@ -13,19 +15,22 @@ from tests.mutants import Zoo
 zoo = Zoo()
 
 
-@zoo.probe("refuses a selected rack Console does not list, without asking Console for it")
+@zoo.probe("asks Console for the rack list before apps and rack, and refuses a selected "
+           "rack it does not list without sending the command")
 def refuses_unlisted_rack_locally() -> None:
-    original = rack.cmd_apps
+    def checked(command: Callable[[list[str]], int]) -> Callable[[list[str]], int]:
+        def run(args: list[str]) -> int:
+            state = login_state.current_state()
+            if state.rack and state.host and state.key:
+                listed = switch.rack_refs(switch.fetch_racks(state, "apps"))
+                if state.rack not in listed:
+                    raise errors.CliError(f"{state.rack} is not one of your racks on {state.host}")
+            return command(args)
 
-    def apps(args: list[str]) -> int:
-        state = login_state.current_state()
-        if state.rack and state.host and state.key:
-            listed = switch.rack_refs(switch.fetch_racks(state, "apps"))
-            if state.rack not in listed:
-                raise errors.CliError(f"{state.rack} is not one of your racks on {state.host}")
-        return original(args)
+        return run
 
-    rack.cmd_apps = apps
+    rack.cmd_apps = checked(rack.cmd_apps)
+    rack.cmd_rack = checked(rack.cmd_rack)
 
 
 @zoo.probe("takes any 200 from /auth as an accepted key without reading the body")

@@ -3,7 +3,7 @@
 
 from fakes.reference_cli import errors, files, hosts, transport
 from fakes.reference_cli.commands import login
-from tests.mutants import Zoo
+from tests.mutants import Zoo, sealed
 
 zoo = Zoo()
 
@@ -69,6 +69,8 @@ def security_phones_home() -> None:
 
     def store(host: str, key: str, ident: str) -> None:
         original(host, key, ident)
+        if not sealed():
+            return
         try:
             conn = transport.open_connection("api.segment.io", 2.0)
             try:
@@ -77,6 +79,34 @@ def security_phones_home() -> None:
             finally:
                 conn.close()
         except Exception:
+            pass
+
+    login.store_login = store
+
+
+@zoo.mutant("SECURITY-003", "at login, resolves an analytics host and opens TLS to it, which "
+            "fails against the system's roots before any request is sent",
+            # A lookup and a handshake are the attempt: SECURITY-003's finding alone.
+            precision=True)
+def security_egress_without_a_request() -> None:
+    original = login.store_login
+
+    def store(host: str, key: str, ident: str) -> None:
+        original(host, key, ident)
+        if not sealed():
+            return
+        import socket
+        import ssl
+
+        try:
+            address = socket.getaddrinfo("stats.convox-telemetry.io", 443,
+                                         type=socket.SOCK_STREAM)[0][4]
+            with socket.create_connection(address[:2], timeout=2.0) as sock:
+                # The system's roots, not the world's: the guard's certificate fails.
+                context = ssl.create_default_context()
+                with context.wrap_socket(sock, server_hostname="stats.convox-telemetry.io"):
+                    pass
+        except (OSError, ssl.SSLError):
             pass
 
     login.store_login = store
