@@ -151,7 +151,10 @@ def _plain(text: str, result: RunResult) -> str:
     text = re.sub(r"/\S*?/home/", "~/", text)
     text = re.sub(r"(127\.0\.0\.1|localhost):\d+", r"\1:PORT", text)
     text = re.sub(r"\bin \d+\.\d+s\b", "", text)
-    text = re.sub(r" id=[0-9a-f]{16}\b", "", text)
+    # A reason cut short can end inside an id, and a journal's entry numbers count
+    # what ran before: neither says anything about the build.
+    text = re.sub(r" id=[0-9a-f]{1,16}(?:…|\b)", "", text)
+    text = re.sub(r"#\d+ (cli|proxy)->", r"\1->", text)
     text = re.sub(r"\bcause-[0-9a-f]{8}\b", "cause-…", text)  # a check's word of its own
     text = " ".join(text.split())
     return text if len(text) <= EVIDENCE_CHARS else text[:EVIDENCE_CHARS - 1] + "…"

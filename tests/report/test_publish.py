@@ -77,3 +77,17 @@ def test_bad_builds_files_get_one_line(tmp_path: Path, capsys):
     assert main(["publish", "--builds", str(bad), "--run", "other=x"]) == 2
     assert main(["publish", "--builds", str(bad)]) == 2
     assert "no run for good-1.0, mixed-2.0" in capsys.readouterr().err
+
+
+def test_evidence_keeps_nothing_that_differs_from_run_to_run():
+    from types import SimpleNamespace
+
+    from conformance.report.publish import _plain
+
+    run = SimpleNamespace(run=SimpleNamespace(cli_command=["/tmp/x/convox-9"]))
+    text = ("$ /tmp/x/convox-9 apps -> exit 1 in 0.12s; closest: #14 cli->console GET /apps "
+            "key=user:a#1 status=200 id=0123456789abcdef and #3 proxy->acme/p GET /apps "
+            "id=a7… at 127.0.0.1:40123")
+    assert _plain(text, run) == (  # type: ignore[arg-type]
+        "$ convox apps -> exit 1 ; closest: cli->console GET /apps key=user:a#1 status=200 "
+        "and proxy->acme/p GET /apps at 127.0.0.1:PORT")
