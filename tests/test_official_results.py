@@ -74,3 +74,22 @@ def test_a_rule_every_official_build_fails_says_where_its_demand_comes_from() ->
     unstated = [rule for rule in unmet if not rules[rule].demand]
     assert not unstated, f"every official build fails these; say demand = ...: {unstated}"
     assert all(rules[r].level == "SHOULD" for r in unmet if rules[r].demand == "suite")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_build_leaves_undecided_only_what_it_lacks_explains(name: str) -> None:
+    """A build without direct rack commands (it lacks PROXY-006) is judged on every rule
+    but those whose route is direct; every other undecided rule is blocked by a rule the
+    build lacks (v2: CONTEXT-009, behind CONTEXT-001)."""
+    rules = load_catalogue().rules
+    build = builds()[name]
+    page = (RESULTS / build.page).read_text(encoding="utf-8")
+    undecided = sorted(r for r, v in published(name).items() if v == "undecided")
+    if "PROXY-006" in build.lacks:
+        others = [r for r in undecided if rules[r].route != "direct"]
+        assert not others, f"{name} lacks direct commands only, yet leaves {others} undecided"
+    notes = {line.split(" | ")[0].strip("| "): line.rsplit(" | ", 1)[1].strip(" |")
+             for line in page.splitlines() if line.startswith("| ") and " | undecided | " in line}
+    unexplained = [r for r in undecided
+                   if not any(f"blocked by {lacked}" in notes.get(r, "") for lacked in build.lacks)]
+    assert not unexplained, f"{name}: undecided, blocked by nothing the build lacks: {unexplained}"
