@@ -76,3 +76,17 @@ def test_an_unknown_rule_id_is_one_usage_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "unknown rule id LOGN-001" in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_rules_own_checks_run_before_the_checks_of_many_rules(tmp_path: Path) -> None:
+    """With --rule (and --stop-at-rule, as the kill test runs), a short check of the rule
+    comes before the model check, which explores at length before it fails."""
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--rule", "PROXY-001", "--network",
+         "host", "--report-dir", str(tmp_path), "--", "--collect-only", "-q"],
+        capture_output=True, text=True, cwd=REPO, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    checks = [line for line in done.stdout.splitlines() if "::" in line]
+    assert checks[-1].startswith("test_model.py::"), checks
+    assert any(line.startswith("test_proxy.py::") for line in checks[:-1]), checks
