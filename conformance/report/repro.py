@@ -62,15 +62,74 @@ def document(check: CheckResult, trail: dict[str, Any], result: RunResult) -> di
     }
 
 
+#: Steps listed in a script's header; the rest are counted.
+MAX_LISTED_STEPS = 40
+_TOKEN = re.compile(r"\{\{(key|drawn|new|host|home|basic|b64) ([^{}]*)\}\}")
+
+
+def _readable(text: str) -> str:
+    """A trail's tokens in words: ``<key of alice@example.com>``, ``<host of console>``."""
+
+    def word(match: re.Match[str]) -> str:
+        kind, inner = match[1], match[2].split(" ")[0]
+        if kind == "host":
+            return "<Console>" if inner == "console" else f"<host of {inner}>"
+        if kind == "home":
+            return "~"
+        if kind in ("key", "basic", "b64"):
+            owner = inner.rsplit("#", 1)[0]
+            who = owner.split(":", 1)[1] if owner.startswith("user:") else owner.replace(":", " ")
+            return f"<key of {who}>" if kind == "key" else f"<encoded key of {who}>"
+        return "<a key the check made up>" if kind == "drawn" else "<a new key>"
+
+    return _TOKEN.sub(word, text)
+
+
+def _one_line(value: object, width: int = 100) -> str:
+    text = " ".join(_readable(str(value)).split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def describe_steps(trail: dict[str, Any] | None, program: str = "convox") -> list[str]:
+    """The trail's steps as a reader would type or see them, one line each."""
+    steps = (trail or {}).get("steps") or []
+    several = (trail or {}).get("homes", 1) > 1
+    lines = []
+    for number, step in enumerate(steps[:MAX_LISTED_STEPS], 1):
+        where = f"home {step.get('home')}: " if several and step.get("home") else ""
+        if step["kind"] == "run":
+            env = " ".join(f"{name}={_one_line(value, 40)}"
+                           for name, value in (step.get("env") or {}).items())
+            args = " ".join(shlex.quote(_readable(str(a))) for a in step.get("args") or [])
+            exit_code = (step.get("outcome") or {}).get("exit")
+            line = f"{where}{env + ' ' if env else ''}{program} {args}"
+            lines.append(f"{number}. {_one_line(line, 140)}"
+                         + (f"  (exit {exit_code})" if exit_code is not None else ""))
+        elif step["kind"] == "world":
+            call = step.get("call", "")
+            args = ", ".join(_one_line(a, 60) for a in step.get("args") or [])
+            label = "fault injected" if call == "inject" else "world"
+            lines.append(f"{number}. {label}: {call}({args})")
+        else:
+            lines.append(f"{number}. {where}{step.get('action', step['kind'])} by hand: "
+                         f"{step.get('path', '')}")
+    if len(steps) > MAX_LISTED_STEPS:
+        lines.append(f"... and {len(steps) - MAX_LISTED_STEPS} more steps")
+    return lines
+
+
 def render(doc: dict[str, Any]) -> str:
     """The script: a few lines of bash around the document."""
     reason = (doc.get("reason") or "").splitlines()[0][:200] if doc.get("reason") else ""
+    steps = describe_steps(doc.get("trail"))
     header = [
         "#!/usr/bin/env bash",
         f"# Replays {doc['check']} ({', '.join(doc['rules'])}), {doc['outcome']} in run "
         f"{doc['run_id']}:",
         f"#   {reason}" if reason else "#",
         "#",
+        *(["# Steps (what the run did, with the exit each command gave):"]
+          + [f"#   {line}" for line in steps] + ["#"] if steps else []),
         "# Usage: bash THIS_SCRIPT [--cli PATH] [--profile NAME|FILE] [--cli-timeout SECONDS]",
         "# It starts `convox-conformance serve` with the check's world, takes keys from it,",
         "# repeats the check's steps in fresh homes and says what happened. Exit 1: the",
