@@ -1,34 +1,36 @@
-"""``summary.md``: a short table for CI step summaries and pull-request comments.
+"""``summary.md``: the report's first screen as Markdown, for CI step summaries and PR comments.
 
-Kept short on purpose (GitHub caps step summaries and comments): the
-verdict, the root causes, one row per area, the failing rules with one-line
-reasons, and what the verdict rests on that a reader must know: expected
-failures (reason, link, expiry), rules not applicable (and why) and blocked
-checks. The details live in report.html.
+Kept short on purpose (GitHub caps step summaries and comments) and in
+report.html's order: the verdict, then the rule table, failures first (rule,
+level, verdict, one line of evidence, replay script), with the rules that
+hold counted rather than listed; then a table per area, the expected
+failures (reason, link, expiry), what the gate said that no row says, and
+the run's facts. The details live in report.html.
 """
 
 from __future__ import annotations
 
-from conformance.report.model import RunResult
-from conformance.report.outcomes import (
-    BLOCKED_OUTCOME,
-    ERROR,
-    EXPECTED_FAIL,
-    FAILED,
-    FLAKY,
-    NEW_FAILURE,
-    NOT_APPLICABLE,
-    NOT_CHECKED,
-    PASSED,
-    UNEXPECTED_PASS,
+from conformance.report.glance import (
+    CATEGORIES,
+    NEEDS_WORK,
+    Row,
+    area_tally,
+    gate_notes,
+    network_text,
+    rows,
 )
-from conformance.report.scoring import not_applicable_why
+from conformance.report.model import RunResult
+from conformance.report.outcomes import EXPECTED_FAIL
 from conformance.report.verdict import verdict_line, word
 
+MAX_ROWS = 40
 MAX_FAILURES = 25
 ICONS = {"conformant": "✅", "no-regression": "🟡", "gate-passed": "🟡", "failures": "❌",
-         "harness-error": "⚠️"}
-OTHER = (BLOCKED_OUTCOME, ERROR, EXPECTED_FAIL, UNEXPECTED_PASS, NEW_FAILURE, FLAKY)
+         "not-checked": "🔵", "harness-error": "⚠️"}
+#: The chart categories the area table counts in its last column.
+OTHER = ("known", "undecided", "not-checked", "not-run")
+#: Rows the table lists one by one; the others (holds, not run) are counted.
+LISTED = NEEDS_WORK | {"not-checked", "not-applicable"}
 
 
 def cell(text: str) -> str:
@@ -36,15 +38,11 @@ def cell(text: str) -> str:
 
 
 def render(result: RunResult) -> str:
-    run = result.run
     verdict = result.verdict
     partial = " (partial run)" if result.scope.partial else ""
+    reasons, warnings = gate_notes(result)
     lines = [
         f"## Convox conformance: {ICONS.get(verdict.status, '')} {word(verdict)}{partial}",
-        "",
-        f"CLI `{cell(' '.join(run.cli_command))}` · profile `{run.profile.get('name')}` · "
-        f"version `{cell(run.cli_version or 'unknown')}` · suite {run.suite_version} · "
-        f"run `{run.run_id}`",
         "",
         f"`{cell(verdict_line(result))}`",
         "",
@@ -52,59 +50,82 @@ def render(result: RunResult) -> str:
     if result.scope.partial:
         lines += [f"**Partial run** ({cell('; '.join(result.scope.why))}): scores cover only "
                   "the rules whose checks all ran.", ""]
-    causes = result.root_causes()
-    if causes:
-        lines += ["### Root causes", ""]
-        for cause in causes:
-            known = " (known failure)" if cause.known else ""
-            lines.append(f"- `{cause.rule}` {cause.level}{known} {cell(cause.title)}: "
-                         f"{cause.counts()} — {cell(cause.reason)}")
-        lines.append("")
-    lines += [
-        "| area | passed | failed | not applicable | other |",
-        "|---|---:|---:|---:|---|",
-    ]
-    for area, tally in result.area_counts().items():
-        if not sum(tally.values()):
-            continue
-        other = ", ".join(f"{tally[o]} {o}" for o in OTHER if tally[o]) or ""
-        lines.append(f"| {area} | {tally[PASSED]} | {tally[FAILED]} | "
-                     f"{tally[NOT_APPLICABLE]} | {other} |")
-    failing = result.failing_checks()
-    if failing:
-        lines += ["", "### Failing checks", ""]
-        for check in failing[:MAX_FAILURES]:
-            rules = ", ".join(f"`{r}`" for r in check.blamed()) or "(no rule)"
-            lines.append(f"- {rules} {check.outcome}: `{cell(check.id)}` — {cell(check.reason)}")
-        if len(failing) > MAX_FAILURES:
-            lines.append(f"- … and {len(failing) - MAX_FAILURES} more (see report.html)")
-    lines += (repro_section(result) + expected_section(result)
-              + unobserved_section(result, NOT_CHECKED) + unobserved_section(result)
-              + blocked_section(result))
-    notes = (list(result.notes.get("expectation_problems", []))[:10]
-             + result.verdict.warnings[:10])
-    fixed = result.notes.get("fixed", [])
-    if fixed:
-        notes.append(f"{len(fixed)} check(s) fixed since the baseline: refresh it")
-    if notes:
-        lines += ["", "### Notes", ""] + [f"- {cell(note)}" for note in notes]
+    if reasons:
+        lines += [f"- {cell(line)}" for line in reasons[:MAX_FAILURES]] + [""]
+    table = rows(result)
+    lines += rule_table(table)
+    lines += area_table(table) + replay_lines(table, result) + expected_section(result)
+    if warnings:
+        lines += ["", "### Notes", ""] + [f"- {cell(note)}" for note in warnings[:20]]
+    lines += run_section(result)
     return "\n".join(lines) + "\n"
 
 
-def repro_section(result: RunResult) -> list[str]:
-    """The replay scripts of the failed and blocked checks, one command each."""
-    replayable = [c for c in result.checks if c.repro]
-    if not replayable:
-        return []
-    lines = ["", "### Reproduce a failure", "",
-             "Run from the run directory; add `--cli PATH` to try another build. A script "
-             "exits 1 when the failure recurs.", ""]
-    for check in replayable[:MAX_FAILURES]:
-        lines.append(f"- `bash {cell(check.repro or '')}` — {', '.join(check.rules)} "
-                     f"{check.outcome}")
-    if len(replayable) > MAX_FAILURES:
-        lines.append(f"- … and {len(replayable) - MAX_FAILURES} more in repro/")
+def listed_rows(table: list[Row]) -> list[Row]:
+    """The rows the table shows one by one: those that need a look, or say why not."""
+    return [row for row in table if row.failing or row.category in LISTED][:MAX_ROWS]
+
+
+def rule_table(table: list[Row]) -> list[str]:
+    """The rules that need a look, failures first; the others counted in one line."""
+    listed = listed_rows(table)
+    lines = ["| rule | level | verdict | evidence | repro |", "|---|---|---|---|---|"]
+    for row in listed:
+        verdict = f"**{row.word}**" if row.failing or row.category == "fails" else row.word
+        script = f"`{cell(row.repro[0])}`" if row.repro else ""
+        if len(row.repro) > 1:
+            script += f" +{len(row.repro) - 1}"
+        lines.append(f"| `{row.rule.id}` {cell(row.rule.title)} | {row.rule.level} | "
+                     f"{verdict} | {cell(row.evidence)} | {script} |")
+    shown = {id(row) for row in listed}
+    rest = [row for row in table if id(row) not in shown]
+    counted = ", ".join(f"{n} {word}" for word, n in _words(rest).items())
+    if counted:
+        lines += ["", f"Not listed: {counted} (report.html has every rule)."]
     return lines
+
+
+def _words(table: list[Row]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for row in table:
+        found[row.word] = found.get(row.word, 0) + 1
+    return found
+
+
+def replay_lines(table: list[Row], result: RunResult) -> list[str]:
+    """How to run a replay script, and the scripts the table's one-per-row cell leaves out."""
+    if not any(c.repro for c in result.checks):
+        return []
+    shown = {row.repro[0] for row in listed_rows(table) if row.repro}
+    more = [c for c in result.checks if c.repro and c.repro not in shown]
+    lines = ["", "Replay a failure from the run directory: `bash repro/NAME.sh` (add "
+             "`--cli PATH` to try another build); it exits 1 when the failure recurs."]
+    if more:
+        lines += ["", "More replay scripts:", ""]
+        lines += [f"- `{cell(c.repro or '')}` — {', '.join(c.blamed())} {c.outcome}"
+                  for c in more[:MAX_FAILURES]]
+        if len(more) > MAX_FAILURES:
+            lines.append(f"- … and {len(more) - MAX_FAILURES} more in repro/")
+    return lines
+
+
+def area_table(table: list[Row]) -> list[str]:
+    """Rules per area by verdict: report.html's chart as a table."""
+    lines = ["", "| area (rules) | hold | fail | not applicable | other |",
+             "|---|---:|---:|---:|---|"]
+    for area, tally in area_tally(table).items():
+        other = ", ".join(f"{tally[c]} {CATEGORIES[c]}" for c in OTHER if tally[c])
+        lines.append(f"| {area} | {tally['holds']} | {tally['fails']} | "
+                     f"{tally['not-applicable']} | {other} |")
+    return lines
+
+
+def run_section(result: RunResult) -> list[str]:
+    run = result.run
+    return ["", f"CLI `{cell(' '.join(run.cli_command))}` · version "
+            f"`{cell(run.cli_version or 'unknown')}` · profile `{run.profile.get('name')}` · "
+            f"network {cell(network_text(result))} · suite {run.suite_version} · run "
+            f"`{run.run_id}` · {run.duration:.0f} s"]
 
 
 def expected_section(result: RunResult) -> list[str]:
@@ -121,29 +142,4 @@ def expected_section(result: RunResult) -> list[str]:
                      f"{entry.get('expires') or 'never'} |")
     for check in baseline_known[:MAX_FAILURES]:
         lines.append(f"| `{cell(check.id)}` | {cell(check.reason)} | baseline | — |")
-    return lines
-
-
-def unobserved_section(result: RunResult, outcome: str = NOT_APPLICABLE) -> list[str]:
-    """The rules not applicable to the CLI, or (``NOT_CHECKED``) that this run could not check."""
-    rules = [rule for rule in result.rules if result.rule_status(rule.id) == outcome]
-    if not rules:
-        return []
-    lines = ["", f"### {outcome.replace('-', ' ').capitalize()}", ""]
-    for rule in rules:
-        why = not_applicable_why(result.checks, rule.id, outcome)
-        lines.append(f"- `{rule.id}` {rule.level} {cell(rule.title)}: {cell(why)}")
-    return lines
-
-
-def blocked_section(result: RunResult) -> list[str]:
-    blocked = result.blocked_checks()
-    if not blocked:
-        return []
-    lines = ["", f"### Blocked checks ({len(blocked)})", ""]
-    for check in blocked[:MAX_FAILURES]:
-        rules = ", ".join(f"`{r}`" for r in check.rules)
-        lines.append(f"- {rules} `{cell(check.id)}` — {cell(check.reason)}")
-    if len(blocked) > MAX_FAILURES:
-        lines.append(f"- … and {len(blocked) - MAX_FAILURES} more (see report.html)")
     return lines

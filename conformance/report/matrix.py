@@ -1,7 +1,8 @@
 """The implementation matrix: rules down, implementations across.
 
 Like wpt.fyi or bowtie.report, but static: ``matrix.html`` (self-contained,
-each cell linking to that run's evidence for the rule) and ``matrix.md``.
+a grid of coloured squares, each linking to that run's evidence for the rule)
+and ``matrix.md``.
 The score of an implementation is MUST rules passed / MUST rules decided,
 so a CLI is not punished for features it does not claim (not applicable) or
 for rules another failure kept from being observed (blocked), and is not
@@ -18,7 +19,7 @@ from string import Template
 from conformance.report import json_report
 from conformance.report.html_report import anchor, e, template
 from conformance.report.model import RuleInfo, RunResult
-from conformance.report.outcomes import FAILED, FAILING, NOT_RUN, PASSED
+from conformance.report.outcomes import FAILED, FAILING, NOT_RUN, PASSED, SEVERITY
 from conformance.report.output import resolve_run_dir
 from conformance.report.runinfo import now_iso, suite_version
 
@@ -99,13 +100,8 @@ def render_html(columns: list[Column], out_dir: Path) -> str:
     for rule in rules:
         outcomes = [c.outcome(rule.id) for c in columns]
         failing = " failing" if any(o in FAILING for o in outcomes) else ""
-        cells = []
-        for column, outcome in zip(columns, outcomes, strict=True):
-            link = os.path.relpath(column.run_dir / "report.html", out_dir)
-            target = f"{link}#{anchor('rule', rule.id)}"
-            label = e(SHORT.get(outcome, outcome))
-            inner = label if outcome == NOT_RUN else f'<a href="{e(target)}">{label}</a>'
-            cells.append(f'<td class="cell o-{e(outcome)}" title="{e(outcome)}">{inner}</td>')
+        cells = [cell(rule.id, column, outcome, out_dir)
+                 for column, outcome in zip(columns, outcomes, strict=True)]
         cls = "mrow rule" if rule.known else "mrow extra-rule"
         rows.append(f'<tr class="{cls}{failing}" id="{anchor("rule", rule.id)}"><td>'
                     f"<code>{e(rule.id)}</code></td><td>{e(rule.level)}</td><td>{e(rule.title)}"
@@ -118,10 +114,12 @@ def render_html(columns: list[Column], out_dir: Path) -> str:
                     f"</td><td><code>{e(' '.join(run.cli_command))}</code></td>"
                     f"<td>{e(run.profile.get('name'))}</td><td>{e(run.cli_version)}</td>"
                     f"<td>{e(run.suite_version)}</td><td>{e(column.result.verdict.status)}</td></tr>")
-    warnings = "".join(f'<p class="verdict v-failures">{e(w)}</p>' for w in warnings_for(columns))
+    warnings = "".join(f'<p class="warning">{e(w)}</p>' for w in warnings_for(columns))
+    seen = {c.outcome(r.id) for c in columns for r in rules}
     fields = {
         "title": e("Convox conformance matrix"),
         "warnings": warnings,
+        "legend": legend(seen),
         "impl_heads": heads,
         "scores": scores,
         "rows": "\n".join(rows),
@@ -132,6 +130,24 @@ def render_html(columns: list[Column], out_dir: Path) -> str:
         "js": template("report.js"),
     }
     return Template(template("matrix.html")).substitute(fields)
+
+
+def cell(rule_id: str, column: Column, outcome: str, out_dir: Path) -> str:
+    """A coloured square; the verdict is its title and its hidden text, for copy and readers."""
+    title = f"{rule_id} · {column.name}: {outcome}"
+    square = (f'<span class="sq" aria-hidden="true"></span>'
+              f'<span class="sr">{e(SHORT.get(outcome, outcome))}</span>')
+    if outcome != NOT_RUN:
+        link = os.path.relpath(column.run_dir / "report.html", out_dir)
+        square = f'<a href="{e(link)}#{anchor("rule", rule_id)}">{square}</a>'
+    return f'<td class="cell o-{e(outcome)}" title="{e(title)}">{square}</td>'
+
+
+def legend(outcomes: set[str]) -> str:
+    """The colours the grid uses, worst first."""
+    items = "".join(f'<span class="o-{e(o)}"><span class="sq"></span>{e(o.replace("-", " "))}'
+                    "</span>" for o in SEVERITY if o in outcomes)
+    return f'<p class="legend">{items}</p>'
 
 
 def score_text(score: tuple[int, int]) -> str:

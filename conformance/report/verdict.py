@@ -95,12 +95,12 @@ def decide(
         counts = gated(blamed, levels, fail_on)
         line = ""
         if check.outcome == FAILED:
-            line = f"{_label(check)} failed: {check.reason}"
+            line = f"{check_label(check)} failed: {check.reason}"
         elif check.outcome == UNEXPECTED_PASS:
-            line = (f"{_label(check)} passed although expected to fail: "
+            line = (f"{check_label(check)} passed although expected to fail: "
                     "remove it from the expectations file")
         elif check.outcome == NEW_FAILURE:
-            line = f"{_label(check)} is new since the baseline and fails: {check.reason}"
+            line = f"{check_label(check)} is new since the baseline and fails: {check.reason}"
             if new_checks == "pending":
                 notes.append(line + " (pending: --new-checks=pending)")
                 continue
@@ -114,7 +114,7 @@ def decide(
             continue
         elif check.outcome == BLOCKED_OUTCOME and not check.blocked_by:
             # No root cause to fail the gate for it; an undecided rule is not conformance.
-            line = f"{_label(check)} is blocked by a step no rule covers: {check.reason}"
+            line = f"{check_label(check)} is blocked by a step no rule covers: {check.reason}"
         else:
             continue
         if counts:
@@ -179,7 +179,8 @@ def _not_checked(checks: list[CheckResult], levels: Mapping[str, str],
     return list(rules), counted, f"{', '.join(named)} not checked: {why}"
 
 
-def _label(check: CheckResult) -> str:
+def check_label(check: CheckResult) -> str:
+    """``ALPHA-002 (test_x.py::test_y)``: how every gate line names a check."""
     blamed = check.blamed()
     return f"{', '.join(blamed)} ({check.id})" if blamed else check.id
 

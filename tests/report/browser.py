@@ -125,8 +125,9 @@ class Browser:
 
     # pages ------------------------------------------------------------------
     def open(self, path: Path, expressions: dict[str, str] | None = None,
-             screenshot: Path | None = None) -> PageReport:
-        """Load a file, evaluate expressions after load, optionally screenshot it."""
+             screenshot: Path | None = None, viewport: tuple[int, int] = (1280, 900)
+             ) -> PageReport:
+        """Load a file, evaluate expressions after load, optionally screenshot the viewport."""
         url = path.resolve().as_uri()
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget",
@@ -134,7 +135,8 @@ class Browser:
         for domain in ("Runtime", "Log", "Network", "Page"):
             self.send(f"{domain}.enable", session=session)
         self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+                  {"width": viewport[0], "height": viewport[1], "deviceScaleFactor": 1,
+                   "mobile": False},
                   session=session)
         self.send("Page.navigate", {"url": url}, session=session)
         self.wait_event("Page.loadEventFired", session)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -219,3 +220,12 @@ def require_chromium() -> str:
 @pytest.fixture(scope="session")
 def chromium() -> str:
     return require_chromium()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Any]:
+    """One headless Chromium per test module (tests.report.browser.Browser)."""
+    from tests.report.browser import Browser
+
+    with Browser(chromium) as opened:
+        yield opened

@@ -128,12 +128,17 @@ def test_root_causes_come_first_everywhere(run_checks):
     assert text.index("root causes (2):") < text.index("failing rules:")
     assert "ALPHA-001 MUST: Login records the host [1 failed, 2 blocked] — login refused" in text
     assert "blocked checks (2):" in text
+    # The reports' rule table is the root causes: each failed rule once, first, worst first.
     summary = (run.run_dir / "summary.md").read_text("utf-8")
-    assert summary.index("### Root causes") < summary.index("| area |")
-    assert "### Blocked checks (2)" in summary
+    order = ["| `ALPHA-001`", "| `ALPHA-002`", "| `BETA-001`", "| area (rules) |"]
+    assert [summary.index(row) for row in order] == sorted(summary.index(r) for r in order)
+    assert ("| `BETA-001` Switch is quick | MUST | undecided | blocked by ALPHA-001: log in to "
+            "Console as alice failed |") in summary
     html = (run.run_dir / "report.html").read_text("utf-8")
-    assert html.index('id="root-causes"') < html.index('id="summary"')
-    assert 'id="blocked"' in html and "badge o-blocked" in html
+    rows = ['id="rule-ALPHA-001"', 'id="rule-ALPHA-002"', 'id="rule-BETA-001"',
+            'id="rule-BETA-003"', 'id="run"']
+    assert [html.index(row) for row in rows] == sorted(html.index(r) for r in rows)
+    assert "(+2 blocked)" in html and "badge o-blocked" in html
     junit = (run.run_dir / "junit.xml").read_text("utf-8")
     assert 'type="blocked"' in junit and "blocked by ALPHA-001" in junit
 

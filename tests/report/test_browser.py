@@ -8,7 +8,6 @@ reports. Without Chromium these tests skip, except under CI=true.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,12 +27,6 @@ COUNTS = {
                    ".filter(r => r.offsetParent !== null).length",
     "label": "document.getElementById('shown').textContent",
 }
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str) -> Iterator[Browser]:
-    with Browser(chromium) as opened:
-        yield opened
 
 
 def assert_clean(page: PageReport) -> None:

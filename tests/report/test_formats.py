@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 
 import jsonschema
@@ -69,12 +70,19 @@ def test_junit_parses_with_rule_ids_and_evidence(outcomes_run):
 
 
 def test_summary_md_is_a_short_table(outcomes_run):
+    """report.html's order: the verdict, the rule table failures first, then the rest."""
     text = (outcomes_run.run_dir / "summary.md").read_text("utf-8")
     assert text.startswith("## Convox conformance: ⚠️ HARNESS ERROR")
-    assert "| area | passed | failed | not applicable | other |" in text
+    assert text.splitlines()[2].startswith("`verdict: HARNESS ERROR (exit code 3")
+    failing = ("| `ALPHA-002` Login stores the key | MUST | **fails** | expected success: "
+               "$ convox login 127.0.0.1:1 -> exit 1 |  |")
+    order = ["| rule | level | verdict | evidence | repro |", failing, "**error**",
+             "| not applicable |", "Not listed: 1 holds, 1 not run", "| area (rules) |",
+             "CLI `"]
+    assert [text.index(part) for part in order] == sorted(text.index(p) for p in order)
+    assert "| area (rules) | hold | fail | not applicable | other |" in text
     assert "| ALPHA | 1 | 1 | 1 |  |" in text
-    assert "| BETA | 0 | 1 | 0 | 3 error |" in text
-    assert "`ALPHA-002` failed: `test_outcomes.py::test_fail`" in text
+    assert "| BETA | 0 | 1 | 0 | 2 undecided |" in text
     assert len(text.splitlines()) < 40
 
 
@@ -109,7 +117,11 @@ def test_html_is_self_contained_with_one_row_per_rule(outcomes_run):
     assert outcomes["rule-ALPHA-002"] == "failed"
     assert outcomes["rule-GAMMA-001"] == "not-run"
     assert "“Login stores the host.”" in text, "the quoted FAQ sentence"
-    assert text.count("<details>") == 7, "one folded evidence block per check"
+    assert text.count('<td class="ev"><details>') == SYNTHETIC_RULE_COUNT, "one per rule"
+    assert len(re.findall(r'<div class="check [^"]*" id="check-[^"]+"><details>', text)) == 7, \
+        "one folded evidence block per check"
+    assert text.count("<details>") == SYNTHETIC_RULE_COUNT + 7
+    assert "<details open" not in text
     assert 'id="failures-only"' in text
 
 

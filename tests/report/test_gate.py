@@ -232,10 +232,11 @@ def test_na():
     assert run.data["summary"]["must"]["not_applicable"] == [
         {"id": "ALPHA-002", "reason": "needs resolve, which profile mine lacks"}]
     summary = (run.run_dir / "summary.md").read_text("utf-8")
-    assert "### Not applicable" in summary
-    assert "- `ALPHA-002` MUST Login stores the key: needs resolve" in summary
+    assert ("| `ALPHA-002` Login stores the key | MUST | not applicable | needs resolve, which "
+            "profile mine lacks |") in summary
     html = (run.run_dir / "report.html").read_text("utf-8")
-    assert 'id="not-applicable"' in html
+    assert 'id="rule-ALPHA-002" data-outcome="not-applicable"' in html
+    assert "needs resolve, which profile mine lacks</summary>" in html
 
 
 # ---------------------------------------------------------------- finding 5

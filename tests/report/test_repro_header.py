@@ -22,7 +22,8 @@ TRAIL = {
 
 def test_steps_read_as_commands_with_keys_named_by_owner() -> None:
     lines = describe_steps(TRAIL)
-    assert lines[0] == "1. convox login '<Console>' --password '<key of alice@example.com>'  (exit 0)"
+    assert lines[0] == ("1. convox login '<Console>' --password '<key of alice@example.com>'"
+                        "  (exit 0)")
     assert lines[1] == "2. CONVOX_RACK=acme/staging convox switch acme/staging  (exit 0)"
     assert lines[2].startswith("3. fault injected: inject(") and "503" in lines[2]
     assert lines[3] == "4. remove by hand: .convox/host"
