@@ -4,8 +4,9 @@ TLS is always verified (``$SSL_CERT_FILE`` replaces the system CAs), every
 request carries the same headers (auth, ``Version``, ``Rack``), bodies are read
 whole within the timeout, and any network, TLS or framing failure becomes a
 :class:`~fakes.reference_cli.errors.TransportError` with one line naming the
-host. ``ssl`` and ``http.client`` are imported only when a request is made, so
-``--help`` stays fast.
+host. ``ssl`` and the small HTTP/1.1 client (:mod:`http1`, not ``http.client``,
+whose import alone costs a third of a command's time) are imported only when a
+request is made, so ``--help`` stays fast; a process makes one TLS context.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from fakes.reference_cli import errors, hosts
 
 TYPE_CHECKING = False  # mutation: equivalent (True only imports two modules sooner)
 if TYPE_CHECKING:  # mutation: equivalent (annotations only; importing them costs start-up)
-    import http.client
     import ssl
+
+    from fakes.reference_cli import http1
 
 
 VERSION = "1.0.0"
@@ -59,17 +61,25 @@ def request_timeout() -> float:
 def tls_context() -> ssl.SSLContext:
     """A verifying TLS client context; ``$SSL_CERT_FILE`` replaces the system CAs.
 
-    Real Convox CLIs skip verification; the reference does not copy that.
+    Real Convox CLIs skip verification; the reference does not copy that. Made once
+    per process: a command that meets a session challenge sends three requests.
     """
     import ssl
 
     cafile = os.environ.get(CA_ENV) or None
+    cached = _CONTEXTS.get(cafile)
+    if cached is not None:
+        return cached
     try:
         context = ssl.create_default_context(cafile=cafile)
     except (OSError, ssl.SSLError) as exc:
         raise errors.CliError(f"cannot load CA bundle {CA_ENV}={cafile}: {exc}") from None
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    _CONTEXTS[cafile] = context
     return context
+
+
+_CONTEXTS: dict[str | None, ssl.SSLContext] = {}
 
 
 def basic_auth_header(key: str) -> str:
@@ -106,32 +116,20 @@ def request_headers(key: str, rack: str | None, content_type: str | None = None)
     return headers
 
 
-def open_connection(host: str, timeout: float) -> http.client.HTTPSConnection:
-    """An ``HTTPSConnection`` to ``host`` (HTTPS only), honouring the resolve map."""
-    import http.client
-    import socket
+def open_connection(host: str, timeout: float) -> http1.Connection:
+    """A connection to ``host`` (HTTPS only), honouring the resolve map."""
+    from fakes.reference_cli import http1
 
     name, port = hosts.split_host(host)
-    context = tls_context()
-    conn = http.client.HTTPSConnection(name, port, timeout=timeout, context=context)
-    target = hosts.resolve_address(name, port)
-    if target is not None:
-
-        def create_connection(
-            address: tuple[str, int],
-            timeout: float | None = None,
-            source_address: tuple[str, int] | None = None,
-        ) -> socket.socket:
-            return socket.create_connection(target, timeout, source_address)
-
-        conn._create_connection = create_connection  # type: ignore[attr-defined]
-    return conn
+    return http1.Connection(name, port, timeout, tls_context(),
+                            hosts.resolve_address(name, port))
 
 
 def describe_transport_error(exc: BaseException, host: str, timeout: float) -> str:
     """One readable line for a network/TLS/framing failure (no traceback, no key)."""
-    import http.client
     import ssl
+
+    from fakes.reference_cli import http1
 
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"TLS certificate of {host} could not be verified: {exc}"
@@ -139,9 +137,9 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
         return f"TLS error talking to {host}: {exc}"
     if isinstance(exc, TimeoutError):
         return f"timed out after {timeout:g}s talking to {host}"
-    if isinstance(exc, http.client.IncompleteRead):
+    if isinstance(exc, http1.IncompleteRead):
         return f"truncated response from {host}"
-    if isinstance(exc, http.client.HTTPException):
+    if isinstance(exc, http1.HTTPException):
         return f"invalid HTTP response from {host}: {type(exc).__name__} {exc}".strip()
     if isinstance(exc, ConnectionRefusedError):
         return f"cannot connect to {host}: connection refused"
@@ -152,7 +150,7 @@ def describe_transport_error(exc: BaseException, host: str, timeout: float) -> s
     return f"request to {host} failed: {type(exc).__name__}"
 
 
-def read_body(resp: http.client.HTTPResponse, deadline: float, host: str) -> bytes:
+def read_body(resp: http1.Response, deadline: float, host: str) -> bytes:
     """Read the whole body within the deadline; a short body is an error, not data."""
     import time
 

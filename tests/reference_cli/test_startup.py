@@ -37,3 +37,21 @@ def test_help_imports_no_heavy_module() -> None:
     assert "usage: convox" in proc.stdout
     loaded = proc.stdout.strip().splitlines()[-1]
     assert loaded == "LOADED:", f"--help imported {loaded}"
+
+
+REQUEST_PROBE = """
+import sys
+from fakes.reference_cli import errors, transport
+try:  # a request to a closed port: the whole path of a network command, up to connect
+    transport.exchange("127.0.0.1:9", "k", "GET", "/auth", None, None, None, {})
+except errors.TransportError:
+    pass
+print("LOADED:" + ",".join(m for m in ("http.client", "email") if m in sys.modules))
+"""
+
+
+def test_a_request_loads_neither_http_client_nor_email() -> None:
+    # http.client's import loads the email package: a third of a command's CPU time.
+    proc = subprocess.run([sys.executable, "-c", REQUEST_PROBE], env=clean_env(),
+                          cwd=str(ROOT), capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "LOADED:", proc.stdout
