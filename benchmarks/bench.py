@@ -115,7 +115,7 @@ def emulation_run(reference_wall_s: float) -> dict[str, Any]:
     variant = all_mutants()[EMULATION]
     expectations = REPO / "docs" / "expectations" / f"{EMULATION}.toml"
     run = run_suite(["--cli", variant.command(), "--profile", variant.profile,
-                     "--expectations", str(expectations)], before_pytest=True)
+                     "--expectations", str(expectations), "--workers", "1"], before_pytest=True)
     return {
         "v2_emulation_sequential_s": run["wall_s"],
         "v2_emulation_vs_reference": round(run["wall_s"] / reference_wall_s, 2),
@@ -288,18 +288,18 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         memory_file = Path(tmp, "memory.json")
-        sequential = run_suite([], memory_file)
+        sequential = run_suite(["--workers", "1"], memory_file, before_pytest=True)
         numbers.update(memory_growth(memory_file))
     numbers["sequential"] = sequential
     numbers["overhead_ratio_sequential"] = round(sequential["wall_s"] / sequential["cli_time_s"], 3)
     numbers["per_check_overhead_ms_median"] = sequential["per_check_overhead_ms_median"]
-    numbers["n2"] = run_suite(["-n", "2"])
+    numbers["n2"] = run_suite(["--workers", "2"], before_pytest=True)
     numbers["speedup_n2"] = round(sequential["wall_s"] / numbers["n2"]["wall_s"], 2)
     if not args.quick:
-        numbers["nauto"] = run_suite(["-n", "auto"])
+        numbers["nauto"] = run_suite(["--workers", "auto"], before_pytest=True)
         numbers["speedup_nauto"] = round(sequential["wall_s"] / numbers["nauto"]["wall_s"], 2)
     if not args.quick:
-        host = run_suite(["--network", "host"], before_pytest=True)
+        host = run_suite(["--network", "host", "--workers", "1"], before_pytest=True)
         numbers["sequential_host_network_wall_s"] = host["wall_s"]
         numbers["sandbox_cost_sequential_s"] = round(sequential["wall_s"] - host["wall_s"], 2)
     numbers.update(emulation_run(sequential["wall_s"]))

@@ -57,6 +57,41 @@ def has_xdist() -> bool:
     return find_spec("xdist") is not None
 
 
+#: ``--workers auto`` uses at most this many: past it, the longest check (the model
+#: check) bounds the run and more workers only add their start-up.
+MAX_AUTO_WORKERS = 8
+
+
+def _workers(text: str) -> str:
+    if text == "auto":
+        return text
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of workers (1 or more) or auto, "
+                                         f"got {text!r}")
+    return str(number)
+
+
+def worker_count(workers: str, rules: Sequence[str]) -> int:
+    """How many pytest-xdist workers a run uses: ``--workers N``, or for ``auto`` the
+    processors this process may use (one for a run of a few rules, whose checks take
+    less time than starting workers)."""
+    import os
+
+    if workers != "auto":
+        return int(workers)
+    if rules:
+        return 1
+    try:
+        available = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        available = os.cpu_count() or 1
+    return max(1, min(available, MAX_AUTO_WORKERS))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from conformance.sandbox import prepare
 
@@ -68,6 +103,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if wants_workers(extra) and not has_xdist():
         problems.append("-n needs pytest-xdist, a dependency of this suite that is missing "
                         "here: pip install pytest-xdist")
+    if wants_workers(extra) and args.workers != "auto":
+        problems.append("--workers and pytest's -n both choose the workers: give one")
     for problem in problems:
         print(f"{PREFIX}{problem}", file=sys.stderr)
     if problems:
@@ -97,6 +134,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     for rule in args.rule:
         argv += ["--rule", rule]
     argv += run_option_args(args)
+    workers = worker_count(args.workers, args.rule)
+    if workers > 1 and not wants_workers(extra) and has_xdist():
+        argv += ["-n", str(workers)]
     code = int(pytest.main(argv + extra))
     if code == 5:
         print("convox-conformance: no conformance checks were selected; nothing was verified",
@@ -204,9 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="sandbox: a private network where every host name leads to the "
                           "fakes (Linux); host: the machine's; auto (default): the sandbox "
                           "where it can be made")
+    run.add_argument("--workers", type=_workers, default="auto", metavar="N|auto",
+                     help="checks run side by side in N processes; auto (default): one per "
+                          "processor, up to 8, and 1 with --rule; 1 runs them one by one. "
+                          "Verdicts are the same either way")
     add_run_options(run)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER,
-                     help="after --: extra pytest arguments (e.g. -n 2)")
+                     help="after --: extra pytest arguments (e.g. -k NAME)")
     run.set_defaults(func=cmd_run)
 
     profiles = sub.add_parser("profiles", help="list the shipped CLI profiles")

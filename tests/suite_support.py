@@ -63,8 +63,10 @@ def run_suite(report_dir: Path, *args: str, pytest_args: tuple[str, ...] = (),
     # The host network unless asked otherwise: verdicts about recorded CLI behaviour
     # (the emulations) are stated for runs without the sandbox, and it is faster.
     network = [] if "--network" in args else ["--network", "host"]
+    # One worker unless asked: the kill and precision tests run two suites at a time.
+    workers = [] if "--workers" in args else ["--workers", "1"]
     command = [sys.executable, "-m", "conformance", "run", "--report-dir", str(report_dir),
-               *network, *args, "--", "-q", "--no-header", *pytest_args]
+               *network, *workers, *args, "--", "-q", "--no-header", *pytest_args]
     if not shrink:
         command += ["--shrink-seconds", "0"]
     env = {**environment(), "PYTHONPATH": str(ROOT)}

@@ -82,6 +82,20 @@ def variants() -> list[Mutant]:
     return sorted(chosen, key=lambda m: (m.kind != "emulation", m.kind != "probe", m.name))
 
 
+def run_args(variant: Mutant) -> list[str]:
+    """``convox-conformance run`` options for a variant's run (one worker unless added).
+
+    An emulation runs with the expectations file a fork of its build starts from: the
+    run must then pass the gate (exit 0) while the matrix still sees every failure. It
+    runs where its build was observed, the sandbox, wherever that can be made; so does
+    a mutant of a rule only the sandbox checks.
+    """
+    build = builds()[variant.build] if variant.build else None
+    gate = ["--expectations", str(build.expectations)] if build and build.expectations else []
+    network = best_network() if build or variant.rule in sandbox_rules() else ()
+    return ["--cli", variant.command(), "--profile", variant.profile, *gate, *network]
+
+
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """Every chosen variant against the whole suite, two at a time."""
@@ -93,16 +107,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
 
     def attack(variant: Mutant) -> tuple[str, dict[str, Any]]:
         started = time.monotonic()
-        # An emulation runs with the expectations file a fork of its build starts from:
-        # the run must then pass the gate (exit 0) while the matrix still sees every
-        # failure. It runs where its build was observed, the sandbox, wherever that
-        # can be made; so does a mutant of a rule only the sandbox checks.
-        build = builds()[variant.build] if variant.build else None
-        gate = ["--expectations", str(build.expectations)] if (
-            build and build.expectations) else []
-        network = best_network() if build or variant.rule in sandbox_rules() else ()
-        data = run_suite(places[variant.name], "--cli", variant.command(),
-                         "--profile", variant.profile, *gate, *network)
+        data = run_suite(places[variant.name], *run_args(variant))
         row = verdicts(data)
         row["seconds"] = round(time.monotonic() - started, 1)
         return variant.name, row
@@ -187,6 +192,24 @@ def test_every_variant_fails_exactly_the_rules_it_breaks(
     assert not imprecise, "imprecise verdicts:\n" + "\n".join(
         f"  {name}: " + "; ".join(problems) for name, problems in imprecise.items()
     )
+
+
+#: A failing emulation and a probe: a run's default workers must decide them as one
+#: worker did in the matrix.
+PARALLEL_PROOF = ("convox-rack-20260421192651", "refuses-unlisted-rack-locally")
+
+
+def test_runs_side_by_side_decide_as_one_worker_does(
+    matrix: dict[str, dict[str, Any]], tmp_path: Path,
+) -> None:
+    mutants = all_mutants()
+    for name in PARALLEL_PROOF:
+        data = run_suite(tmp_path / name, *run_args(mutants[name]), "--workers", "2")
+        parallel, sequential = verdicts(data), matrix[name]
+        for part in ("verdicts", "failed", "blocked", "not_applicable", "exit_code"):
+            assert parallel[part] == sequential[part], (
+                f"{name} with 2 workers: {part} differ from the one-worker run:\n"
+                f"  2 workers: {parallel[part]}\n  1 worker:  {sequential[part]}")
 
 
 def test_variants_name_only_catalogue_rules() -> None:

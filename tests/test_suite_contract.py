@@ -90,3 +90,23 @@ def test_a_rules_own_checks_run_before_the_checks_of_many_rules(tmp_path: Path) 
     checks = [line for line in done.stdout.splitlines() if "::" in line]
     assert checks[-1].startswith("test_model.py::"), checks
     assert any(line.startswith("test_proxy.py::") for line in checks[:-1]), checks
+
+
+def test_workers_default_to_the_processors_and_one_for_a_few_rules() -> None:
+    from conformance.cli import MAX_AUTO_WORKERS, worker_count
+
+    assert 1 <= worker_count("auto", []) <= MAX_AUTO_WORKERS
+    assert worker_count("auto", ["LOGIN-001"]) == 1
+    assert worker_count("3", []) == 3 and worker_count("1", []) == 1
+
+
+def test_bad_workers_are_one_usage_line(tmp_path: Path) -> None:
+    for bad in (["--workers", "0"], ["--workers", "two"], ["--workers", "2", "--", "-n", "2"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "conformance", "run", "--report-dir", str(tmp_path), *bad],
+            capture_output=True, text=True, cwd=REPO, check=False,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        assert done.returncode == 2, (bad, done.stderr)
+        assert "workers" in done.stderr and "Traceback" not in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
