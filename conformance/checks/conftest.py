@@ -13,9 +13,12 @@ set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "convox-conformance-hy
 
 # Property checks run a real CLI per example: few examples, no deadline, no
 # database written into the user's directory, and the same examples in CI.
+# Six examples: every variant in the zoo that only the model check or a property
+# catches fails by the third (measured with 3, 4, 6 and 12); the model check alone
+# was a fifth of a run at 12. CONFORMANCE_EXAMPLES=50 searches deeper.
 settings.register_profile(
     "conformance",
-    max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "12")),
+    max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "6")),
     deadline=None,
     database=None,
     derandomize=True,

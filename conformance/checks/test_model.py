@@ -85,7 +85,7 @@ OUTCOMES = {
 
 Identity = Callable[[str | None], str]
 
-# max_examples comes from the checks' Hypothesis profile (CONFORMANCE_EXAMPLES, default 12).
+# max_examples comes from the checks' Hypothesis profile (CONFORMANCE_EXAMPLES, default 6).
 MODEL_SETTINGS = settings(
     stateful_step_count=15,
     phases=(Phase.explicit, Phase.generate, Phase.shrink),
