@@ -310,17 +310,36 @@ class Convox:
         with self.given(f"the login to {host} recorded it as the target",
                         covered_by="LOGIN-001"):
             target = self._read(self.state.target)
-            assert target == host, f"the target file holds {target!r}, not {host!r}"
+            assert target == host, (f"the target file holds {target!r}, not {host!r}"
+                                    + self.changed_instead(self.state.target_path))
         with self.given(f"the login stored the key for {host} in auth", covered_by="LOGIN-002"):
             stored = self._read(self.state.keys).get(host)
             assert stored == key, (
-                f"auth holds {'no key' if stored is None else 'another key'} for {host}")
+                f"auth holds {'no key' if stored is None else 'another key'} for {host}"
+                + self.changed_instead(self.state.auth_path))
         if earlier:
             with self.given(f"the login to {host} kept the other hosts' keys",
                             covered_by="LOGIN-003"):
                 now = self._read(self.state.keys)
                 changed = sorted(h for h, k in earlier.items() if h != host and now.get(h) != k)
                 assert not changed, f"after the login auth lost or changed the keys of {changed}"
+
+    def changed_instead(self, wanted: Path) -> str:
+        """What the last command changed other than ``wanted``, for a reason that expected
+        that file: "; login changed .convox/host2 (added) instead" ("" when nothing else)."""
+        if not self.cli.invocations:
+            return ""
+        last = self.cli.invocations[-1]
+        try:
+            expected = str(wanted.relative_to(self.cli.home))
+        except ValueError:
+            expected = str(wanted)
+        others = [f"{change.path} ({change.kind})" for change in last.changes
+                  if change.path != expected]
+        if not others:
+            return "" if last.changes else f"; {last.operation} changed no file"
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        return f"; {last.operation} changed {shown} instead"
 
     @staticmethod
     def _read(reader: Callable[[], Any]) -> Any:

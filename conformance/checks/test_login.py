@@ -64,7 +64,7 @@ def test_login_records_the_target_host(convox: Convox) -> None:
     convox.login_console(ALICE)
     assert convox.state.target() == convox.console, (
         f"the target file should hold the host given to login ({convox.console!r}), "
-        f"it holds {convox.state.target()!r}"
+        f"it holds {convox.state.target()!r}" + convox.changed_instead(convox.state.target_path)
     )
 
 
@@ -74,7 +74,8 @@ def test_login_stores_the_key_under_the_host(convox: Convox) -> None:
     key = convox.user_key(ALICE)
     convox.login_console(ALICE)
     auth = convox.state.auth()
-    assert auth is not None, "login wrote no auth file"
+    assert auth is not None, "login wrote no auth file" + convox.changed_instead(
+        convox.state.auth_path)
     hosts = sorted(auth)  # hosts only: introspecting `auth` would print keys
     assert convox.console in hosts, f"auth has no entry for {convox.console!r}; its hosts: {hosts}"
     stored = auth[convox.console]
