@@ -25,7 +25,8 @@ def security_world_readable_auth() -> None:
     files.AUTH_MODE = 0o644
 
 
-@zoo.mutant("SECURITY-001", "percent-encodes the key before sending it", precision=True)
+# Not in the default precision run: the v2 and v3 emulations, which run there, do this.
+@zoo.mutant("SECURITY-001", "percent-encodes the key before sending it")
 def security_percent_encodes_key() -> None:
     from urllib.parse import quote
 
@@ -60,10 +61,9 @@ def security_probes_with_current_key() -> None:
     login.validate_login = validate
 
 
-@zoo.mutant("SECURITY-003", "reports each login to an analytics host, like the classic CLI",
-            # An attempt to reach outside the world is SECURITY-003's finding alone: the
-            # checks of LOGIN-010 and SHARING-006 see the world's traffic, not the guard's.
-            precision=True)
+# Not in the default precision run: security-egress-without-a-request, which runs
+# there, reaches outside the world too, and sends nothing, the harder case.
+@zoo.mutant("SECURITY-003", "reports each login to an analytics host, like the classic CLI")
 def security_phones_home() -> None:
     original = login.store_login
 
