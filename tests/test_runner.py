@@ -156,10 +156,9 @@ def test_stdin_is_closed(session: CliSession) -> None:
 
 def test_a_hanging_cli_is_killed_with_its_children(tmp_path: Path) -> None:
     session = CliSession(make_profile(tmp_path), tmp_path / "run", timeout=1.5)
-    started = time.monotonic()
+    # Its own deadline ended it (the message names it); a hang would meet pytest-timeout.
     with pytest.raises(CliTimeout, match=r"timed out after 1.5s and was killed: .*fakecli hang"):
         session.run("logout")
-    assert time.monotonic() - started < 10
     assert session.invocations[-1].timed_out
     child = int((tmp_path / "child.pid").read_text())
     deadline = time.monotonic() + 5

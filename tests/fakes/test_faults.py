@@ -174,10 +174,8 @@ def test_delay_fault(world, backend, server) -> None:
 @pytest.mark.parametrize("server", SERVERS)
 def test_reset_fault_is_a_connection_reset(world, backend, server) -> None:
     world.inject(Fault(server=server, kind="reset"))
-    started = time.monotonic()
-    with pytest.raises(ConnectionResetError):
+    with pytest.raises(ConnectionResetError):  # a hang would be a TimeoutError
         call(world, backend, server)
-    assert time.monotonic() - started < 2
 
 
 @pytest.mark.parametrize("server", SERVERS)

@@ -258,10 +258,9 @@ def test_the_app_can_be_swapped(listener, client_context) -> None:
 
 def test_reset_reaches_the_client_as_a_reset(listener, echo, client_context) -> None:
     echo.plan = HttpResponse(0, transport="reset")
-    started = time.monotonic()
+    # A hang would end in TimeoutError after 30 s; a reset is a ConnectionResetError.
     with pytest.raises(ConnectionResetError):
-        request(client_context, listener.address, timeout=5)
-    assert time.monotonic() - started < 2  # a reset, not a hang
+        request(client_context, listener.address, timeout=30)
 
 
 def test_reset_is_a_real_tcp_reset(listener, echo, client_context) -> None:
@@ -324,9 +323,8 @@ def test_plain_http_fails_the_handshake_and_is_reported(listener, echo) -> None:
 def test_a_stalled_client_does_not_block_others(listener, client_context) -> None:
     stalled = socket.create_connection(("127.0.0.1", listener.port))  # never says hello
     try:
-        started = time.monotonic()
-        assert request(client_context, listener.address, timeout=3).status == 200
-        assert time.monotonic() - started < 1
+        # Blocked behind the stalled client, the request would time out instead.
+        assert request(client_context, listener.address, timeout=30).status == 200
     finally:
         stalled.close()
 
@@ -354,7 +352,7 @@ def test_stop_closes_the_port_and_joins_every_thread(ca, client_context) -> None
     send(idle, "GET", "/")  # a kept-alive connection left open
     stalled = socket.create_connection(("127.0.0.1", port))  # stuck before its handshake
     echo.plan = json_response(200, {})
-    echo.plan.delay = 20  # a request held back by a long delay
+    echo.plan.delay = 120  # a request held back by a long delay
 
     def wait_for_answer() -> None:
         with contextlib.suppress(OSError, http.client.HTTPException):
@@ -365,7 +363,9 @@ def test_stop_closes_the_port_and_joins_every_thread(ca, client_context) -> None
     time.sleep(0.2)
     started = time.monotonic()
     listener.stop()
-    assert time.monotonic() - started < 3
+    # Far below the 120 s the held request would take: stop() does not wait for it,
+    # however busy the machine.
+    assert time.monotonic() - started < 60
     assert listener.live_threads == 0
     assert not [t for t in threading.enumerate() if t.name.startswith("stopper")]
     with pytest.raises(ConnectionRefusedError):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -489,12 +488,12 @@ def test_silent_server_times_out(
     cli: Cli, raw_server: Callable[[bytes | None], RawTlsServer]
 ) -> None:
     srv = raw_server(None)
-    started = time.monotonic()
     proc = cli.run(
         "login", f"127.0.0.1:{srv.port}", "--password", "kkkkkk", env={"CONVOX_TIMEOUT": "0.5"}
     )
-    assert time.monotonic() - started < 8
-    assert proc.returncode == 1 and "timed out" in proc.stderr
+    # The CLI's own deadline ended it, not the test's: no wall-clock bound a busy machine
+    # could break.
+    assert proc.returncode == 1 and "timed out after 0.5s" in proc.stderr
     assert not cli.config.exists()
 
 
