@@ -414,7 +414,8 @@ class Convox:
         """Whether ``route``'s login and command both exit 0 here (nothing is judged)."""
         if self.login(route.host, route.key).exit_code != 0:
             return False
-        if route.rack and self.switch(route.rack).exit_code != 0:
+        if route.rack and (not self.profile.has("switch")
+                           or self.switch(route.rack).exit_code != 0):
             return False
         return self.run(route.operation).exit_code == 0
 
@@ -423,6 +424,8 @@ class Convox:
         :meth:`login_console`)."""
         step = ("log in to Console as alice" if route.via == "console"
                 else f"log in directly to {route.server}")
+        if route.rack:
+            self.require("switch")
         login = self.logged_in(route.host, route.key, step, records=records)
         if route.rack:
             self.switched(route.rack)
