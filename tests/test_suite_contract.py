@@ -110,3 +110,15 @@ def test_bad_workers_are_one_usage_line(tmp_path: Path) -> None:
         assert done.returncode == 2, (bad, done.stderr)
         assert "workers" in done.stderr and "Traceback" not in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_bad_number_of_examples_is_one_usage_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--report-dir", str(tmp_path)],
+        capture_output=True, text=True, cwd=REPO, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO), "CONFORMANCE_EXAMPLES": "lots"},
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        "convox-conformance: CONFORMANCE_EXAMPLES: expected how many examples the model check "
+        "and the properties try (1 or more), got 'lots'")

@@ -16,9 +16,16 @@ set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "convox-conformance-hy
 # Six examples: every variant in the zoo that only the model check or a property
 # catches fails by the third (measured with 3, 4, 6 and 12); the model check alone
 # was a fifth of a run at 12. CONFORMANCE_EXAMPLES=50 searches deeper.
+def _examples() -> int:
+    """$CONFORMANCE_EXAMPLES, or 6 (`convox-conformance run` refuses a bad value in one line
+    before pytest starts; a plain pytest run takes the default)."""
+    text = os.environ.get("CONFORMANCE_EXAMPLES", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else 6
+
+
 settings.register_profile(
     "conformance",
-    max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "6")),
+    max_examples=_examples(),
     deadline=None,
     database=None,
     derandomize=True,

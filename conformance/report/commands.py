@@ -8,6 +8,7 @@ subcommands. Kept here so ``conformance/cli.py`` only wires them in.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,10 @@ def run_option_args(args: argparse.Namespace) -> list[str]:
     return argv
 
 
+#: How many examples the model check and the properties try (conformance/checks/conftest.py).
+EXAMPLES_ENV = "CONFORMANCE_EXAMPLES"
+
+
 def preflight(args: argparse.Namespace) -> list[str]:
     """Every mistake in ``run``'s own settings, checked before pytest starts.
 
@@ -94,6 +99,10 @@ def preflight(args: argparse.Namespace) -> list[str]:
             problems.append(str(exc))
     if args.verify < 0:
         problems.append("--verify: must be 0 or more")
+    examples = os.environ.get(EXAMPLES_ENV)
+    if examples is not None and not (examples.strip().isdigit() and int(examples) > 0):
+        problems.append(f"{EXAMPLES_ENV}: expected how many examples the model check and the "
+                        f"properties try (1 or more), got {examples!r}")
     if args.rule:
         try:
             unknown = sorted(set(args.rule) - set(load_catalogue().rules))
