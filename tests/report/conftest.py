@@ -229,3 +229,17 @@ def browser(chromium: str) -> Iterator[Any]:
 
     with Browser(chromium) as opened:
         yield opened
+
+
+@pytest.fixture
+def matrix_dir(run_checks: Any, pytester: pytest.Pytester) -> Path:
+    """``convox-conformance matrix`` of a passing run and a run of every outcome."""
+    from conformance.cli import main
+
+    good = run_checks({"test_a": PASSING_MODULE}, report_dir="good")
+    (pytester.path / "test_a.py").unlink()
+    mixed = run_checks({"test_b": OUTCOMES_MODULE}, report_dir="mixed")
+    out = pytester.path / "matrix"
+    assert main(["matrix", "--run", f"good={good.run_dir}", "--run", f"mixed={mixed.run_dir}",
+                 "--output", str(out)]) == 0
+    return out

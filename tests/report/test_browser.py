@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
 from tests.report.browser import Browser, PageReport
 from tests.report.conftest import OUTCOMES_MODULE, PASSING_MODULE, SYNTHETIC_RULE_COUNT
 
@@ -66,13 +65,8 @@ def test_report_html_has_one_row_per_catalogue_rule(run_checks, browser):
     assert shot.read_bytes().startswith(PNG)
 
 
-def test_matrix_html(run_checks, browser, pytester):
-    good = run_checks({"test_a": PASSING_MODULE}, report_dir="good")
-    (pytester.path / "test_a.py").unlink()
-    mixed = run_checks({"test_b": OUTCOMES_MODULE}, report_dir="mixed")
-    out = pytester.path / "matrix"
-    assert main(["matrix", "--run", f"good={good.run_dir}", "--run", f"mixed={mixed.run_dir}",
-                 "--output", str(out)]) == 0
+def test_matrix_html(matrix_dir, browser):
+    out = matrix_dir
     shot = out / "screenshot.png"
     page = browser.open(out / "matrix.html", {
         "rows": "document.querySelectorAll('tr.mrow.rule').length",

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.cli import main
 from conformance.report.html_report import anchor
 from tests.report.browser import PageReport
-from tests.report.conftest import OUTCOMES_MODULE, PASSING_MODULE, SYNTHETIC_RULE_COUNT
+from tests.report.conftest import OUTCOMES_MODULE, SYNTHETIC_RULE_COUNT
 
 MB = 1_000_000
 FIRST_SCREEN = (1280, 800)
@@ -156,13 +155,8 @@ def test_a_click_unfolds_a_rule_across_the_table(failing_run, browser):
     assert shown is True and width > 0.95 * page.values["table"], "full width, not one cell"
 
 
-def test_the_matrix_is_a_grid_of_coloured_squares(run_checks, browser, pytester):
-    good = run_checks({"test_a": PASSING_MODULE}, report_dir="good")
-    (pytester.path / "test_a.py").unlink()
-    mixed = run_checks({"test_b": OUTCOMES_MODULE}, report_dir="mixed")
-    out = pytester.path / "matrix"
-    assert main(["matrix", "--run", f"good={good.run_dir}", "--run", f"mixed={mixed.run_dir}",
-                 "--output", str(out)]) == 0
+def test_the_matrix_is_a_grid_of_coloured_squares(matrix_dir, browser):
+    out = matrix_dir
     page = browser.open(out / "matrix.html", {"grid": """(() => {
       const cells = Array.from(document.querySelectorAll('td.cell'));
       const colour = {};
