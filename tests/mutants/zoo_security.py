@@ -1,5 +1,6 @@
 """Mutants that break the SECURITY rules."""
 
+from collections.abc import Callable
 
 from fakes.reference_cli import errors, files, hosts, transport
 from fakes.reference_cli.commands import login
@@ -61,16 +62,24 @@ def security_probes_with_current_key() -> None:
     login.validate_login = validate
 
 
-# Not in the default precision run: security-egress-without-a-request, which runs
-# there, reaches outside the world too, and sends nothing, the harder case.
-@zoo.mutant("SECURITY-003", "reports each login to an analytics host, like the classic CLI")
-def security_phones_home() -> None:
+def after_each_login(reach_out: Callable[[], None]) -> None:
+    """Run ``reach_out`` after every login is stored, only inside the sandbox (sealed):
+    on the host network an attempt to reach outside would leave the machine."""
     original = login.store_login
 
     def store(host: str, key: str, ident: str) -> None:
         original(host, key, ident)
-        if not sealed():
-            return
+        if sealed():
+            reach_out()
+
+    login.store_login = store
+
+
+# Not in the default precision run: security-egress-without-a-request, which runs
+# there, reaches outside the world too, and sends nothing, the harder case.
+@zoo.mutant("SECURITY-003", "reports each login to an analytics host, like the classic CLI")
+def security_phones_home() -> None:
+    def report() -> None:
         try:
             conn = transport.open_connection("api.segment.io", 2.0)
             try:
@@ -81,7 +90,7 @@ def security_phones_home() -> None:
         except Exception:
             pass
 
-    login.store_login = store
+    after_each_login(report)
 
 
 @zoo.mutant("SECURITY-003", "at login, resolves an analytics host and opens TLS to it, which "
@@ -89,12 +98,7 @@ def security_phones_home() -> None:
             # A lookup and a handshake are the attempt: SECURITY-003's finding alone.
             precision=True)
 def security_egress_without_a_request() -> None:
-    original = login.store_login
-
-    def store(host: str, key: str, ident: str) -> None:
-        original(host, key, ident)
-        if not sealed():
-            return
+    def handshake() -> None:
         import socket
         import ssl
 
@@ -109,7 +113,7 @@ def security_egress_without_a_request() -> None:
         except (OSError, ssl.SSLError):
             pass
 
-    login.store_login = store
+    after_each_login(handshake)
 
 
 @zoo.mutant("SECURITY-006", "creates the config directory world-writable")
