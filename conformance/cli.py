@@ -75,15 +75,15 @@ def _workers(text: str) -> str:
     return str(number)
 
 
-def worker_count(workers: str, rules: Sequence[str]) -> int:
+def worker_count(workers: str, rules: Sequence[str], checks: Sequence[str]) -> int:
     """How many pytest-xdist workers a run uses: ``--workers N``, or for ``auto`` the
-    processors this process may use (one for a run of a few rules, whose checks take
-    less time than starting workers)."""
+    processors this process may use (one for a run of a few rules or checks, given with
+    ``--rule`` or ``--check``, which takes less time than starting workers)."""
     import os
 
     if workers != "auto":
         return int(workers)
-    if rules:
+    if rules or checks:
         return 1
     try:
         available = len(os.sched_getaffinity(0))
@@ -133,8 +133,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         argv += ["--serve", url]
     for rule in args.rule:
         argv += ["--rule", rule]
+    for check in args.check:
+        argv += ["--check", check]
     argv += run_option_args(args)
-    workers = worker_count(args.workers, args.rule)
+    workers = worker_count(args.workers, args.rule, args.check)
     if workers > 1 and not wants_workers(extra) and has_xdist():
         argv += ["-n", str(workers)]
     code = int(pytest.main(argv + extra))
@@ -240,14 +242,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--serve", action="append", default=[], metavar="URL",
                      help="admin URL of a `convox-conformance serve` (with --backend remote)")
     run.add_argument("--rule", action="append", default=[], help="only this rule id")
+    run.add_argument("--check", action="append", default=[], metavar="ID",
+                     help="only this check id (as in results.json)")
     run.add_argument("--network", choices=["auto", "sandbox", "host"], default="auto",
                      help="sandbox: a private network where every host name leads to the "
                           "fakes (Linux); host: the machine's; auto (default): the sandbox "
                           "where it can be made")
     run.add_argument("--workers", type=_workers, default="auto", metavar="N|auto",
                      help="checks run side by side in N processes; auto (default): one per "
-                          "processor, up to 8, and 1 with --rule; 1 runs them one by one. "
-                          "Verdicts are the same either way")
+                          "processor, up to 8, and 1 with --rule or --check; 1 runs them one "
+                          "by one. Verdicts are the same either way")
     add_run_options(run)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER,
                      help="after --: extra pytest arguments (e.g. -k NAME)")

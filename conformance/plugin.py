@@ -41,6 +41,10 @@ RAISED_KEY = pytest.StashKey[bool]()
 #: The reports (results model, report files, expectations, baselines, --verify), and
 #: check modules named from the checks package down, not from site-packages.
 pytest_plugins = ["conformance.report.plugin", "conformance.display_paths"]
+#: How an unknown --check id's usage error starts; set by the xdist controller when a
+#: worker stopped on one (workers cannot raise a usage error themselves).
+CHECK_USAGE_PREFIX = "--check:"
+CHECK_USAGE_KEY = pytest.StashKey[str]()
 DEFAULT_WORLD = "standard"
 #: Each shrinking step reruns real CLI processes; a failing CLI's verdict should cost
 #: about what a passing one's does, and a short budget still gives a readable example.
@@ -68,6 +72,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(repeatable; default: $CONVOX_CONFORMANCE_SERVE)")
     group.addoption("--rule", action="append", default=[],
                     help="run only the checks of this rule id (repeatable)")
+    group.addoption("--check", action="append", default=[], metavar="ID",
+                    help="run only this check, by its id in results.json, e.g. "
+                         "test_login.py::test_login_stores_the_key_under_the_host (repeatable; "
+                         "with --rule, the checks of either)")
     group.addoption("--shrink-seconds", type=float, default=DEFAULT_SHRINK_SECONDS,
                     help="seconds the property and model checks may spend shrinking a "
                          f"failing example (default {DEFAULT_SHRINK_SECONDS:g}; 0 skips "
@@ -205,27 +213,57 @@ def spec_ids(item: pytest.Item) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the checks --rule and --check name (either), the rules' own checks first."""
     wanted = set(config.getoption("rule"))
-    if not wanted:
+    checks = set(config.getoption("check"))
+    if not wanted and not checks:
         return
     from conformance.catalogue import load_catalogue
+    from conformance.report.collect import check_id
 
     unknown = sorted(wanted - set(load_catalogue().rules))
     if unknown:
         raise pytest.UsageError(
             f"--rule: unknown rule id {', '.join(unknown)} (see `convox-conformance rules`)"
         )
+    # Checked against what was collected (before -k or --deselect, whose hooks run later).
+    missing = sorted(checks - {check_id(item.nodeid) for item in items})
+    if missing:
+        message = (f"{CHECK_USAGE_PREFIX} no check {', '.join(missing)} "
+                   "(see the ids in results.json)")
+        if hasattr(config, "workerinput") and items:
+            # An xdist worker, where a usage error would crash it: it runs nothing and
+            # stops, and the controller ends the run with the message, as a usage error.
+            items[0].session.shouldstop = message
+            config.hook.pytest_deselected(items=list(items))
+            items[:] = []
+            return
+        raise pytest.UsageError(message)
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
-        (keep if wanted & set(spec_ids(item)) else drop).append(item)
+        chosen = bool(wanted & set(spec_ids(item))) or check_id(item.nodeid) in checks
+        (keep if chosen else drop).append(item)
     # The rules' own checks first, the checks of many rules (the model, the properties)
     # after them: with --stop-at-rule a deviation a short check shows ends the run
     # before a long random exploration starts.
-    keep.sort(key=lambda item: len(set(spec_ids(item)) - wanted) > 0)
+    keep.sort(key=lambda item: not (spec_ids(item) and set(spec_ids(item)) <= wanted))
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = keep
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """An xdist worker that stopped on an unknown --check id makes the run a usage error."""
+    stop = getattr(node, "workeroutput", {}).get("shouldstop")
+    if isinstance(stop, str) and stop.startswith(CHECK_USAGE_PREFIX):
+        node.config.stash[CHECK_USAGE_KEY] = stop
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if CHECK_USAGE_KEY in session.config.stash:
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
 
 def network_of(config: pytest.Config) -> Network:

@@ -9,9 +9,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from conformance.catalogue import check_links, load_catalogue
+from tests.suite_support import environment, run_suite
 
 REPO = Path(__file__).resolve().parents[1]
+#: Two quick checks of one rule each, for the --check runs.
+LOGIN_CHECK = "test_login.py::test_login_stores_the_key_under_the_host"
+CONTEXT_CHECK = "test_context.py::test_switch_never_changes_a_project_rack_file"
 
 
 def test_every_rule_has_a_check_and_every_check_a_rule() -> None:
@@ -92,12 +98,64 @@ def test_a_rules_own_checks_run_before_the_checks_of_many_rules(tmp_path: Path) 
     assert any(line.startswith("test_proxy.py::") for line in checks[:-1]), checks
 
 
+def test_check_runs_exactly_the_checks_it_names(tmp_path: Path) -> None:
+    results = run_suite(tmp_path, "--check", LOGIN_CHECK, "--check", CONTEXT_CHECK)
+    assert results["exit_code"] == 0, results["scope"]
+    assert sorted(check["id"] for check in results["checks"]) == sorted(
+        [LOGIN_CHECK, CONTEXT_CHECK])
+    scope = results["scope"]
+    assert scope["partial"] and scope["why"][0] == "--check 2 checks", scope["why"]
+    assert LOGIN_CHECK not in {entry["id"] for entry in scope["not_run"]}
+    assert results["run"]["options"]["checks"] == [LOGIN_CHECK, CONTEXT_CHECK]
+
+
+def test_check_with_rule_runs_the_checks_of_either(tmp_path: Path) -> None:
+    """--rule CONTEXT-001 (its one check) and --check of a LOGIN check: both run."""
+    results = run_suite(tmp_path, "--rule", "CONTEXT-001", "--check", LOGIN_CHECK)
+    assert results["exit_code"] == 0, results["scope"]
+    assert sorted(check["id"] for check in results["checks"]) == sorted(
+        [LOGIN_CHECK, "test_context.py::test_a_project_rack_file_selects_the_rack_there"])
+    assert results["scope"]["why"][:2] == ["--rule CONTEXT-001", f"--check {LOGIN_CHECK}"]
+    # The rule's own checks first, then the rest as collected, the model check last.
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--rule", "PROXY-001", "--check",
+         LOGIN_CHECK, "--network", "host", "--no-reports", "--", "--collect-only", "-q",
+         "-p", "no:randomly"],
+        capture_output=True, text=True, cwd=REPO, check=False, env=environment(),
+    )
+    checks = [line for line in done.stdout.splitlines() if "::" in line]
+    assert checks[-2:] == [LOGIN_CHECK, "test_model.py::"
+                           "test_the_cli_agrees_with_the_model_over_random_sequences"], checks
+    assert checks[:-2] and all(line.startswith("test_proxy.py::") for line in checks[:-2])
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_unknown_check_id_is_one_usage_line(tmp_path: Path, workers: str) -> None:
+    """Also with pytest-xdist workers, which collect the checks themselves."""
+    env = environment()
+    env.pop("PYTEST_XDIST_WORKER", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--network", "host", "--workers", workers,
+         "--check", LOGIN_CHECK, "--check", "test_login.py::test_nope",
+         "--report-dir", str(tmp_path)],
+        capture_output=True, text=True, cwd=REPO, check=False, env=env,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    said = [line for line in output.splitlines() if "--check" in line]
+    assert len(said) == 1 and "no check test_login.py::test_nope (see the ids in results.json)" \
+        in said[0], output
+    assert "Traceback" not in output and "INTERNALERROR" not in output, output
+    assert not (tmp_path / "latest").exists()
+
+
 def test_workers_default_to_the_processors_and_one_for_a_few_rules() -> None:
     from conformance.cli import MAX_AUTO_WORKERS, worker_count
 
-    assert 1 <= worker_count("auto", []) <= MAX_AUTO_WORKERS
-    assert worker_count("auto", ["LOGIN-001"]) == 1
-    assert worker_count("3", []) == 3 and worker_count("1", []) == 1
+    assert 1 <= worker_count("auto", [], []) <= MAX_AUTO_WORKERS
+    assert worker_count("auto", ["LOGIN-001"], []) == 1
+    assert worker_count("auto", [], [LOGIN_CHECK]) == 1
+    assert worker_count("3", [], [LOGIN_CHECK]) == 3 and worker_count("1", [], []) == 1
 
 
 def test_bad_workers_are_one_usage_line(tmp_path: Path) -> None:

@@ -203,7 +203,7 @@ class CheckRecorder:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """Remember every spec check before --rule, -k or --deselect drop some."""
+        """Remember every spec check before --rule, --check, -k or --deselect drop some."""
         collected = self.config.stash.setdefault(COLLECTED_KEY, {})
         for item in items:
             rules = spec_ids(item)
@@ -397,6 +397,10 @@ class ReportSession:
         why = []
         if selected:
             why.append("--rule " + " ".join(selected))
+        checks_named = tuple(dict.fromkeys(self.config.getoption("check", None) or ()))
+        if checks_named:
+            why.append("--check " + (checks_named[0] if len(checks_named) == 1
+                                     else f"{len(checks_named)} checks"))
         if getattr(option, "keyword", ""):
             why.append(f"-k {option.keyword}")
         if getattr(option, "markexpr", ""):
@@ -421,6 +425,7 @@ class ReportSession:
                            "error": str(exc)}
         options = {
             "rules": list(self.config.getoption("rule", None) or []),
+            "checks": list(self.config.getoption("check", None) or []),
             "expectations": self.config.getoption("expectations"),
             "baseline": self.config.getoption("baseline"),
             "new_checks": self.config.getoption("new_checks"),
