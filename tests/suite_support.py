@@ -53,7 +53,7 @@ def run_slice(report_dir: Path, *options: str, pytest_args: tuple[str, ...] = ()
 
 
 def run_suite(report_dir: Path, *args: str, pytest_args: tuple[str, ...] = (),
-              shrink: bool = False) -> dict[str, Any]:
+              shrink: bool = False, timeout: float = 900) -> dict[str, Any]:
     """One ``convox-conformance run`` as a user's CI would start it; its results.json.
 
     ``exit_code`` is added to the data. Without ``shrink`` a failing property or
@@ -72,7 +72,7 @@ def run_suite(report_dir: Path, *args: str, pytest_args: tuple[str, ...] = (),
     env = {**environment(), "PYTHONPATH": str(ROOT)}
     env.pop("PYTEST_XDIST_WORKER", None)
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,
-                          timeout=900, check=False)
+                          timeout=timeout, check=False)
     results = report_dir / "latest" / "results.json"
     if not results.exists():
         raise AssertionError(

@@ -19,15 +19,25 @@ its root cause. The variants are:
   again from the real builds.
 
 The default run covers the variants marked for it (the probes, the emulations
-and one mutant per class of past precision bugs); ``PRECISION=full`` (``tox -e
-kill``) runs every mutant. The matrix is written to
-``reports/precision-matrix.md``.
+and one mutant per class of past precision bugs), each against the whole suite.
+``PRECISION=full`` (CI sets it; ``tox -e kill``) adds every other mutant, each
+against the checks its change can reach: one run of the reference with every
+mutant in shadow (``tests/mutants/shadow.py``) finds, per mutant, the checks in
+which some call of a function it replaces would have been answered otherwise.
+A check no such call reaches runs, against the mutant, exactly as against the
+reference, and passes. ``PRECISION_AUDIT=N`` mutants (4 by default, chosen by
+name) run against the whole suite as well, and every check they fail or block
+must lie in their reach: the proof that the reach misses nothing, on each run.
+The matrix is written to ``reports/precision-matrix.md``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shlex
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,13 +46,15 @@ from typing import Any
 import pytest
 
 from conformance.catalogue import load_catalogue
-from tests.mutants import Mutant, all_mutants
+from tests.mutants import RUNNER, Mutant, all_mutants, killable, shadow
 from tests.official import builds, differences, expected, run_verdicts
 from tests.suite_support import best_network, run_suite, sandbox_rules
 
 REPO = Path(__file__).resolve().parents[1]
 MATRIX = REPO / "reports" / "precision-matrix.md"
 FULL = os.environ.get("PRECISION") == "full"
+#: Mutants run against the whole suite besides their reach, to prove the reach sound.
+AUDIT = int(os.environ.get("PRECISION_AUDIT", "4"))
 WORKERS = 2
 FAILING = ("failed", "error", "expected-fail")
 pytestmark = pytest.mark.slow
@@ -73,6 +85,9 @@ def verdicts(data: dict[str, Any]) -> dict[str, Any]:
         "errors": [c["id"] for c in checks if c["outcome"] == "error"],
         "verdicts": run_verdicts(data),
         "checks": len(checks),
+        # Every check that did not pass: what a mutant's reach must contain.
+        "not_passed": sorted(c["id"] for c in checks
+                             if c["outcome"] not in ("passed", "not-applicable", "not-checked")),
         "exit_code": data["exit_code"],
     }
 
@@ -96,23 +111,70 @@ def run_args(variant: Mutant) -> list[str]:
     return ["--cli", variant.command(), "--profile", variant.profile, *gate, *network]
 
 
+def audited() -> set[str]:
+    """The mutants a full run also runs whole, to audit the reach: chosen by a hash of
+    the name, so every run audits the same ones and a new mutant may be among them."""
+    def rank(name: str) -> str:
+        return hashlib.sha256(name.encode()).hexdigest()
+
+    return set(sorted(killable(), key=rank)[:AUDIT])
+
+
+def whole(variant: Mutant) -> bool:
+    """Whether a variant runs against the whole suite (else against its reach)."""
+    return not FULL or variant.kind != "mutant" or variant.precision or variant.name in audited()
+
+
+def shadow_reach(place: Path) -> dict[str, frozenset[str] | None]:
+    """The checks each mutant's change reaches (None: every check), from one run of the
+    reference CLI with every mutant in shadow, on one worker."""
+    log = place / "shadow.jsonl"
+    command = shlex.join([sys.executable, RUNNER, "--shadow", str(log)])
+    # Each shadowed CLI process judges every mutant of each function it calls: the run
+    # takes several times a plain one, more on a busy machine.
+    data = run_suite(place / "run", "--cli", command, *best_network(), timeout=3600)
+    assert data["exit_code"] == 0, "the shadowed reference CLI did not pass the suite"
+    return shadow.reach(data, log.read_text(), sorted(killable()))
+
+
+def reach_args(variant: Mutant, reach: dict[str, frozenset[str] | None]) -> list[str]:
+    """The options that limit a mutant's run to its reach (and its own rule's checks)."""
+    checks = reach.get(variant.name)
+    if whole(variant) or checks is None:
+        return []
+    return ["--rule", variant.rule,
+            *(arg for check in sorted(checks) for arg in ("--check", check))]
+
+
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """Every chosen variant against the whole suite, two at a time."""
+    """Every chosen variant against the whole suite or its reach, two at a time.
 
-    chosen = variants()
+    With PRECISION=full the shadowed reference run goes first, beside the variants
+    that run whole; the others wait for its reach.
+    """
+    chosen = sorted(variants(), key=lambda variant: not whole(variant))
     # Made here, not in the workers: pytest creates its base directory on first use, and
     # two threads asking at once each make one, failing the loser's mktemp.
     places = {variant.name: tmp_path_factory.mktemp(variant.name) for variant in chosen}
-
-    def attack(variant: Mutant) -> tuple[str, dict[str, Any]]:
-        started = time.monotonic()
-        data = run_suite(places[variant.name], *run_args(variant))
-        row = verdicts(data)
-        row["seconds"] = round(time.monotonic() - started, 1)
-        return variant.name, row
+    shadow_place = tmp_path_factory.mktemp("shadow")
 
     with ThreadPoolExecutor(WORKERS) as pool:
+        reach = pool.submit(shadow_reach, shadow_place) if FULL else None
+
+        def attack(variant: Mutant) -> tuple[str, dict[str, Any]]:
+            limit = reach_args(variant, reach.result()) if reach and not whole(variant) else []
+            started = time.monotonic()
+            data = run_suite(places[variant.name], *run_args(variant), *limit)
+            row = verdicts(data)
+            row["seconds"] = round(time.monotonic() - started, 1)
+            row["scope"] = "reach" if limit else "whole"
+            row["own"] = [c["id"] for c in data["checks"] if variant.rule in c["rules"]]
+            if reach and variant.kind == "mutant":
+                checks = reach.result().get(variant.name)
+                row["reach"] = None if checks is None else sorted(checks)
+            return variant.name, row
+
         rows = dict(pool.map(attack, chosen))
     write_matrix(rows)
     return rows
@@ -130,7 +192,11 @@ def problems_of(variant: Mutant, row: dict[str, Any]) -> list[str]:
         problems.append(f"checks blocked by rules it does not break: {strays}")
     if row["errors"]:
         problems.append(f"harness errors: {row['errors']}")
-    if not variant.direct_commands:
+    if row.get("scope") == "whole" and row.get("reach") is not None:
+        missed = sorted(set(row["not_passed"]) - set(row["reach"]) - set(row["own"]))
+        if missed:
+            problems.append(f"its reach misses checks it fails or blocks: {missed}")
+    if not variant.direct_commands and row.get("scope") != "reach":
         left = direct_only_undecided(row["verdicts"])
         if left:
             problems.append("without direct commands it leaves undecided rules that other "
@@ -165,8 +231,8 @@ def write_matrix(rows: dict[str, dict[str, Any]]) -> None:
         "Each variant of the reference CLI against the whole suite: the rules it fails, the "
         "rules that blocked checks, and whether that is exactly what it breaks.",
         "",
-        "| variant | kind | breaks | rules failed | blocked by | precise | seconds |",
-        "|---|---|---|---|---|---|---|",
+        "| variant | kind | breaks | rules failed | blocked by | precise | checks run | seconds |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, row in rows.items():
         variant = mutants[name]
@@ -175,7 +241,7 @@ def write_matrix(rows: dict[str, dict[str, Any]]) -> None:
         lines.append(
             f"| {name} | {variant.kind} | {', '.join(variant.breaks) or '(none)'} "
             f"| {', '.join(row['failed']) or '(none)'} | {', '.join(blockers) or '-'} "
-            f"| {precise} | {row['seconds']} |"
+            f"| {precise} | {row['checks']} ({row.get('scope', 'whole')}) | {row['seconds']} |"
         )
     MATRIX.parent.mkdir(exist_ok=True)
     MATRIX.write_text("\n".join(lines) + "\n")
