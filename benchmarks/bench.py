@@ -14,7 +14,10 @@ What is measured:
 * the per-check harness overhead: a check's duration minus its CLI time;
 * reference CLI start-up (``--help``) and a login round trip;
 * fake-server latency for ``GET /auth``, direct and proxied through Console;
-* the pytest process's memory across a run (first vs last tenth of checks);
+* the pytest process's memory across a run: its growth from the first tenth of
+  the checks to the last, and the leak metric, its growth from the middle tenth
+  to the last (imports, caches and first uses of libraries happen early, and a
+  leak keeps growing to the end);
 * the v2 emulation's sequential run (a failing CLI: it breaks the rules that
   docs/official-cli-results/convox-rack-20260421192651.md lists), against its
   target of 60 s and beside the reference's passing run;
@@ -50,7 +53,8 @@ TARGETS = {
     "speedup_n2": (">=", 1.8),
     "per_check_overhead_ms_median": ("<", 15.0),
     "proxied_ms_median": ("<", 5.0),
-    "memory_growth_percent": ("<", 10.0),
+    # A leak grows to the end of the run; one-time costs come in its first half.
+    "memory_leak_percent": ("<", 10.0),
     # Today's official v2 CLI (its emulation) fails rules; its verdict must come fast.
     "v2_emulation_sequential_s": ("<", 60.0),
 }
@@ -149,8 +153,9 @@ def memory_growth(memory_file: Path) -> dict[str, Any]:
         "samples": len(samples),
         "rss_first_tenth_mb": round(first / 1e6, 1),
         "rss_last_tenth_mb": round(last / 1e6, 1),
+        # Reported, not a target: it counts the first use of every library and cache.
         "memory_growth_percent": round((last - first) / first * 100, 1),
-        "memory_growth_second_half_percent": round((last - middle) / middle * 100, 1),
+        "memory_leak_percent": round((last - middle) / middle * 100, 1),
     }
 
 

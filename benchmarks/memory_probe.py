@@ -2,7 +2,8 @@
 
 Loaded with ``-p benchmarks.memory_probe``; writes a JSON list of RSS bytes to
 ``$BENCH_MEMORY_FILE`` at the end, so a leak per check shows as growth from
-the first tenth of the run to the last.
+the middle of the run to its end (the first half also pays for every first
+use: imports, caches, the libraries' own tables).
 """
 
 from __future__ import annotations
