@@ -352,6 +352,9 @@ def _resolve_login_key_classic(host: str, flag_key: str | None, stored: dict[str
 _real_resolve_login_key = login.resolve_login_key
 
 
+CLASSIC_INVALID_LOGIN = "invalid login\nHave you created an account at https://convox.com/signup?"
+
+
 def _cmd_login_classic(args: list[str]) -> int:
     """Validate, then write auth from the copy read before the request."""
     host_arg, flag_key = login.parse_login_args(args)
@@ -360,7 +363,14 @@ def _cmd_login_classic(args: list[str]) -> int:
     stored = files.read_auth()
     key = login.resolve_login_key(host, flag_key, stored)
     errors.remember_secret(key)
-    ident = login.validate_login(host, key)
+    try:
+        ident = login.validate_login(host, key)
+    except errors.CliError as exc:
+        # Any failure whose text holds "401" is "invalid login", a refused connection to
+        # a port such as 14010 included (LOGIN-012, cmd/convox/login.go).
+        if "401" in str(exc):
+            raise errors.CliError(CLASSIC_INVALID_LOGIN) from None
+        raise
     stored[host] = key
     files.write_auth(stored)
     files.write_host(host)
