@@ -133,8 +133,9 @@ def reliability_racks_swallows_server_errors() -> None:
 
 
 @zoo.mutant("RELIABILITY-009", "switch trusts an org/name when Console's rack list cannot be read",
-            # a list it cannot parse, or a rack's 404 for it, and the switch still "works"
-            also=("RELIABILITY-010", "SWITCH-003", "SWITCH-004"))
+            # a list it cannot parse, or a rack's 404 for it, and the switch still "works";
+            # so does a switch Console answers with a 503 (RELIABILITY-008)
+            also=("RELIABILITY-008", "RELIABILITY-010", "SWITCH-003", "SWITCH-004"))
 def reliability_switch_trusts_name_on_error() -> None:
     original = switch.cmd_switch
 
