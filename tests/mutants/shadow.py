@@ -17,18 +17,25 @@ finds those calls without running the mutants:
   standard streams are its own.
 - R is *equivalent on this call* only if it returned or raised the same thing,
   printed the same, called the original exactly once where F had effects (never
-  skipping a request, never sending two), left the arguments, its own closure and
-  every reference CLI module's state as they were, and reached for nothing
-  else. Anything else, including anything this module cannot compare, counts as
-  a deviation: an over-estimate costs a check run, an under-estimate would hide
-  a false failure.
-- A call where F itself wrote a file or changed the CLI's module state, or
-  changed its arguments, counts as a deviation for every mutant of F (R may have
-  read that state before calling the original, and the child would see it only
-  after F).
+  skipping a request, never sending two), left as they were the arguments, F's
+  answer, what it keeps between calls (its closure, defaults and attributes, and
+  its module's globals) and every reference CLI module's state, and reached for
+  nothing else. Anything else, including anything this module cannot compare,
+  counts as a deviation: an over-estimate costs a check run, an under-estimate
+  would hide a false failure.
+- A call where F itself wrote a file or changed its arguments counts as a
+  deviation for every mutant of F: R may have read that file or those arguments
+  before calling the original, and the child sees them only as F left them (one
+  zoo mutant reads auth before it stores a login). What F changed in the CLI's
+  memory (a TLS context cached, a secret remembered for redaction) the child also
+  sees as F left it; no replacement in the zoo reads such state before calling
+  the original, and the audited mutants of each full run (tests/test_precision.py)
+  would show one that did.
 
-Mutants this cannot shadow (two functions replaced, a constant, a class or a
-standard library attribute) are reported as such, and reach every check.
+Mutants this cannot shadow (one that replaces a value that is not a function,
+adds a name, or replaces nothing a CLI module holds) are reported as such, and
+reach every check. A mutant that replaces several functions is judged at each of
+them, and its replacement calling another of its own counts as a deviation.
 
 Each CLI process appends one JSON line to the log named on its command line:
 its start and end times and the mutants that deviated in it. The precision
