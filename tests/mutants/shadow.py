@@ -28,9 +28,9 @@ finds those calls without running the mutants:
   before calling the original, and the child sees them only as F left them (one
   zoo mutant reads auth before it stores a login). What F changed in the CLI's
   memory (a TLS context cached, a secret remembered for redaction) the child also
-  sees as F left it; no replacement in the zoo reads such state before calling
-  the original, and the audited mutants of each full run (tests/test_precision.py)
-  would show one that did.
+  sees as F left it. That is assumed harmless (such state is a cache, or the
+  secrets to redact), and the mutants each full run audits against every check
+  (tests/test_precision.py) test the assumption.
 
 Mutants this cannot shadow (one that replaces a value that is not a function,
 adds a name, or replaces nothing a CLI module holds) are reported as such, and
