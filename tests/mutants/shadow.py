@@ -177,18 +177,10 @@ class Watch:
 class Shadow:
     """The evaluation in progress in a child: the call of F it is judging."""
 
-    __slots__ = ("args", "kwargs", "originals", "outcome", "point", "pre", "variant_points",
-                 "written")
+    __slots__ = ("call", "originals", "variant_points")
 
-    def __init__(self, point: Point, args: tuple[Any, ...], kwargs: dict[str, Any], pre: Any,
-                 outcome: tuple[str, Any], written: list[tuple[int, str]],
-                 variant_points: set[tuple[str, str]]) -> None:
-        self.point = point
-        self.args = args
-        self.kwargs = kwargs
-        self.pre = pre
-        self.outcome = outcome
-        self.written = written
+    def __init__(self, call: Call, variant_points: set[tuple[str, str]]) -> None:
+        self.call = call
         self.originals = 0
         #: Every function this mutant replaces: calling another of them is a deviation.
         self.variant_points = variant_points
@@ -332,16 +324,17 @@ class Point:
         """A call of a replaced function while a child judges R."""
         shadow = STATE.shadow
         assert shadow is not None
-        if self is shadow.point and self.arguments(args, kwargs) == shadow.pre:
+        call = shadow.call
+        if self is call.point and self.arguments(args, kwargs) == call.pre:
             # R calls the original with F's arguments: F's answer, already given once.
             shadow.originals += 1
-            for stream, text in shadow.written:
+            for stream, text in call.written:
                 (sys.stdout if stream == 1 else sys.stderr).write(text)
-            kind, value = shadow.outcome
+            kind, value = call.outcome
             if kind == "raise":
                 raise value
             return value
-        if self is not shadow.point and self.key in shadow.variant_points:
+        if self is not call.point and self.key in shadow.variant_points:
             raise Deviation(f"calls {self.name}, which the mutant also replaces")
         return self.real(*args, **kwargs)
 
@@ -510,8 +503,7 @@ def in_child(call: Call, replacement: Callable[..., Any],
     printed: list[tuple[int, str]] = []
     sys.stdout = Recorder(1, printed)
     sys.stderr = Recorder(2, printed)
-    shadow = Shadow(call.point, call.args, call.kwargs, call.pre, call.outcome, call.written,
-                    variant_points)
+    shadow = Shadow(call, variant_points)
     STATE.shadow = shadow
     STATE.aborted = ""
     modules_before = call.modules
