@@ -164,7 +164,7 @@ def cli_startup(repeat: int) -> float:
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "HOME": "/nonexistent"}
     for _ in range(repeat):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "fakes.reference_cli", "--help"],
+        subprocess.run([sys.executable, "-m", "reference_cli", "--help"],
                        capture_output=True, env=env, check=True)
         samples.append(time.perf_counter() - started)
     return median_ms(samples)
@@ -172,7 +172,7 @@ def cli_startup(repeat: int) -> float:
 
 def sandbox_costs(repeat: int) -> dict[str, float]:
     """Milliseconds the sandbox adds: once per run, and per CLI invocation (median)."""
-    from conformance import sandbox
+    from conformance.network import sandbox
 
     if sandbox.why_not() is not None:
         return {}
@@ -188,13 +188,14 @@ def sandbox_costs(repeat: int) -> dict[str, float]:
 
     bare = timed([sys.executable, "-c", "pass"])
     inside = timed(["unshare", *sandbox.unshare_flags(), "--", sys.executable, "-m",
-                    "conformance.sandbox", "--", sys.executable, "-c", "pass"])
-    probe = timed([sys.executable, "-c", "from conformance import sandbox; sandbox.why_not()"])
-    imported = timed([sys.executable, "-c", "import conformance.sandbox"])
+                    "conformance.network.sandbox", "--", sys.executable, "-c", "pass"])
+    probe = timed([sys.executable, "-c",
+                   "from conformance.network import sandbox; sandbox.why_not()"])
+    imported = timed([sys.executable, "-c", "import conformance.network.sandbox"])
     with tempfile.NamedTemporaryFile("w", suffix=".conf") as resolv:
         resolv.write("nameserver 127.0.0.1\n")
         resolv.flush()
-        from fakes.sandbox_net import LAUNCH_SCRIPT
+        from fakes.sandbox.addresses import LAUNCH_SCRIPT
 
         launched = timed(["unshare", *sandbox.unshare_flags(), "--", "sh", "-c", LAUNCH_SCRIPT,
                           "x", resolv.name, "/bin/true"])
@@ -206,9 +207,9 @@ def sandbox_costs(repeat: int) -> dict[str, float]:
 
 
 def login_round_trip(repeat: int) -> float:
-    from conformance.plugin import make_session
-    from conformance.profiles import load_profile
-    from fakes.backend import InProcessBackend
+    from conformance.harness.plugin import make_session
+    from conformance.running.profiles import load_profile
+    from fakes.backends.in_process import InProcessBackend
 
     profile = load_profile("reference")
     samples = []
@@ -232,7 +233,7 @@ def fake_latency(requests: int) -> dict[str, float]:
     so the proxied figure uses GET /system, which Console forwards to the rack
     over its own HTTPS hop; the direct figure is the same request to the rack.
     """
-    from fakes.backend import InProcessBackend
+    from fakes.backends.in_process import InProcessBackend
 
     with InProcessBackend() as backend, backend.new_world("standard") as world:
         context = ssl.create_default_context(cafile=str(backend.ca_bundle()))

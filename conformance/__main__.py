@@ -6,6 +6,6 @@ run the command this way so a subprocess uses the same interpreter and code.
 
 import sys
 
-from conformance.cli import main
+from conformance.commands.main import main
 
 sys.exit(main())

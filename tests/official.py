@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from conformance.report.publish import Build, load_builds, page_verdicts
+from conformance.report.writers.publish import Build, load_builds, page_verdicts
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "docs" / "official-cli-results"

@@ -32,7 +32,7 @@ def environment() -> dict[str, str]:
 
 def serve_process(cwd: Path, world: str = "minimal") -> contextlib.AbstractContextManager[str]:
     """`convox-conformance serve` in a subprocess, as a replay starts it; its admin URL."""
-    from conformance.replay import serve
+    from conformance.replay.player import serve
 
     return serve(world, cwd=cwd, env=environment())
 
@@ -88,7 +88,7 @@ def run_suite(report_dir: Path, *args: str, pytest_args: tuple[str, ...] = (),
 def sandbox_rules() -> frozenset[str]:
     """The rules only a run in the network sandbox checks (they need ``resolve``)."""
     from conformance.catalogue import load_catalogue
-    from conformance.profiles import MACHINE_CAPABILITIES
+    from conformance.running.profiles import MACHINE_CAPABILITIES
 
     return frozenset(rule.id for rule in load_catalogue().rules.values()
                      if MACHINE_CAPABILITIES & set(rule.needs))
@@ -96,7 +96,7 @@ def sandbox_rules() -> frozenset[str]:
 
 def best_network() -> tuple[str, str]:
     """``--network sandbox`` where it can be made, else ``--network host``."""
-    from conformance import sandbox
+    from conformance.network import sandbox
 
     return ("--network", "sandbox" if sandbox.why_not() is None else "host")
 
@@ -105,7 +105,7 @@ def require_sandbox() -> None:
     """Skip here when the network sandbox cannot be made; in CI, fail instead."""
     import pytest
 
-    from conformance import sandbox
+    from conformance.network import sandbox
 
     reason = sandbox.why_not()
     if reason is not None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.capture import (
+from conformance.harness.evidence import MAX_EVIDENCE_OUTPUT, Redactor, bounded_text
+from conformance.running.capture import (
     RETAINED_OUTPUT,
     SEAM_MARGIN,
     BoundedCapture,
@@ -12,7 +13,6 @@ from conformance.capture import (
     parse_size,
     trim_end,
 )
-from conformance.evidence import MAX_EVIDENCE_OUTPUT, Redactor, bounded_text
 
 KEY = "key-" + "0123456789abcdef" * 2
 
@@ -109,8 +109,12 @@ def test_bad_sizes_are_one_line_errors(text: str) -> None:
 
 
 def test_one_checks_evidence_shares_a_budget_however_many_invocations() -> None:
-    from conformance.evidence import CHECK_EVIDENCE_BUDGET, MIN_EVIDENCE_OUTPUT, evidence_data
-    from conformance.runner import Invocation
+    from conformance.harness.evidence import (
+        CHECK_EVIDENCE_BUDGET,
+        MIN_EVIDENCE_OUTPUT,
+        evidence_data,
+    )
+    from conformance.running.invoke import Invocation
 
     flood = "start\n" + "f" * (RETAINED_OUTPUT * 2) + "\nend\n"
     invocations = [Invocation("apps", ["convox", "apps"], 0, flood, flood, 0.1)

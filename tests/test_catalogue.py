@@ -86,7 +86,7 @@ def test_every_rule_cites_a_source_and_says_what_to_observe(shipped: cat.Catalog
 
 
 def test_capabilities_are_the_profiles_vocabulary() -> None:
-    from conformance.profiles import CAPABILITIES as PROFILE_CAPABILITIES
+    from conformance.running.profiles import CAPABILITIES as PROFILE_CAPABILITIES
 
     assert cat.CAPABILITIES <= PROFILE_CAPABILITIES
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from conformance.harness import Convox
-from conformance.runner import FileChange
+from conformance.harness.handle import Convox
+from conformance.running.invoke import FileChange
 
 
 def harness(home: Path, changes: list[FileChange]) -> Convox:

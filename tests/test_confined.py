@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from conformance import confined
-from conformance.confined import MAX_READ_BYTES, read_capped, snapshot_tree
-from conformance.evidence import Redactor, change_data
-from conformance.harness import Convox
-from conformance.profiles import load_profile
-from conformance.runner import CliSession, FileChange
-from conformance.state import CliState, StateError
+from conformance.harness.evidence import Redactor, change_data
+from conformance.harness.handle import Convox
+from conformance.running import home_files as confined
+from conformance.running.cli_files import CliState, StateError
+from conformance.running.home_files import MAX_READ_BYTES, read_capped, snapshot_tree
+from conformance.running.invoke import CliSession, FileChange
+from conformance.running.profiles import load_profile
 
 SECRET = b"PRIVATE-KEY-CONTENT-outside-the-home"
 

@@ -19,10 +19,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def install_copy(site: Path) -> None:
-    """The suite as a wheel lays it out: both packages, specs/ as conformance/_specs."""
+    """The suite as a wheel lays it out: the three packages, specs/ as conformance/_specs."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(REPO / "conformance", site / "conformance", ignore=ignore)
     shutil.copytree(REPO / "fakes", site / "fakes", ignore=ignore)
+    shutil.copytree(REPO / "reference_cli", site / "reference_cli", ignore=ignore)
     shutil.copytree(REPO / "specs", site / "conformance" / "_specs", ignore=ignore)
 
 

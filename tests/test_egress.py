@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.egress import describe, invocation_of
-from fakes.journal import JournalEntry
+from conformance.network.egress import describe, invocation_of
+from fakes.http.journal import JournalEntry
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from conformance.report.json_report import schema
+from conformance.report.writers.json_report import schema
 from tests.suite_support import ROOT, environment
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss and /proc: Linux")
@@ -36,14 +36,14 @@ MARKER = "MARKER-7f3a9c1e-this-lies-outside-the-home"
 #: Runs the command in-process, so the peak RSS measured is the harness's own.
 DRIVER = """\
 import resource, sys
-from conformance.cli import main
+from conformance.commands.main import main
 code = main(sys.argv[2:])
 with open(sys.argv[1], "w") as out:
     out.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 sys.exit(code)
 """
 
-REFERENCE = f"{sys.executable} -m fakes.reference_cli"
+REFERENCE = f"{sys.executable} -m reference_cli"
 
 WRAPPERS = {
     # apps prints the reference CLI's answer, then FLOOD_BYTES of "y".

@@ -15,7 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 MODULES = sorted(
-    path for package in ("conformance", "fakes", "benchmarks")
+    path for package in ("conformance", "fakes", "reference_cli", "benchmarks")
     for path in (REPO / package).rglob("*.py")
 )
 

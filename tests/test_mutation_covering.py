@@ -49,28 +49,28 @@ def test_a_line_inside_a_long_statement_maps_to_where_the_statement_starts() -> 
 
 def test_changed_lines_are_numbered_as_in_the_pristine_copy(tmp_path: Path) -> None:
     tree = tree_with(tmp_path, SOURCE.replace("+ host", "- host"))
-    assert covering.changed_lines(tree) == {"fakes/reference_cli/login.py": {5, 3}}
+    assert covering.changed_lines(tree) == {"reference_cli/login.py": {5, 3}}
     assert covering.changed_lines(tree_with(tmp_path / "same", SOURCE)) == {}
 
 
 def test_a_deleted_or_inserted_line_counts_its_neighbours(tmp_path: Path) -> None:
     deleted = SOURCE.replace("    return host\n", "")
     assert 7 in covering.changed_lines(tree_with(tmp_path / "d", deleted))[
-        "fakes/reference_cli/login.py"]
+        "reference_cli/login.py"]
     inserted = SOURCE.replace("    return host\n", "    pass\n    return host\n")
     assert covering.changed_lines(tree_with(tmp_path / "i", inserted))[
-        "fakes/reference_cli/login.py"] & {6, 7}
+        "reference_cli/login.py"] & {6, 7}
 
 
 def test_covering_checks_come_in_suite_order_without_the_session() -> None:
     coverage_map = {
         "checks": ["<session>", "b.py::t", "a.py::t", "c.py::t"],
         "order": ["a.py::t", "b.py::t", "c.py::t"],
-        "lines": {"fakes/reference_cli/login.py": {"3": [0, 1], "5": [2], "7": [3]}},
+        "lines": {"reference_cli/login.py": {"3": [0, 1], "5": [2], "7": [3]}},
     }
-    chosen = covering.covering_checks(coverage_map, {"fakes/reference_cli/login.py": {3, 5}})
+    chosen = covering.covering_checks(coverage_map, {"reference_cli/login.py": {3, 5}})
     assert chosen == ["a.py::t", "b.py::t"]
-    assert covering.covering_checks(coverage_map, {"fakes/reference_cli/x.py": {1}}) == []
+    assert covering.covering_checks(coverage_map, {"reference_cli/x.py": {1}}) == []
 
 
 def test_covering_checks_run_quickest_first_when_the_map_has_times() -> None:
@@ -78,9 +78,9 @@ def test_covering_checks_run_quickest_first_when_the_map_has_times() -> None:
         "checks": ["a.py::t", "b.py::t", "c.py::t"],
         "order": ["a.py::t", "b.py::t", "c.py::t"],
         "seconds": {"a.py::t": 9.5, "b.py::t": 0.2, "c.py::t": 0.2},
-        "lines": {"fakes/reference_cli/login.py": {"3": [0, 1, 2]}},
+        "lines": {"reference_cli/login.py": {"3": [0, 1, 2]}},
     }
-    chosen = covering.covering_checks(coverage_map, {"fakes/reference_cli/login.py": {3}})
+    chosen = covering.covering_checks(coverage_map, {"reference_cli/login.py": {3}})
     assert chosen == ["b.py::t", "c.py::t", "a.py::t"]
 
 
@@ -91,4 +91,4 @@ def test_a_mutant_no_check_executes_survives_without_a_run(tmp_path: Path) -> No
     done = subprocess.run([sys.executable, str(tree / "covering.py")], capture_output=True,
                           text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert "no check executes the mutated lines (fakes/reference_cli/login.py:7)" in done.stdout
+    assert "no check executes the mutated lines (reference_cli/login.py:7)" in done.stdout

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from conformance.report.publish import Build, page_verdicts
+from conformance.report.writers.publish import Build, page_verdicts
 from tests.official import BUILDS_FILE, builds, differences, published, run_verdicts
 from tests.suite_support import require_sandbox, run_suite
 

@@ -13,7 +13,7 @@ import tomllib
 import pytest
 
 from conformance.catalogue import load_catalogue
-from conformance.report.publish import VERDICTS, page_verdicts
+from conformance.report.writers.publish import VERDICTS, page_verdicts
 from tests.mutants import all_mutants
 from tests.official import RESULTS, builds, published
 

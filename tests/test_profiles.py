@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from conformance.profiles import (
+from conformance.running.cli_files import CliState
+from conformance.running.profiles import (
     REQUIRED_OPERATIONS,
     ProfileError,
     load_profile,
     shipped_profiles,
 )
-from conformance.state import CliState
 
 GOOD = """
 name = "mine"
@@ -61,7 +61,7 @@ def test_profiles_follow_the_real_cli_generations() -> None:
 
 
 def test_reference_profile_has_every_capability() -> None:
-    from conformance.profiles import CAPABILITIES
+    from conformance.running.profiles import CAPABILITIES
 
     reference = load_profile("reference")
     assert reference.in_sandbox().missing(sorted(CAPABILITIES)) == []
@@ -69,7 +69,7 @@ def test_reference_profile_has_every_capability() -> None:
 
 def test_only_the_sandbox_gives_resolve_not_a_resolve_seam() -> None:
     """The seam routes only the names the CLI sends through it; egress past it goes unseen."""
-    from conformance.profiles import MACHINE_CAPABILITIES
+    from conformance.running.profiles import MACHINE_CAPABILITIES
 
     reference = load_profile("reference")
     assert reference.trust.resolve_env is not None
@@ -157,8 +157,8 @@ def test_cli_override_keeps_paths_whole_and_splits_commands(tmp_path: Path) -> N
 
 
 def test_the_rack_api_generation_is_the_profiles_to_choose(tmp_path: Path) -> None:
-    from conformance.profiles import RACK_APIS
-    from fakes.world import RACK_APIS as SERVED
+    from conformance.running.profiles import RACK_APIS
+    from fakes.model.world import RACK_APIS as SERVED
 
     assert RACK_APIS == SERVED  # the profile's choices are what the fakes serve
     assert load_profile(write(tmp_path, GOOD)).rack_api == "current"

@@ -53,7 +53,7 @@ def replay(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def reference_command() -> str:
-    return f"{sys.executable} -m fakes.reference_cli"
+    return f"{sys.executable} -m reference_cli"
 
 
 @pytest.mark.parametrize(("name", "rule", "only"), SAMPLE, ids=[s[0] for s in SAMPLE])
@@ -163,8 +163,8 @@ def test_a_script_runs_from_anywhere_and_says_when_it_cannot(tmp_path: Path) -> 
 
 
 def test_a_script_of_a_check_of_several_rules_is_named_for_the_rule_it_failed() -> None:
-    from conformance.report.model import CheckResult
-    from conformance.report.repro import script_name
+    from conformance.replay.scripts import script_name
+    from conformance.report.model.results import CheckResult
 
     check = CheckResult(id="test_model.py::test_the_cli_agrees", nodeid="x", outcome="failed",
                         rules=["LOGIN-001", "SWITCH-003"], raw_outcome="failed",

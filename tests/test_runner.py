@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.profiles import load_profile
-from conformance.runner import CliNotRunnable, CliSession, CliTimeout, check_runnable
+from conformance.running.invoke import CliNotRunnable, CliSession, CliTimeout, check_runnable
+from conformance.running.profiles import load_profile
 
 FAKE_CLI = textwrap.dedent(
     """\

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import sandbox
+from conformance.network import sandbox
 from tests.mutants import all_mutants
 from tests.suite_support import require_sandbox
 
@@ -232,7 +232,7 @@ def test_plain_pytest_is_the_host_network_by_choice(monkeypatch) -> None:
 def test_listeners_bind_loopback_only() -> None:
     import ssl
 
-    from fakes.https import Listener
+    from fakes.http.listener import Listener
 
     with pytest.raises(ValueError, match="loopback only"):
         Listener(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), host="10.1.2.3")
@@ -247,7 +247,8 @@ def inside(tmp_path: Path, script: str, *masks: Path) -> dict:
     path.write_text(textwrap.dedent(script))
     mask_args = [arg for mask in masks for arg in ("--mask", str(mask))]
     done = subprocess.run(
-        ["unshare", *sandbox.unshare_flags(), "--", sys.executable, "-m", "conformance.sandbox",
+        ["unshare", *sandbox.unshare_flags(), "--", sys.executable, "-m",
+         "conformance.network.sandbox",
          *mask_args, "--", sys.executable, str(path)],
         capture_output=True, text=True, env=env(), cwd=tmp_path, check=False, timeout=120,
     )
@@ -299,7 +300,7 @@ def test_curl_and_names_reach_the_fakes_and_are_journalled(
         pytest.skip("curl is not installed (.ci/run installs it)")
     seen = inside(tmp_path, """
         import json, subprocess
-        from fakes.sandbox_net import SandboxedBackend
+        from fakes.sandbox.addresses import SandboxedBackend
         with SandboxedBackend() as backend, backend.new_world("standard") as world:
             ca = str(backend.ca_bundle())
             key = world.user_key("alice@example.com")
@@ -443,7 +444,7 @@ def test_real_credentials_are_masked_for_the_cli(can_sandbox, tmp_path: Path) ->
         if os.path.exists(path):
             sys.exit("found the user's real credentials: " + open(path).read())
         sys.path.insert(0, {str(REPO)!r})
-        from fakes.reference_cli.main import main
+        from reference_cli.main import main
         sys.exit(main(sys.argv[1:]))
     """))
     nosy.chmod(0o755)
@@ -456,7 +457,7 @@ def test_real_credentials_are_masked_for_the_cli(can_sandbox, tmp_path: Path) ->
     assert " 1 passed" not in outside.stdout
     code = subprocess.run(
         [sys.executable, "-c",
-         "import sys; from pathlib import Path; from conformance import sandbox; "
+         "import sys; from pathlib import Path; from conformance.network import sandbox; "
          "sys.exit(sandbox.reexec(sys.argv[2:], home=Path(sys.argv[1])))",
          str(home), *args],
         capture_output=True, text=True, env=env(), cwd=tmp_path, check=False, timeout=600,
@@ -469,8 +470,8 @@ def test_real_credentials_are_masked_for_the_cli(can_sandbox, tmp_path: Path) ->
 
 
 def test_a_launcher_runs_before_the_cli_but_is_never_shown(tmp_path: Path) -> None:
-    from conformance.profiles import load_profile
-    from conformance.runner import CliSession
+    from conformance.running.invoke import CliSession
+    from conformance.running.profiles import load_profile
 
     session = CliSession(load_profile("reference"), tmp_path / "run",
                          launcher=["/usr/bin/env", "SSL_CERT_FILE=/nonexistent/launched.pem"])
@@ -482,7 +483,7 @@ def test_a_launcher_runs_before_the_cli_but_is_never_shown(tmp_path: Path) -> No
 
 
 def test_every_profile_can_resolve_in_the_sandbox() -> None:
-    from conformance.profiles import load_profile
+    from conformance.running.profiles import load_profile
 
     rack = load_profile("convox-rack")
     assert rack.missing(["login", "resolve"]) == ["resolve"]
@@ -498,7 +499,7 @@ def test_an_ordinary_user_gets_the_sandbox_through_a_user_namespace(can_sandbox)
     as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
     # A checkout (or interpreter) in a private directory, as under a 0700 home, is out of
     # nobody's reach: that says nothing about the sandbox, so it is a skip, not a failure.
-    reach = subprocess.run([*as_nobody, sys.executable, "-c", "import conformance.sandbox"],
+    reach = subprocess.run([*as_nobody, sys.executable, "-c", "import conformance.network.sandbox"],
                            capture_output=True, text=True, env=env(), cwd="/", check=False,
                            timeout=60)
     if reach.returncode != 0:
@@ -507,12 +508,12 @@ def test_an_ordinary_user_gets_the_sandbox_through_a_user_namespace(can_sandbox)
     probe = "import socket; print([n for _, n in socket.if_nameindex()], open('/etc/hosts').read())"
     done = subprocess.run(
         [*as_nobody, sys.executable, "-c",
-         "import subprocess, sys; from conformance import sandbox; "
+         "import subprocess, sys; from conformance.network import sandbox; "
          "flags = sandbox.unshare_flags(); assert flags[:2] == ['--user', '--map-root-user']; "
          "reason = sandbox.why_not(); "
          "reason and sys.exit('NO SANDBOX: ' + str(reason)); "
          "sys.exit(subprocess.call(['unshare', *flags, '--', sys.executable, '-m', "
-         f"'conformance.sandbox', '--', sys.executable, '-c', {probe!r}]))"],
+         f"'conformance.network.sandbox', '--', sys.executable, '-c', {probe!r}]))"],
         capture_output=True, text=True, env=env(), cwd="/", check=False, timeout=120,
     )
     if "NO SANDBOX: " in done.stderr or "Permission denied" in done.stderr:

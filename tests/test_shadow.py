@@ -26,7 +26,7 @@ import json
 import os
 import sys
 
-from fakes.reference_cli import errors, files, hosts, output, transport
+from reference_cli import errors, files, hosts, output, transport
 from tests.mutants import Mutant, shadow
 
 HOME = os.environ["HOME"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.profiles import load_profile
-from conformance.state import CliState, StateError
+from conformance.running.cli_files import CliState, StateError
+from conformance.running.profiles import load_profile
 
 
 def state_for(profile: str, tmp_path: Path) -> CliState:

@@ -150,7 +150,7 @@ def test_an_unknown_check_id_is_one_usage_line(tmp_path: Path, workers: str) -> 
 
 
 def test_workers_default_to_the_processors_and_one_for_a_few_rules() -> None:
-    from conformance.cli import MAX_AUTO_WORKERS, worker_count
+    from conformance.commands.main import MAX_AUTO_WORKERS, worker_count
 
     assert 1 <= worker_count("auto", [], []) <= MAX_AUTO_WORKERS
     assert worker_count("auto", ["LOGIN-001"], []) == 1

@@ -6,9 +6,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from conformance.confined import FileSnapshot
-from conformance.replay import Keys, _difference, _show_tokens
-from conformance.trail import (
+from conformance.replay.player import Keys, _difference, _show_tokens
+from conformance.replay.record import (
     DIGIT,
     LOWER,
     UPPER,
@@ -18,6 +17,7 @@ from conformance.trail import (
     encode_basic,
     shape_of,
 )
+from conformance.running.home_files import FileSnapshot
 
 KEY = "Zq3xVw9LmN0pRt5yUi8oPa2sDf6gHj1k"
 
@@ -74,7 +74,7 @@ def test_hand_edits_are_found_between_two_invocations() -> None:
 
 
 def test_only_the_failing_example_is_kept(tmp_path: Path, monkeypatch: Any) -> None:
-    import conformance.trail as trail_module
+    import conformance.replay.record as trail_module
 
     world = FakeWorld()
     trail = Trail(world, "standard", SimpleNamespace(name="reference"))

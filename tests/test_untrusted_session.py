@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.capture import RETAINED_OUTPUT
-from conformance.profiles import load_profile
-from conformance.runner import CliSession, CliTimeout
+from conformance.running.capture import RETAINED_OUTPUT
+from conformance.running.invoke import CliSession, CliTimeout
+from conformance.running.profiles import load_profile
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="/proc names leftovers")
 
@@ -178,7 +178,7 @@ def test_a_prompt_login_that_floods_is_bounded_too(tmp_path: Path) -> None:
 def test_without_proc_the_group_is_still_killed_and_said_to_be_unnamed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conformance import leftovers
+    from conformance.running import stray_processes as leftovers
 
     monkeypatch.setattr(leftovers, "PROC", tmp_path / "no-proc")
     session = make_session(tmp_path)

@@ -17,8 +17,8 @@ import secrets
 
 import pytest
 
-from conformance.harness import Convox
-from conformance.runner import Invocation
+from conformance.harness.handle import Convox
+from conformance.running.invoke import Invocation
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"  # a developer-role collaborator in acme

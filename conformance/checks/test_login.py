@@ -13,10 +13,10 @@ import secrets
 
 import pytest
 
-from conformance.harness import Convox, blocked
-from conformance.runner import CliTimeout, Invocation
-from fakes.faults import Fault
-from fakes.journal import host_name
+from conformance.harness.handle import Convox, blocked
+from conformance.running.invoke import CliTimeout, Invocation
+from fakes.http.faults import Fault
+from fakes.http.journal import host_name
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.harness import Convox, Route
-from fakes.journal import JournalEntry
+from conformance.harness.handle import Convox, Route
+from fakes.http.journal import JournalEntry
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"

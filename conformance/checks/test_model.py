@@ -52,10 +52,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from conformance.blame import blame
-from conformance.harness import Convox
-from conformance.runner import Invocation
-from fakes.journal import JournalEntry
+from conformance.harness.attribution import blame
+from conformance.harness.handle import Convox
+from conformance.running.invoke import Invocation
+from fakes.http.journal import JournalEntry
 
 USERS = {"alice": "alice@example.com", "bob": "bob@example.com"}
 OWNERS = {"acme": "alice", "acme-eu": "alice", "carol": "carol", "startup": "dave"}

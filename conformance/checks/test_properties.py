@@ -23,11 +23,11 @@ import pytest
 from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
-from conformance.blame import blame
-from conformance.harness import Convox
-from conformance.runner import Invocation
-from conformance.state import StateError
-from fakes.journal import host_name
+from conformance.harness.attribution import blame
+from conformance.harness.handle import Convox
+from conformance.running.cli_files import StateError
+from conformance.running.invoke import Invocation
+from fakes.http.journal import host_name
 
 ALICE = "alice@example.com"
 CONSOLE = "console"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.harness import Convox
-from fakes.journal import JournalEntry
+from conformance.harness.handle import Convox
+from fakes.http.journal import JournalEntry
 
 ALICE = "alice@example.com"
 PRODUCTION = "acme/production"  # installed via Console: its key was never shown

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.harness import Convox
-from conformance.runner import CliTimeout, Invocation
-from fakes.faults import MAX_DELAY, Fault, FaultKind
+from conformance.harness.handle import Convox
+from conformance.running.invoke import CliTimeout, Invocation
+from fakes.http.faults import MAX_DELAY, Fault, FaultKind
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"  # a developer-role collaborator in acme
@@ -27,7 +27,7 @@ PRODUCTION = "acme/production"
 STAGING = "acme/staging"
 LEGACY = "acme/legacy"  # installed by CLI, never added to Console
 
-#: The racks of fakes/worlds/many.toml: ten CLI-installed racks, none in Console.
+#: The racks of fakes/model/worlds/many.toml: ten CLI-installed racks, none in Console.
 FLEET = tuple(f"fleet/r{i:02d}" for i in range(1, 11))
 #: A lost write is a race that one round can miss: the v3 CLI lost entries in about
 #: half of its rounds, so three rounds let one run in six pass; ten leave about 1 in 400.

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import pytest
 from pytest_httpserver import HTTPServer
 
-from conformance.egress import describe as describe_egress
-from conformance.harness import Convox
-from fakes.faults import Fault
+from conformance.harness.handle import Convox
+from conformance.network.egress import describe as describe_egress
+from fakes.http.faults import Fault
 
 if TYPE_CHECKING:
-    from fakes.backend import Backend
+    from fakes.backends.in_process import Backend
 
 ALICE = "alice@example.com"
 PRODUCTION = "acme/production"

@@ -16,8 +16,8 @@ import secrets
 
 import pytest
 
-from conformance.harness import Convox
-from conformance.runner import Invocation
+from conformance.harness.handle import Convox
+from conformance.running.invoke import Invocation
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.harness import Convox
+from conformance.harness.handle import Convox
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"

@@ -1,6 +1,6 @@
 """Results of a conformance run and everything that reports on them.
 
-One in-memory model (:mod:`conformance.report.model`) is built from pytest's
+One in-memory model (:mod:`conformance.report.model.results`) is built from pytest's
 reports and every output is rendered from it: ``results.json``,
 ``junit.xml``, ``report.html``, ``summary.md``, the terminal table and the
 cross-implementation matrix. Keeping one model means the files can never

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fakes.backend import InProcessBackend, LocalWorld
+from fakes.backends.in_process import InProcessBackend, LocalWorld
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes.backend import (
+from fakes.backends.in_process import (
     Backend,
     BackendError,
     InProcessBackend,
@@ -22,7 +22,7 @@ from fakes.backend import (
     available_backends,
     get_backend,
 )
-from fakes.worldfile import WorldFileError
+from fakes.model.worldfile import WorldFileError
 from tests.fakes.http_support import request, send
 
 ALICE = "alice@example.com"

@@ -9,11 +9,11 @@ import urllib.parse
 import pytest
 from freezegun import freeze_time
 
-from fakes.backend import InProcessBackend, LocalWorld
-from fakes.console import ConsoleApp
-from fakes.faults import FaultPlan
-from fakes.https import Listener
-from fakes.world import World
+from fakes.backends.in_process import InProcessBackend, LocalWorld
+from fakes.http.faults import FaultPlan
+from fakes.http.listener import Listener
+from fakes.model.world import World
+from fakes.servers.console import ConsoleApp
 from tests.fakes.http_support import Reply, basic, request
 
 REF = "acme/production"

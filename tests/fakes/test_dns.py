@@ -10,7 +10,7 @@ import dns.query
 import dns.rcode
 import pytest
 
-from fakes.dns import DnsServer, Query, Zone
+from fakes.sandbox.dns import DnsServer, Query, Zone
 
 
 @pytest.fixture

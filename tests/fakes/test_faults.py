@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from fakes.faults import MAX_DELAY, PROXY_SNI, Fault, FaultPlan, hop_for_sni
-from fakes.https import HttpResponse, json_response
+from fakes.http.faults import MAX_DELAY, PROXY_SNI, Fault, FaultPlan, hop_for_sni
+from fakes.http.listener import HttpResponse, json_response
 from tests.fakes.http_support import Reply, request
 
 REF = "acme/production"

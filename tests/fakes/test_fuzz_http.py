@@ -26,8 +26,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fakes.backend import InProcessBackend, LocalWorld
-from fakes.faults import Fault
+from fakes.backends.in_process import InProcessBackend, LocalWorld
+from fakes.http.faults import Fault
 from tests.fakes.http_support import basic
 
 REF = "acme/production"

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import trustme
 
-from fakes.https import (
+from fakes.http.listener import (
     App,
     Connection,
     Headers,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 
-from fakes.clock import Clock
-from fakes.journal import EGRESS_SERVERS, Journal, JournalEntry, host_name
+from fakes.http.journal import EGRESS_SERVERS, Journal, JournalEntry, host_name
+from fakes.model.clock import Clock
 
 
 def console_auth(journal: Journal, **overrides: Any) -> JournalEntry:

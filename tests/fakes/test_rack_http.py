@@ -7,7 +7,7 @@ import urllib.parse
 import pytest
 from freezegun import freeze_time
 
-from fakes.backend import InProcessBackend, LocalWorld
+from fakes.backends.in_process import InProcessBackend, LocalWorld
 from tests.fakes.http_support import Reply, basic, request
 
 REF = "acme/production"

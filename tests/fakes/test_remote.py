@@ -17,11 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from fakes.backend import Backend, BackendError, InProcessBackend, LocalWorld, WorldHandle
-from fakes.faults import Fault
-from fakes.remote import SERVE_ENV, RemoteBackend, RemoteError, RemoteJournal, RemoteWorld
-from fakes.serve import Admin, Router, Worlds, admin_server
-from fakes.world import WorldError
+from fakes.backends.in_process import (
+    Backend,
+    BackendError,
+    InProcessBackend,
+    LocalWorld,
+    WorldHandle,
+)
+from fakes.backends.remote import SERVE_ENV, RemoteBackend, RemoteError, RemoteJournal, RemoteWorld
+from fakes.backends.serve import Admin, Router, Worlds, admin_server
+from fakes.http.faults import Fault
+from fakes.model.world import WorldError
 from tests.fakes.http_support import request
 
 ALICE = "alice@example.com"
@@ -89,9 +95,9 @@ def cli_request(serve: Serve, world: RemoteWorld, server: str, path: str = "/aut
 
 
 def test_remote_backend_is_registered_and_satisfies_the_protocols(remote, world) -> None:
-    from fakes.backend import available_backends
+    from fakes.backends.in_process import available_backends
 
-    assert available_backends()["remote"] == "fakes.remote:RemoteBackend"
+    assert available_backends()["remote"] == "fakes.backends.remote:RemoteBackend"
     assert isinstance(remote, Backend)
     assert isinstance(world, WorldHandle)
 
@@ -288,7 +294,7 @@ def test_worlds_spread_over_several_serves(serve) -> None:
 
 
 def test_the_printed_world_never_serves_a_console_held_rack_key(serve) -> None:
-    from fakes.remote import AdminClient
+    from fakes.backends.remote import AdminClient
 
     client = AdminClient(serve.url)
     with pytest.raises(WorldError) as caught:

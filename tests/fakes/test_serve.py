@@ -30,9 +30,9 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 
-from fakes.backend import LocalWorld
-from fakes.faults import Fault
-from fakes.serve import Admin, main
+from fakes.backends.in_process import LocalWorld
+from fakes.backends.serve import Admin, main
+from fakes.http.faults import Fault
 from tests.fakes.http_support import Reply, request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +88,7 @@ class Served:
 def start_serve(*args: str, cwd: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "fakes.serve", *args],
+        [sys.executable, "-m", "fakes.backends.serve", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -8,16 +8,16 @@ import re
 import pytest
 from freezegun import freeze_time
 
-from fakes.clock import Clock
-from fakes.vault import Vault
-from fakes.world import (
+from fakes.model.clock import Clock
+from fakes.model.vault import Vault
+from fakes.model.world import (
     DEPLOY_KEY_ROUTES,
     KEY_LENGTH,
     Principal,
     World,
     WorldError,
 )
-from fakes.worldfile import load_world
+from fakes.model.worldfile import load_world
 
 
 def host_for(ref: str) -> str:

@@ -1,7 +1,7 @@
 """A hypothesis state machine over the world model, checked against a tiny oracle.
 
 The oracle restates the FAQ's rules in the most direct way possible (sets and
-dicts, no shared code with fakes.world), so a rule the model gets wrong in
+dicts, no shared code with fakes.model.world), so a rule the model gets wrong in
 some odd sequence of plan changes, key rolls and re-adds shows up as a
 disagreement.
 """
@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from fakes.clock import Clock
-from fakes.world import World, WorldError
+from fakes.model.clock import Clock
+from fakes.model.world import World, WorldError
 
 USERS = ("alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com")
 ORGS = ("acme", "beta", "alice", "bob")  # acme: pro, beta: developer, the rest personal

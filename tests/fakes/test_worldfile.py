@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from fakes.clock import Clock
-from fakes.world import World
-from fakes.worldfile import WorldFileError, load_world, world_names
+from fakes.model.clock import Clock
+from fakes.model.world import World
+from fakes.model.worldfile import WorldFileError, load_world, world_names
 
 
 def host_for(ref: str) -> str:

@@ -1,7 +1,7 @@
 """The mutant zoo: deliberately broken reference CLIs, each breaking one rule.
 
 A mutant replaces one attribute of the reference CLI module that defines it
-(``transport.send_request = ...`` after ``from fakes.reference_cli import
+(``transport.send_request = ...`` after ``from reference_cli import
 transport``), and that takes effect everywhere because the reference CLI's
 modules import each other only as modules and call through the module
 attribute (``transport.send_request(...)``), never through a name bound with
@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from fakes.reference_cli import files, responses, transport
+from reference_cli import files, responses, transport
 
 # Only light imports here: every run of a variant imports this package, and a
 # variant must start about as fast as the reference CLI it is made from.

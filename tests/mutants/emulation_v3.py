@@ -22,8 +22,8 @@ import json
 import os
 import sys
 
-from fakes.reference_cli import errors, files, output, transport
-from fakes.reference_cli.commands import about, login, rack, switch
+from reference_cli import errors, files, output, transport
+from reference_cli.commands import about, login, rack, switch
 from tests.mutants import Zoo
 from tests.mutants.emulations import _read_auth_v2, _unverified_tls_context, v2_escape
 
@@ -254,7 +254,7 @@ def _console_request(host: str, key: str, method: str, path: str,
     resp = _exchange(host, key, method, path, rack_name or None, {"Session": sid})
     if resp.status != 401:
         return resp
-    from fakes.reference_cli import session
+    from reference_cli import session
 
     found = session.CHALLENGE.match(resp.headers.get("www-authenticate", ""))
     if found is None:

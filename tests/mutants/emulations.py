@@ -25,7 +25,7 @@ import os
 import sys
 from collections.abc import Iterator
 
-from fakes.reference_cli import (
+from reference_cli import (
     errors,
     files,
     hosts,
@@ -35,7 +35,7 @@ from fakes.reference_cli import (
     responses,
     transport,
 )
-from fakes.reference_cli.commands import about, login, rack, switch
+from reference_cli.commands import about, login, rack, switch
 from tests.mutants import Zoo
 
 zoo = Zoo()

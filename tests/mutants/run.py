@@ -17,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))))
 
-from fakes.reference_cli import main as entry
+from reference_cli import main as entry
 
 
 def shadowed(log: str, args: list[str]) -> int:

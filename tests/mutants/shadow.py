@@ -77,7 +77,7 @@ NETWORK = frozenset({"socket.connect", "socket.bind", "socket.sendto", "socket.s
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 #: Seconds a child may take to judge one call before it counts as a deviation.
 CHILD_SECONDS = 10.0
-PACKAGE = "fakes.reference_cli"
+PACKAGE = "reference_cli"
 
 
 class Opaque(Exception):
@@ -562,8 +562,8 @@ def install(mutants: dict[str, Any]) -> None:
     import importlib
     import pkgutil
 
-    import fakes.reference_cli as package
-    import fakes.reference_cli.commands as commands
+    import reference_cli as package
+    import reference_cli.commands as commands
 
     for info in [*pkgutil.iter_modules(package.__path__, f"{PACKAGE}."),
                  *pkgutil.iter_modules(commands.__path__, f"{PACKAGE}.commands.")]:

@@ -1,7 +1,7 @@
 """Mutants that break the CONTEXT rules: the project directory and the environment."""
 
-from fakes.reference_cli import errors, files, login_state, transport
-from fakes.reference_cli.commands import rack, switch
+from reference_cli import errors, files, login_state, transport
+from reference_cli.commands import rack, switch
 from tests.mutants import Zoo
 
 zoo = Zoo()

@@ -1,8 +1,8 @@
 """Mutants that break the KEYROLL rules."""
 
 
-from fakes.reference_cli import errors, files, lock, responses, transport
-from fakes.reference_cli.commands import login, rack, switch
+from reference_cli import errors, files, lock, responses, transport
+from reference_cli.commands import login, rack, switch
 from tests.mutants import Zoo, clear_selection_on, swallow_status
 
 zoo = Zoo()

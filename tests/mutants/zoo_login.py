@@ -3,8 +3,8 @@
 import contextlib
 import os
 
-from fakes.reference_cli import errors, files, hosts, lock, session, transport
-from fakes.reference_cli.commands import login
+from reference_cli import errors, files, hosts, lock, session, transport
+from reference_cli.commands import login
 from tests.mutants import Zoo
 
 zoo = Zoo()

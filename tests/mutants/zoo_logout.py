@@ -1,8 +1,8 @@
 """Mutants that break the LOGOUT rules."""
 
 
-from fakes.reference_cli import errors, files, lock, login_state
-from fakes.reference_cli.commands import login, logout
+from reference_cli import errors, files, lock, login_state
+from reference_cli.commands import login, logout
 from tests.mutants import Zoo
 
 zoo = Zoo()

@@ -7,8 +7,8 @@ membership change), which is what the model check is for.
 """
 
 
-from fakes.reference_cli import errors, files, lock, responses, transport
-from fakes.reference_cli.commands import login
+from reference_cli import errors, files, lock, responses, transport
+from reference_cli.commands import login
 from tests.mutants import Zoo
 
 zoo = Zoo()

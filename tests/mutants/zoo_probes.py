@@ -8,8 +8,8 @@ rule says.
 
 from collections.abc import Callable
 
-from fakes.reference_cli import errors, login_state, responses, transport
-from fakes.reference_cli.commands import login, rack, switch
+from reference_cli import errors, login_state, responses, transport
+from reference_cli.commands import login, rack, switch
 from tests.mutants import Zoo
 
 zoo = Zoo()

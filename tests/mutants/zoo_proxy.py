@@ -2,8 +2,8 @@
 
 import contextlib
 
-from fakes.reference_cli import errors, files, lock, login_state, responses, transport
-from fakes.reference_cli.commands import login
+from reference_cli import errors, files, lock, login_state, responses, transport
+from reference_cli.commands import login
 from tests.mutants import Zoo
 
 zoo = Zoo()

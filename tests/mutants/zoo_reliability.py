@@ -1,8 +1,8 @@
 """Mutants that break the RELIABILITY rules."""
 
 
-from fakes.reference_cli import errors, files, login_state, output, responses, transport
-from fakes.reference_cli.commands import login, switch
+from reference_cli import errors, files, login_state, output, responses, transport
+from reference_cli.commands import login, switch
 from tests.mutants import Zoo
 
 zoo = Zoo()
@@ -155,7 +155,7 @@ def reliability_switch_trusts_name_on_error() -> None:
 
 @zoo.mutant("RELIABILITY-010", "takes an answer it cannot parse for an empty list")
 def reliability_malformed_answer_is_empty() -> None:
-    from fakes.reference_cli import responses
+    from reference_cli import responses
 
     original = responses.parse_json
 

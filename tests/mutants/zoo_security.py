@@ -2,8 +2,8 @@
 
 from collections.abc import Callable
 
-from fakes.reference_cli import errors, files, hosts, transport
-from fakes.reference_cli.commands import login
+from reference_cli import errors, files, hosts, transport
+from reference_cli.commands import login
 from tests.mutants import Zoo, sealed
 
 zoo = Zoo()

@@ -1,8 +1,8 @@
 """Mutants that break the SHARING rules."""
 
 
-from fakes.reference_cli import errors, files, login_state, responses
-from fakes.reference_cli.commands import rack, switch
+from reference_cli import errors, files, login_state, responses
+from reference_cli.commands import rack, switch
 from tests.mutants import Zoo, swallow_status
 
 zoo = Zoo()

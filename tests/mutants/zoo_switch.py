@@ -1,8 +1,8 @@
 """Mutants that break the SWITCH rules."""
 
 
-from fakes.reference_cli import errors, files, login_state, output
-from fakes.reference_cli.commands import login, switch
+from reference_cli import errors, files, login_state, output
+from reference_cli.commands import login, switch
 from tests.mutants import Zoo
 
 zoo = Zoo()

@@ -5,7 +5,7 @@ under the whole suite costs a whole suite run (about a minute here), which
 made a full mutation run take most of a day. A check that never executes the
 mutated line cannot kill the mutant, so running only the checks that do gives
 the same verdict for a fraction of the time. The map of which check executes
-which line of ``fakes/reference_cli`` comes from one run of the suite with the
+which line of ``reference_cli/`` comes from one run of the suite with the
 reference CLI under coverage (``traced_cli``, ``check_marker``), made by
 :func:`build_map` before the mutants run.
 
@@ -36,7 +36,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-PACKAGE = Path("fakes") / "reference_cli"
+PACKAGE = Path("reference_cli")
 MAP = "coverage-map.json"
 PRISTINE = ".pristine"
 #: Plugins the map's run and every mutant's run share: the suite's own order, and none

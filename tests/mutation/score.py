@@ -43,7 +43,7 @@ from typing import Any
 import covering  # beside this script, which tox runs as a file
 
 REPO = Path(__file__).resolve().parents[2]
-TARGET = "fakes/reference_cli"  # a package: cosmic-ray mutates every module in it
+TARGET = "reference_cli"  # a package: cosmic-ray mutates every module in it
 CONFIG = """\
 [cosmic-ray]
 module-path = "{target}"
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
         work = Path(tmp) / "tree"
-        for part in ("conformance", "fakes", "specs"):
+        for part in ("conformance", "fakes", "reference_cli", "specs"):
             shutil.copytree(REPO / part, work / part,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         config = work / "cosmic-ray.toml"

@@ -23,12 +23,12 @@ def main() -> int:
         check = handle.read().strip()
     measured = coverage.Coverage(
         data_file=os.path.join(HERE, ".coverage-map", "lines"), data_suffix=True,
-        include=[os.path.join(HERE, "fakes", "reference_cli", "*")], context=check,
+        include=[os.path.join(HERE, "reference_cli", "*")], context=check,
         config_file=False,
     )
     measured.start()
     try:
-        from fakes.reference_cli import main as entry
+        from reference_cli import main as entry
 
         return entry.main(sys.argv[1:])
     finally:

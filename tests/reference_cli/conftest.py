@@ -70,7 +70,7 @@ class Cli:
         )
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "fakes.reference_cli", *args]
+        return [sys.executable, "-m", "reference_cli", *args]
 
     def run(
         self, *args: str, env: dict[str, str] | None = None, timeout: float = 30,

@@ -224,7 +224,7 @@ def test_prompt_login_through_a_terminal(cli: Cli, server: HTTPServer, host: str
     key = "typed-secret-ключ"
     child = pexpect.spawn(
         sys.executable,
-        ["-m", "fakes.reference_cli", "login", host],
+        ["-m", "reference_cli", "login", host],
         env=cli.env,
         cwd=str(cli.home),
         encoding="utf-8",
@@ -577,7 +577,7 @@ def test_logout_removes_only_the_current_host(cli: Cli, server: HTTPServer, host
 
 
 def test_version_help_and_unknown(cli: Cli) -> None:
-    from fakes.reference_cli.transport import VERSION
+    from reference_cli.transport import VERSION
 
     assert cli.run("--version").stdout.strip().endswith(VERSION)
     assert "login" in cli.run("--help").stdout

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from fakes.reference_cli import errors, files, hosts, lock, login_state, main, transport
-from fakes.reference_cli.commands import login, logout, rack, switch
+from reference_cli import errors, files, hosts, lock, login_state, main, transport
+from reference_cli.commands import login, logout, rack, switch
 from tests.reference_cli.conftest import ROOT, basic, clean_env
 
 
@@ -139,7 +139,7 @@ def test_concurrent_store_login_in_processes_loses_nothing(config: Path) -> None
     """8 processes x 10 logins to distinct hosts: all 80 keys survive."""
     script = (
         "import sys\n"
-        "from fakes.reference_cli.commands import login\n"
+        "from reference_cli.commands import login\n"
         "n = int(sys.argv[1])\n"
         "for j in range(10):\n"
         "    login.store_login(f'h{n}-{j}.convox.test', f'key-{n}-{j}', '')\n"
@@ -486,7 +486,7 @@ def test_unexpected_exception_is_one_line(
 
 
 def test_take_rack_flag_removes_the_flag_and_its_value() -> None:
-    from fakes.reference_cli import login_state
+    from reference_cli import login_state
 
     assert login_state.take_rack_flag(["x", "--rack", " acme/a ", "y"]) == ["x", "y"]
     assert login_state.flag_rack() == "acme/a"
@@ -497,7 +497,7 @@ def test_take_rack_flag_removes_the_flag_and_its_value() -> None:
 
 
 def test_command_of_takes_the_longest_command_words() -> None:
-    from fakes.reference_cli import main
+    from reference_cli import main
 
     assert main.command_of(["rack", "params", "set", "A=1"]) == ("rack params set", ["A=1"])
     assert main.command_of(["rack", "params"]) == ("rack params", [])

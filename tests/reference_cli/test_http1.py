@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from fakes.reference_cli import http1
+from reference_cli import http1
 
 
 def answer(raw: bytes, method: str = "GET") -> http1.Response:

@@ -18,7 +18,7 @@ PROBE = """
 import runpy, sys
 sys.argv = ["convox", "--help"]
 try:
-    runpy.run_module("fakes.reference_cli", run_name="__main__")
+    runpy.run_module("reference_cli", run_name="__main__")
 except SystemExit as exc:
     assert exc.code == 0, exc.code
 print("LOADED:" + ",".join(m for m in {heavy!r} if m in sys.modules))
@@ -41,7 +41,7 @@ def test_help_imports_no_heavy_module() -> None:
 
 REQUEST_PROBE = """
 import sys
-from fakes.reference_cli import errors, transport
+from reference_cli import errors, transport
 try:  # a request to a closed port: the whole path of a network command, up to connect
     transport.exchange("127.0.0.1:9", "k", "GET", "/auth", None, None, None, {})
 except errors.TransportError:

@@ -2,7 +2,7 @@
 
 A mutant replaces an attribute of the module that defines it; that only reaches
 every caller if the package's modules import each other as modules and call
-``module.function(...)``. A ``from fakes.reference_cli.files import read_auth``
+``module.function(...)``. A ``from reference_cli.files import read_auth``
 would bind the original early and quietly make a mutant harmless.
 """
 
@@ -12,7 +12,7 @@ import ast
 
 from tests.reference_cli.conftest import ROOT
 
-PACKAGE = ROOT / "fakes" / "reference_cli"
+PACKAGE = ROOT / "reference_cli"
 MODULES = sorted(PACKAGE.rglob("*.py"))
 
 
@@ -25,7 +25,7 @@ def test_modules_import_siblings_only_as_modules() -> None:
     early = []
     for path in MODULES:
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("fakes"):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("reference_cli"):
                 early += [
                     f"{path.relative_to(ROOT)}: {node.module}.{alias.name}"
                     for alias in node.names

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conformance.report.output import resolve_run_dir
+from conformance.report.writers.run_dirs import resolve_run_dir
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -40,8 +40,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 SYNTHETIC_CONFTEST = '''
 import pytest
-from conformance.report.model import Citation, RuleInfo
-from conformance.report.plugin import RULES_KEY
+from conformance.report.model.results import Citation, RuleInfo
+from conformance.report.pytest_wiring.plugin import RULES_KEY
 
 def _rule(ident, level, area, title, quote):
     return RuleInfo(ident, title, level, area, (Citation("faq", quote),
@@ -81,7 +81,7 @@ EVIDENCE = {
 #: One check per raw outcome (expectations, baselines and --verify make the rest).
 OUTCOMES_MODULE = f'''
 import pytest
-from conformance.runner import CliTimeout
+from conformance.running.invoke import CliTimeout
 
 EVIDENCE = {EVIDENCE!r}
 
@@ -234,7 +234,7 @@ def browser(chromium: str) -> Iterator[Any]:
 @pytest.fixture
 def matrix_dir(run_checks: Any, pytester: pytest.Pytester) -> Path:
     """``convox-conformance matrix`` of a passing run and a run of every outcome."""
-    from conformance.cli import main
+    from conformance.commands.main import main
 
     good = run_checks({"test_a": PASSING_MODULE}, report_dir="good")
     (pytester.path / "test_a.py").unlink()

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from conformance.report import baseline as baseline_mod
-from conformance.report.model import CheckResult
+from conformance.report.gate import baseline as baseline_mod
+from conformance.report.model.results import CheckResult
 
 BEFORE = '''
 import pytest

@@ -12,12 +12,12 @@ import textwrap
 
 import jsonschema
 
-from conformance.report import json_report
-from conformance.report.outcomes import BLOCKED
+from conformance.report.model.outcomes import BLOCKED
+from conformance.report.writers import json_report
 
 BLOCKED_MODULE = '''
 import pytest
-from conformance.report.outcomes import BLOCKED
+from conformance.report.model.outcomes import BLOCKED
 
 def block(request, rule, step):
     request.node.user_properties.append(
@@ -49,7 +49,7 @@ def test_beta3_own_check():
 #: Only blocked checks: the blocking rule failed nowhere itself.
 ONLY_BLOCKED_MODULE = '''
 import pytest
-from conformance.report.outcomes import BLOCKED
+from conformance.report.model.outcomes import BLOCKED
 
 @pytest.mark.spec("ALPHA-001")
 def test_login_passes():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import build_parser
+from conformance.commands.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +53,7 @@ def test_ci_installs_chromium_before_the_test_command():
 
 
 def test_9_readme_documents_every_profile_field_and_what_the_fakes_answer():
-    from conformance.profiles import OPERATION_PLACEHOLDERS
+    from conformance.running.profiles import OPERATION_PLACEHOLDERS
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     fields = ["layout.config_dir", "layout.target_file", "layout.auth_file", "layout.selection",

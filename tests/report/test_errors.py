@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
-from conformance.profiles import ProfileError, load_profile
+from conformance.commands.main import main
+from conformance.running.profiles import ProfileError, load_profile
 
 REFERENCE = Path(__file__).resolve().parents[2] / "conformance" / "profiles" / "reference.toml"
 PREFIX = "convox-conformance: "

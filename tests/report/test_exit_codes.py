@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.cli import EXIT_CODES_HELP, build_parser, main, pytest_exit_to_ours
+from conformance.commands.main import EXIT_CODES_HELP, build_parser, main, pytest_exit_to_ours
 from tests.report.conftest import OUTCOMES_MODULE, PASSING_MODULE
 
 FAILING_MODULE = '''
@@ -89,7 +89,7 @@ def test_6_parallel_runs_work_on_a_plain_install():
 
 
 def test_6_without_xdist_minus_n_is_one_line_that_says_what_to_install(monkeypatch, capsys):
-    from conformance import cli
+    from conformance.commands import main as cli
 
     monkeypatch.setattr(cli, "has_xdist", lambda: False)
     assert main(["run", "--no-reports", "--", "-n", "2"]) == 2

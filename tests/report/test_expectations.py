@@ -8,8 +8,8 @@ import textwrap
 import pytest
 from freezegun import freeze_time
 
-from conformance.report import expectations as exp
-from conformance.report.model import CheckResult
+from conformance.report.gate import expectations as exp
+from conformance.report.model.results import CheckResult
 from tests.report.conftest import OUTCOMES_MODULE
 
 MIXED_MODULE = '''
@@ -174,7 +174,7 @@ def test_bad_files_are_usage_errors(run_checks, pytester, text, message):
 
 
 def test_update_writes_a_file_that_makes_the_next_run_pass(run_checks, pytester):
-    from conformance.cli import main
+    from conformance.commands.main import main
 
     run = run_checks({"test_mixed": MIXED_MODULE})
     assert run.ret == 1
@@ -194,7 +194,7 @@ def test_update_writes_a_file_that_makes_the_next_run_pass(run_checks, pytester)
 
 
 def test_update_usage_error_for_a_missing_run(tmp_path, capsys):
-    from conformance.cli import main
+    from conformance.commands.main import main
 
     assert main(["expectations", "update", "--from", str(tmp_path / "nope")]) == 2
     assert "--from" in capsys.readouterr().err

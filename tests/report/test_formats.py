@@ -11,7 +11,7 @@ import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
 from conformance.report import SCHEMA_VERSION
-from conformance.report.json_report import schema
+from conformance.report.writers.json_report import schema
 from tests.report.conftest import OUTCOMES_MODULE, SYNTHETIC_RULE_COUNT
 
 
@@ -126,7 +126,7 @@ def test_html_is_self_contained_with_one_row_per_rule(outcomes_run):
 
 
 def test_results_json_round_trips_through_the_model(outcomes_run):
-    from conformance.report.model import RunResult
+    from conformance.report.model.results import RunResult
 
     data = outcomes_run.data
     again = RunResult.from_dict(data).to_dict()
@@ -134,7 +134,7 @@ def test_results_json_round_trips_through_the_model(outcomes_run):
 
 
 def test_other_schema_versions_are_refused(outcomes_run):
-    from conformance.report.model import RunResult
+    from conformance.report.model.results import RunResult
 
     data = outcomes_run.data
     data["schema_version"] = 99

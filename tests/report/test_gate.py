@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
-from conformance.report import expectations as exp
+from conformance.commands.main import main
+from conformance.report.gate import expectations as exp
 
 #: ALPHA-002 (MUST) fails, ALPHA-001 (MUST) passes.
 ONE_MUST_FAILURE = '''
@@ -274,10 +274,10 @@ def test_5_fail_on_must_still_fails_on_must_rules(run_checks):
 
 
 def test_5_fail_on_is_a_run_option():
-    from conformance.cli import build_parser
+    from conformance.commands.main import build_parser
 
     args = build_parser().parse_args(["run", "--fail-on", "must"])
-    from conformance.report.commands import run_option_args
+    from conformance.commands.report import run_option_args
 
     assert "--fail-on" in run_option_args(args)
     assert run_option_args(args)[run_option_args(args).index("--fail-on") + 1] == "must"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.report.html_report import anchor
+from conformance.report.writers.html_report import anchor
 from tests.report.browser import PageReport
 from tests.report.conftest import OUTCOMES_MODULE, SYNTHETIC_RULE_COUNT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.cli import main
+from conformance.commands.main import main
 from tests.report.conftest import OUTCOMES_MODULE, PASSING_MODULE, SYNTHETIC_RULE_COUNT
 
 
@@ -50,7 +50,7 @@ def test_matrix_runs_profiles_first(two_runs, pytester, monkeypatch, capsys):
     """`--profile` (with `--cli` at the same position) runs the suite, then renders."""
     import shutil
 
-    from conformance.report import commands
+    from conformance.commands import report as commands
 
     good, _ = two_runs
     calls: list[list[str]] = []
@@ -79,7 +79,7 @@ def test_a_run_that_leaves_no_new_report_is_not_read_from_an_old_one(two_runs, p
     an earlier run's `latest`: the command stops, saying so, and renders nothing stale."""
     import shutil
 
-    from conformance.report import commands
+    from conformance.commands import report as commands
 
     good, _ = two_runs
     root = pytester.path / "m" / "runs" / "reference"

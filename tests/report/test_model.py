@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.report.model import CheckResult, must_score
-from conformance.report.outcomes import Phase, classify, not_applicable_reason, worst
-from conformance.report.verdict import decide
+from conformance.report.gate.verdict import decide
+from conformance.report.model.outcomes import Phase, classify, not_applicable_reason, worst
+from conformance.report.model.results import CheckResult, must_score
 
 
 def test_pytest_xfail_marks_are_honoured():

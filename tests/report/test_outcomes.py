@@ -53,7 +53,7 @@ def test_run_info(run_checks):
     info = run.data["run"]
     assert info["profile"]["name"] == "reference"
     assert info["cli_version"] and "version failed" not in info["cli_version"]
-    assert info["cli_command"][-2:] == ["-m", "fakes.reference_cli"]
+    assert info["cli_command"][-2:] == ["-m", "reference_cli"]
     assert len(info["digest"]["combined"]) == 64
     assert info["seed"] == {"hypothesis": 4242}
     assert info["started"].endswith("Z") and info["finished"] >= info["started"]
@@ -121,7 +121,7 @@ def test_cli_version_shows_what_the_cli_printed_whatever_its_exit_code(run_check
     shim = pytester.path / "cli.sh"
     shim.write_text('#!/bin/sh\nif [ "$1" = --version ]; then\n'
                     '  echo "ERROR: no racks found, try \\`convox login\\`" >&2; exit 1\nfi\n'
-                    f'exec {sys.executable} -m fakes.reference_cli "$@"\n', encoding="utf-8")
+                    f'exec {sys.executable} -m reference_cli "$@"\n', encoding="utf-8")
     shim.chmod(0o755)
     run = run_checks({"test_ok": PASSING_MODULE}, "--cli", str(shim))
     assert run.data["run"]["cli_version"] == "ERROR: no racks found, try `convox login` (exit 1)"

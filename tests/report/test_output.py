@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conformance.report import output
+from conformance.report.writers import run_dirs as output
 
 
 def test_run_ids_sort_by_time_and_name_the_profile():
@@ -97,7 +97,7 @@ def test_prune_keeps_the_newest_runs_and_never_the_current_one(tmp_path):
 
 
 def test_keep_runs_option(run_checks, pytester, monkeypatch):
-    from conformance.report import plugin
+    from conformance.report.pytest_wiring import plugin
     from tests.report.conftest import PASSING_MODULE
 
     # Three runs within one second, whose random suffixes sort against the order

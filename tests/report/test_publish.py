@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
-from conformance.report.publish import PublishError, load_builds, page_verdicts
+from conformance.commands.main import main
+from conformance.report.writers.publish import PublishError, load_builds, page_verdicts
 from tests.report.conftest import OUTCOMES_MODULE, PASSING_MODULE
 
 BUILDS = '''
@@ -82,7 +82,7 @@ def test_bad_builds_files_get_one_line(tmp_path: Path, capsys):
 def test_evidence_keeps_nothing_that_differs_from_run_to_run():
     from types import SimpleNamespace
 
-    from conformance.report.publish import _plain
+    from conformance.report.writers.publish import _plain
 
     run = SimpleNamespace(run=SimpleNamespace(cli_command=["/tmp/x/convox-9"]))
     text = ("$ /tmp/x/convox-9 apps -> exit 1 in 0.12s; closest: #14 cli->console GET /apps "

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.report.redact import PLACEHOLDER, Scrubber, digest, secrets_of
+from conformance.report.writers.redact import PLACEHOLDER, Scrubber, digest, secrets_of
 
 KEYS = [secrets.token_hex(20) for _ in range(4)]
 

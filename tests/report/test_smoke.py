@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
-from conformance.profiles import load_profile
-from conformance.report.smoke import explain_switch, explain_version
-from conformance.runner import Invocation
+from conformance.commands.main import main
+from conformance.commands.smoke import explain_switch, explain_version
+from conformance.running.invoke import Invocation
+from conformance.running.profiles import load_profile
 
 REFERENCE = Path(__file__).resolve().parents[2] / "conformance" / "profiles" / "reference.toml"
 
@@ -72,7 +72,7 @@ def test_version_explanations(invocation, words):
 
 
 def test_switch_explanation_names_the_selection_format(tmp_path):
-    from conformance.runner import CliSession
+    from conformance.running.invoke import CliSession
 
     profile = load_profile("reference")
     session = CliSession(profile, tmp_path)
@@ -98,9 +98,9 @@ def test_7_a_ca_env_the_cli_ignores_is_a_trust_problem_not_host_form(tmp_path, c
 def test_7_the_whole_stderr_is_shown_not_only_its_first_line(tmp_path, capsys):
     text = variant(tmp_path, 'ca_env = "SSL_CERT_FILE"', 'ca_env = "MY_CLI_CA_BUNDLE"')
     wrapped = Path(text).read_text(encoding="utf-8").replace(
-        'command = ["{python}", "-m", "fakes.reference_cli"]',
+        'command = ["{python}", "-m", "reference_cli"]',
         'command = ["sh", "-c", "echo \'warning: this runtime is deprecated\' >&2; '
-        'exec \\"$0\\" -m fakes.reference_cli \\"$@\\"", "{python}"]')
+        'exec \\"$0\\" -m reference_cli \\"$@\\"", "{python}"]')
     Path(text).write_text(wrapped, encoding="utf-8")
     assert main(["smoke", "--profile", text, "--cli-timeout", "10"]) == 1
     out = capsys.readouterr().out
@@ -154,7 +154,7 @@ def test_smoke_warns_but_passes_for_a_version_command_that_needs_a_login(tmp_pat
     shim = tmp_path / "cli.sh"
     shim.write_text('#!/bin/sh\nif [ "$1" = needs-login ]; then\n'
                     '  echo "ERROR: no racks found, try \\`convox login\\`" >&2; exit 1\nfi\n'
-                    f'exec {sys.executable} -m fakes.reference_cli "$@"\n', encoding="utf-8")
+                    f'exec {sys.executable} -m reference_cli "$@"\n', encoding="utf-8")
     shim.chmod(0o755)
     assert main(["smoke", "--profile", profile, "--cli", str(shim)]) == 0
     out = capsys.readouterr().out

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import re
 
-from conformance.report.model import CheckResult, RunInfo, RunResult, Verdict
-from conformance.report.terminal import Progress, plain_summary, rich_summary, wants_rich
+from conformance.report.model.results import CheckResult, RunInfo, RunResult, Verdict
+from conformance.report.writers.terminal import Progress, plain_summary, rich_summary, wants_rich
 from tests.report.conftest import OUTCOMES_MODULE
 
 ANSI = re.compile(r"\x1b\[")

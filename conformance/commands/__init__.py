@@ -1,0 +1,1 @@
+"""The `convox-conformance` command and its subcommands."""

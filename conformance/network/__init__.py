@@ -1,0 +1,1 @@
+"""The network a CLI runs in: the sandbox and what the egress guard saw."""

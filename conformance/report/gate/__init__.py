@@ -1,0 +1,1 @@
+"""What gates a run: expectations, baselines, reruns and the verdict."""

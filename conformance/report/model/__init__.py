@@ -1,0 +1,1 @@
+"""The results model: checks, rules, outcomes, scores and run facts."""

@@ -1,0 +1,1 @@
+"""From pytest's hooks and reports to the results model."""

@@ -1,0 +1,1 @@
+"""Every report file and screen a run writes, from one results model."""

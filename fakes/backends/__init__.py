@@ -1,0 +1,1 @@
+"""Where worlds live: in this process, or in `serve` processes behind the admin API."""

@@ -1,0 +1,1 @@
+"""HTTP for the fakes: the HTTPS listener, messages, transport faults, the request journal."""

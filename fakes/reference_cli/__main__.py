@@ -1,9 +1,0 @@
-"""``python -m fakes.reference_cli``: run the reference CLI.
-
-The form the reference profile uses (``{python} -m fakes.reference_cli``), so the
-bundled CLI needs no script on PATH and runs with the suite's own interpreter.
-"""
-
-from fakes.reference_cli import main as entry
-
-raise SystemExit(entry.main())

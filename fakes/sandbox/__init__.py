@@ -1,0 +1,1 @@
+"""The network sandbox's server side: per-world addresses and DNS."""
