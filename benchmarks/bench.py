@@ -207,7 +207,7 @@ def sandbox_costs(repeat: int) -> dict[str, float]:
 
 
 def login_round_trip(repeat: int) -> float:
-    from conformance.harness.plugin import make_session
+    from conformance.running.world_session import make_session
     from conformance.running.profiles import load_profile
     from fakes.backends.in_process import InProcessBackend
 

@@ -27,6 +27,7 @@ from conformance.report.model.outcomes import CHECK_SKIP_PREFIX, is_blocked
 from conformance.running.capture import DEFAULT_MAX_OUTPUT, parse_size
 from conformance.running.invoke import DEFAULT_TIMEOUT, CliNotRunnable, CliSession, check_runnable
 from conformance.running.profiles import MACHINE_CAPABILITIES, Profile, ProfileError, load_profile
+from conformance.running.world_session import make_session
 from fakes.http.journal import EGRESS_SERVERS
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 PROFILE_KEY = pytest.StashKey[Profile]()
 NETWORK_KEY = pytest.StashKey[Network]()
-SANDBOX_CA_ENV = "SSL_CERT_FILE"
 BACKEND_KEY = pytest.StashKey["Backend"]()
 #: Set on a check's item when its call raised.
 RAISED_KEY = pytest.StashKey[bool]()
@@ -361,33 +361,6 @@ def cli_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cli")
 
 
-def make_session(
-    profile: Profile, backend: Backend, world: WorldHandle, root: Path, timeout: float,
-    max_output: int = DEFAULT_MAX_OUTPUT,
-) -> CliSession:
-    """A CLI session isolated in ``root``, wired to trust and resolve the world.
-
-    In the network sandbox the CLI resolves names itself, as it would for a
-    user (the world's launcher gives it the world's DNS), so no resolve seam
-    is used, and the run's CA goes to SSL_CERT_FILE, the standard place Go,
-    OpenSSL and Python read, when the profile names no other. On the host
-    network a profile's resolve seam still gets the world's map: it keeps the
-    names the CLI sends through it on the machine, though it decides no rule.
-    """
-    extra: dict[str, str] = {}
-    launcher = getattr(world, "launcher", None)
-    if launcher is not None:
-        extra[profile.trust.ca_env or SANDBOX_CA_ENV] = str(backend.ca_bundle())
-        return CliSession(profile, root, extra_env=extra, timeout=timeout, launcher=launcher(),
-                          max_output=max_output, watch=_world_secrets(world))
-    if profile.trust.ca_env:
-        extra[profile.trust.ca_env] = str(backend.ca_bundle())
-    if profile.trust.resolve_env:
-        extra[profile.trust.resolve_env] = world.resolve_map()
-    return CliSession(profile, root, extra_env=extra, timeout=timeout, max_output=max_output,
-                      watch=_world_secrets(world))
-
-
 @pytest.fixture
 def cli(
     conformance_profile: Profile,
@@ -460,16 +433,6 @@ def _hosts(world: WorldHandle, profile: Profile) -> dict[str, str]:
             with contextlib.suppress(Exception):
                 found[world.host(server, form)] = server
     return found
-
-
-def _world_secrets(world: WorldHandle) -> Any:
-    def secrets() -> list[str]:
-        try:
-            return list(world.secrets())
-        except Exception:  # a closed world: its keys were looked for while it lived
-            return []
-
-    return secrets
 
 
 def _safe_identity(world: WorldHandle) -> Any:

@@ -46,6 +46,7 @@ from conformance.replay.record import (
     encode_basic,
     request_signature,
 )
+from conformance.running.world_session import make_session
 
 EXIT_SAME, EXIT_DIFFERENT, EXIT_USAGE, EXIT_HARNESS = 1, 0, 2, 3
 IDENTITY = re.compile(r"^(?P<name>.*)#(?P<gen>\d+)$")
@@ -236,8 +237,6 @@ class Replay:
 
     def session(self, home: int) -> Any:
         if home not in self.sessions:
-            from conformance.harness.plugin import make_session
-
             directory = self.root / f"home-{home}"
             directory.mkdir()
             session = make_session(self.profile, self.backend, self.world, directory,
