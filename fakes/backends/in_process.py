@@ -15,7 +15,7 @@ import shutil
 import ssl
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -42,7 +42,11 @@ DEFAULT_FORM = "127.0.0.1:{port}"
 
 @runtime_checkable
 class WorldHandle(Protocol):
-    """One test's world as the checks see it (see docs/architecture.md)."""
+    """One test's world as the checks see it (see docs/architecture.md).
+
+    Its methods are the world actions of :mod:`fakes.backends.actions`, written
+    out for their types; tests/fakes/test_actions.py holds the two equal.
+    """
 
     journal: Journal
 
@@ -82,18 +86,31 @@ class BackendError(ValueError):
     """A backend that cannot be found or loaded; the message is one line."""
 
 
+def no_such_server(server: str, servers: Iterable[str]) -> KeyError:
+    """What every world handle raises for a server it does not have."""
+    return KeyError(f"no server {server!r} in this world (known: {', '.join(servers)})")
+
+
+def check_fault_server(fault: Fault, servers: Collection[str]) -> None:
+    """A fault must name one of the world's servers, whichever backend serves it."""
+    if fault.server not in servers:
+        raise ValueError(f"fault names server {fault.server!r}, not in this world "
+                         f"(known: {', '.join(servers)})")
+
+
 class LocalWorld:
     """A world served by an InProcessBackend's pooled listeners."""
 
     def __init__(
         self,
         world: World,
+        journal: Journal,
         listeners: dict[str, Listener],
         faults: FaultPlan,
         release: Callable[[LocalWorld], None],
     ) -> None:
         self.world = world
-        self.journal: Journal = world.journal
+        self.journal = journal
         self.faults = faults
         self._listeners = listeners
         self._release = release
@@ -110,8 +127,7 @@ class LocalWorld:
         try:
             return self._listeners[server].port
         except KeyError:
-            known = ", ".join(self._listeners)
-            raise KeyError(f"no server {server!r} in this world (known: {known})") from None
+            raise no_such_server(server, self._listeners) from None
 
     def host(self, server: str, form: str = DEFAULT_FORM) -> str:
         """The host string a CLI is given for `server`, in a profile's `host_form`."""
@@ -122,8 +138,7 @@ class LocalWorld:
         try:
             return self._listeners[server].app
         except KeyError:
-            known = ", ".join(self._listeners)
-            raise KeyError(f"no server {server!r} in this world (known: {known})") from None
+            raise no_such_server(server, self._listeners) from None
 
     def errors(self) -> list[str]:
         """Tracebacks of app crashes on this world's servers (each became a JSON 500)."""
@@ -184,11 +199,7 @@ class LocalWorld:
 
     def inject(self, fault: Fault) -> FaultHandle:
         """Start a fault on one of this world's servers."""
-        if fault.server not in self._listeners:
-            known = ", ".join(self._listeners)
-            raise ValueError(
-                f"fault names server {fault.server!r}, not in this world (known: {known})"
-            )
+        check_fault_server(fault, self._listeners)
         return self.faults.add(fault)
 
     def clear_faults(self) -> None:
@@ -302,14 +313,15 @@ class InProcessBackend:
             self._give_back(list(taken.values()))
             raise
         assert self._client_context is not None
+        journal = Journal(world.clock)  # one per world, on the world's clock
         taken["console"].app = ConsoleApp(
-            world, world.journal, faults, self._client_context, proxy_timeout=self.proxy_timeout
+            world, journal, faults, self._client_context, proxy_timeout=self.proxy_timeout
         )
         for ref, listener in taken.items():
             if ref not in ("console", GUARD):
-                listener.app = RackApp(world, ref, world.journal, faults)
-        taken[GUARD].app = GuardApp(world, world.journal)
-        handle = LocalWorld(world, taken, faults, self._release)
+                listener.app = RackApp(world, ref, journal, faults)
+        taken[GUARD].app = GuardApp(world, journal)
+        handle = LocalWorld(world, journal, taken, faults, self._release)
         with self._lock:
             self._busy[id(handle)] = list(taken.values())
         return handle

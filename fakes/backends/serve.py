@@ -3,7 +3,7 @@
 Someone writing a CLI wants to point it at a Console and a few racks without
 writing a test first. `serve` builds a world (a shipped name or a TOML
 file), prints login commands that work as pasted, and runs the JSON admin API
-(:mod:`fakes.backends.admin_api`) on its own loopback port, until Ctrl-C. Everything
+(:mod:`fakes.backends.admin_server`) on its own loopback port, until Ctrl-C. Everything
 binds loopback; for true multi-host use serve would have to bind a routable
 address (and its certificate name it), which is deliberately not offered.
 """
@@ -18,7 +18,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from fakes.backends.admin_api import DEFAULT_WORLD, Admin, AdminError, Router, Worlds, admin_server
+from fakes.backends.admin_api import Admin, AdminError
+from fakes.backends.admin_server import DEFAULT_WORLD, Router, Worlds, admin_server
 from fakes.backends.in_process import DEFAULT_FORM, InProcessBackend, LocalWorld
 from fakes.model.world import CURRENT_API, RACK_APIS, WorldError
 

@@ -7,6 +7,28 @@ malformed with a 4xx and a JSON error, so a fuzzer never sees an HTML error
 page; never a 5xx (not even 505 or 501): a 5xx from the fakes must always
 mean an injected fault or a bug. The Console and Rack layers build their
 answers with the helpers here.
+
+Why not h11 (python-hyper's sans-IO HTTP/1.1, which httpx and uvicorn build
+on): checked against h11 0.16 with the malformed requests of
+tests/fakes/test_https.py, it would change the fakes' answers:
+
+* it answers ``Transfer-Encoding: gzip`` with 501, and a 5xx from the fakes
+  must mean a fault or a bug (here: 400);
+* it accepts what is refused here: an ``HTTP/2.0`` request line, a target
+  not starting with ``/`` (``GET nopath``), obsolete header folding,
+  ``Content-Length: 1, 1``, and Content-Length beside chunked;
+* it refuses what is accepted here: an HTTP/1.1 request without ``Host``, and
+  empty lines before the request line (RFC 9112 section 2.2 lets a server
+  ignore them);
+* it never keeps an HTTP/1.0 connection alive, ``Connection: keep-alive`` or not;
+* it has one bound for the whole head, so the 414 (request line), 431
+  (header block, more than ``MAX_HEADERS`` headers) and 413 (body) answers
+  would need the lines read and counted again beside it;
+* its errors quote the raw bytes ("illegal request line: bytearray(...)"),
+  where the answers here are fixed sentences.
+
+Keeping every answer as it is would mean this parser's checks again, next
+to h11, so the fakes keep this one and do not depend on h11.
 """
 
 from __future__ import annotations
@@ -17,6 +39,8 @@ import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal
+
+from fakes.model.entities import Refusal
 
 MAX_REQUEST_LINE = 8192
 MAX_HEADER_BYTES = 65536
@@ -142,13 +166,8 @@ def error_response(status: int, message: str) -> HttpResponse:
     return json_response(status, {"error": message})
 
 
-class BadRequest(Exception):
+class BadRequest(Refusal):
     """A malformed request, answered with ``status`` and closed."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class ClientGone(Exception):

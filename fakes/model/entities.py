@@ -4,7 +4,9 @@ These are the nouns of the FAQ as plain dataclasses, apart from the rules in
 :mod:`fakes.model.world` that change them, so the rules read as rules and a reader
 (the world file loader, serve's snapshot, the HTTP layers) can see the shape
 of the data in one short file. ``WorldError`` is here because every layer
-answers it with its HTTP status.
+answers it with its HTTP status; ``Refusal``, its base, is every refusal the
+fakes answer with a status and ``{"error": message}`` (a malformed request, a
+refused admin request too).
 """
 
 from __future__ import annotations
@@ -25,13 +27,17 @@ DEFAULT_PARAMETERS: dict[str, str] = {
 }
 
 
-class WorldError(Exception):
+class Refusal(Exception):
     """A refusal with the HTTP status the fakes should answer with."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class WorldError(Refusal):
+    """A refusal by the world's rules (no such rack, not on this plan, ...)."""
 
     def __repr__(self) -> str:
         return f"WorldError({self.status}, {self.message!r})"

@@ -181,6 +181,13 @@ def load_world(
         users.add(email)
 
     orgs = {org.name for org in world.organizations()}
+
+    def known_organization(entry: dict[str, Any], where: str) -> str:
+        org = check.string(entry, "organization", where)
+        if org not in orgs:
+            raise check.fail(f"{where}.organization", f"no organization {org!r}")
+        return org
+
     for i, raw in enumerate(check.array(data.get("organizations", []), "organizations")):
         where = f"organizations[{i}]"
         entry = check.table(raw, where, ORG_FIELDS)
@@ -203,9 +210,7 @@ def load_world(
     for i, raw in enumerate(check.array(data.get("racks", []), "racks")):
         where = f"racks[{i}]"
         entry = check.table(raw, where, RACK_FIELDS)
-        org = check.string(entry, "organization", where)
-        if org not in orgs:
-            raise check.fail(f"{where}.organization", f"no organization {org!r}")
+        org = known_organization(entry, where)
         name = check.string(entry, "name", where)
         console = check.string(
             entry, "console", where, choices=CONSOLE_MODES, default="installed_via_console"
@@ -223,9 +228,7 @@ def load_world(
     for i, raw in enumerate(check.array(data.get("deploy_keys", []), "deploy_keys")):
         where = f"deploy_keys[{i}]"
         entry = check.table(raw, where, DEPLOY_KEY_FIELDS)
-        org = check.string(entry, "organization", where)
-        if org not in orgs:
-            raise check.fail(f"{where}.organization", f"no organization {org!r}")
+        org = known_organization(entry, where)
         name = check.string(entry, "name", where)
         apply(f"{where}.name", world.add_deploy_key, org, name)
 

@@ -18,20 +18,18 @@ import http.client
 import socket
 import ssl
 
-from fakes.http.faults import PROXY_SNI, FaultPlan, apply_faults, hop_for_sni
+from fakes.http.faults import PROXY_SNI, FaultPlan
 from fakes.http.journal import Journal
 from fakes.http.listener import (
-    App,
-    Connection,
     HttpRequest,
     HttpResponse,
     basic_auth_password,
     error_response,
     json_response,
 )
-from fakes.http.recording import REQUEST_ID_HEADER, new_request_id, record
-from fakes.http.untrusted import untrusted_context
+from fakes.http.recording import REQUEST_ID_HEADER, new_request_id
 from fakes.model.world import Principal, ProxyTarget, World, WorldError
+from fakes.servers.world_server import WorldServer
 
 CONSOLE_ROUTES = ("/auth", "/racks")
 #: Console's records of single racks, GET /racks/<org>/<name> (what v3 reads before it
@@ -65,7 +63,7 @@ class _ProxyConnection(http.client.HTTPSConnection):
             raise
 
 
-class ConsoleApp(App):
+class ConsoleApp(WorldServer):
     """The Console of one world.
 
     `client_context` verifies the racks' certificates (the session CA);
@@ -88,33 +86,9 @@ class ConsoleApp(App):
         self.client_context = client_context
         self.proxy_timeout = proxy_timeout
 
-    def accept_tls(self, conn: Connection) -> bool:
-        return self.faults.match_tls(self.server, hop_for_sni(conn.sni)) is None
-
-    def tls_context(self, conn: Connection) -> ssl.SSLContext | None:
-        fault = self.faults.match_tls(self.server, hop_for_sni(conn.sni), "untrusted_certificate")
-        return None if fault is None else untrusted_context()
-
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = new_request_id()
-        response, _ = apply_faults(
-            self.faults,
-            self.server,
-            request.method,
-            request.path,
-            "cli",
-            lambda: self._answer(request, request_id),
-        )
-        record(
-            self.journal,
-            self.world,
-            request,
-            server=self.server,
-            hop="cli",
-            request_id=request_id,
-            status=response.status,
-        )
-        return response
+        return self.answered(request, "cli", request_id, lambda: self._answer(request, request_id))
 
     def _answer(self, request: HttpRequest, request_id: str) -> HttpResponse:
         try:

@@ -14,15 +14,12 @@ today's API answers ``GET /auth`` and ``PUT /system`` with stdapi's text ``ok``.
 
 from __future__ import annotations
 
-import ssl
 import urllib.parse
 from typing import Any
 
-from fakes.http.faults import FaultPlan, apply_faults, hop_for_sni
+from fakes.http.faults import FaultPlan
 from fakes.http.journal import Journal
 from fakes.http.listener import (
-    App,
-    Connection,
     HttpRequest,
     HttpResponse,
     basic_auth_password,
@@ -30,9 +27,9 @@ from fakes.http.listener import (
     json_response,
     text_response,
 )
-from fakes.http.recording import incoming_request_id, new_request_id, record
-from fakes.http.untrusted import untrusted_context
+from fakes.http.recording import incoming_request_id, new_request_id
 from fakes.model.world import API_2017, World, WorldError
+from fakes.servers.world_server import WorldServer
 
 #: The 2017 API's answer to a refused key (api/api.go), and the header it sent with it.
 REFUSED_2017 = ("Unable to authenticate.\nPlease confirm your Rack API Key is correct.\n"
@@ -47,39 +44,21 @@ VERSION_2017 = "20171228145523"
 MASKED = "****"
 
 
-class RackApp(App):
+class RackApp(WorldServer):
     """One rack (`ref` = "org/name") of one world."""
 
     def __init__(self, world: World, ref: str, journal: Journal, faults: FaultPlan) -> None:
         self.world = world
         self.ref = ref
+        self.server = ref
         self.journal = journal
         self.faults = faults
-
-    def accept_tls(self, conn: Connection) -> bool:
-        return self.faults.match_tls(self.ref, hop_for_sni(conn.sni)) is None
-
-    def tls_context(self, conn: Connection) -> ssl.SSLContext | None:
-        fault = self.faults.match_tls(self.ref, hop_for_sni(conn.sni), "untrusted_certificate")
-        return None if fault is None else untrusted_context()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = incoming_request_id(request)
         hop = "proxy" if incoming else "cli"
         request_id = incoming or new_request_id()
-        response, _ = apply_faults(
-            self.faults, self.ref, request.method, request.path, hop, lambda: self._answer(request)
-        )
-        record(
-            self.journal,
-            self.world,
-            request,
-            server=self.ref,
-            hop=hop,
-            request_id=request_id,
-            status=response.status,
-        )
-        return response
+        return self.answered(request, hop, request_id, lambda: self._answer(request))
 
     def _answer(self, request: HttpRequest) -> HttpResponse:
         try:

@@ -244,3 +244,9 @@ def test_guard_catches_plain_http(world) -> None:
 def test_a_well_behaved_client_leaves_the_guard_empty(backend, world) -> None:
     request(backend.client_context(), world.host("console"), key=world.user_key(ALICE))
     world.journal.expect_none(server="guard")
+
+
+def test_a_worlds_journal_keeps_the_worlds_time(world: LocalWorld) -> None:
+    world.advance(1000)
+    entry = world.journal.record(server="console", method="GET", path="/auth")
+    assert abs(entry.time - world.world.clock.now()) < 5

@@ -11,6 +11,7 @@ from freezegun import freeze_time
 
 from fakes.backends.in_process import InProcessBackend, LocalWorld
 from fakes.http.faults import FaultPlan
+from fakes.http.journal import Journal
 from fakes.http.listener import Listener
 from fakes.model.world import World
 from fakes.servers.console import ConsoleApp
@@ -282,7 +283,7 @@ def test_unreachable_rack_is_a_502_naming_the_rack(backend) -> None:
     model.add_organization("acme", "pro", ALICE)
     model.add_rack("acme", "gone", f"127.0.0.1:{free_port()}")
     context = ssl.create_default_context(cafile=str(backend.ca_bundle()))
-    app = ConsoleApp(model, model.journal, FaultPlan(), context, proxy_timeout=2)
+    app = ConsoleApp(model, Journal(model.clock), FaultPlan(), context, proxy_timeout=2)
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     assert backend._cert is not None
     backend._cert.configure_cert(server_context)

@@ -665,8 +665,3 @@ def test_world_reprs_do_not_leak_keys(world: World) -> None:
     text = repr(world.users()) + repr(world.racks()) + repr(world.deploy_keys())
     for key in world.secrets():
         assert key not in text
-
-
-def test_world_journal_shares_the_clock(world: World) -> None:
-    entry = world.journal.record(server="console", method="GET", path="/auth")
-    assert abs(entry.time - world.clock.now()) < 5
