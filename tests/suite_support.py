@@ -32,7 +32,7 @@ def environment() -> dict[str, str]:
 
 def serve_process(cwd: Path, world: str = "minimal") -> contextlib.AbstractContextManager[str]:
     """`convox-conformance serve` in a subprocess, as a replay starts it; its admin URL."""
-    from conformance.replay.player import serve
+    from conformance.replay.serve_process import serve
 
     return serve(world, cwd=cwd, env=environment())
 

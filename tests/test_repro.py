@@ -163,8 +163,8 @@ def test_a_script_runs_from_anywhere_and_says_when_it_cannot(tmp_path: Path) -> 
 
 
 def test_a_script_of_a_check_of_several_rules_is_named_for_the_rule_it_failed() -> None:
-    from conformance.replay.scripts import script_name
     from conformance.report.model.results import CheckResult
+    from conformance.report.writers.repro_scripts import script_name
 
     check = CheckResult(id="test_model.py::test_the_cli_agrees", nodeid="x", outcome="failed",
                         rules=["LOGIN-001", "SWITCH-003"], raw_outcome="failed",
