@@ -7,7 +7,7 @@ body is an error and never half-trusted data.
 
 from __future__ import annotations
 
-from reference_cli import errors, login_state, transport
+from reference_cli import errors, transport
 
 #: Success. The fakes, like the real servers, answer 200 when a request succeeds.
 SUCCESS = range(200, 300)
@@ -52,24 +52,3 @@ def parse_json(resp: transport.Response, host: str) -> object:
         return json.loads(resp.body.decode("utf-8"))
     except ValueError:
         raise errors.CliError(f"invalid response from {host}: malformed JSON") from None
-
-
-def api(
-    state: login_state.State,
-    method: str,
-    path: str,
-    body: bytes | None = None,
-    content_type: str | None = None,
-) -> object:
-    """A logged-in request to the current host (with ``Rack`` if selected): a read's
-    JSON answer, or None for a change.
-
-    A change (a request with a body, ``PUT /system``) is answered with text: today's
-    rack API says ``ok`` (stdapi ``RenderOK``), so only its status means anything.
-    """
-    host, key = login_state.require_login(state)
-    resp = transport.send_request(host, key, method, path, state.rack, body, content_type)
-    check_response(resp, host)
-    if body is not None:
-        return None
-    return parse_json(resp, host)

@@ -171,33 +171,6 @@ def read_body(resp: http1.Response, deadline: float, host: str) -> bytes:
     return b"".join(chunks)
 
 
-def send_request(
-    host: str,
-    key: str,
-    method: str,
-    path: str,
-    rack: str | None = None,
-    body: bytes | None = None,
-    content_type: str | None = None,
-) -> Response:
-    """One HTTPS request to ``https://<host><path>``; any transport failure -> TransportError.
-
-    ``host``'s own second-factor session goes with it; when Console demands one
-    (see :mod:`session`), it is opened and the request sent again once.
-    """
-    from reference_cli import session
-
-    resp = exchange(host, key, method, path, rack, body, content_type, session.headers_for(host))
-    demanded = session.challenge(resp)
-    if demanded is None:
-        return resp
-    sid = session.open_session(host, key, *demanded)
-    if sid is None:
-        return resp
-    session.store(host, sid)
-    return exchange(host, key, method, path, rack, body, content_type, {session.HEADER: sid})
-
-
 def exchange(
     host: str,
     key: str,
@@ -208,7 +181,8 @@ def exchange(
     content_type: str | None,
     extra_headers: dict[str, str],
 ) -> Response:
-    """One request and its answer, nothing more (no challenge is met here)."""
+    """One request and its answer, nothing more (:func:`calls.send_request` meets a
+    challenge)."""
     import time
 
     timeout = request_timeout()

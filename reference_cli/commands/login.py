@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from reference_cli import errors, files, hosts, lock, output, responses, transport
+from reference_cli import calls, errors, files, hosts, lock, output, responses
 
 DEFAULT_HOST = "console.convox.com"
 PASSWORD_ENV = "CONVOX_PASSWORD"
@@ -121,7 +121,7 @@ def validate_login(host: str, key: str) -> str:
 
     A refusal says the host rejected the key and how to log in again, as for
     any command (:func:`responses.check_response`)."""
-    resp = transport.send_request(host, key, "GET", "/auth")
+    resp = calls.send_request(host, key, "GET", "/auth")
     responses.check_response(resp, host)
     return login_id(resp.body)
 

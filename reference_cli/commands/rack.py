@@ -8,7 +8,7 @@ user would be locked out.
 
 from __future__ import annotations
 
-from reference_cli import errors, files, lock, login_state, output, responses
+from reference_cli import calls, errors, files, lock, login_state, output
 
 
 def cmd_apps(args: list[str]) -> int:
@@ -18,7 +18,7 @@ def cmd_apps(args: list[str]) -> int:
     if args:
         raise errors.CliError("usage: convox apps")
     state = login_state.current_state()
-    data = responses.api(state, "GET", "/apps")
+    data = calls.api(state, "GET", "/apps")
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise errors.CliError(f"invalid response from {state.host}: expected a JSON list of apps")
     if not data:
@@ -38,7 +38,7 @@ def cmd_apps(args: list[str]) -> int:
 
 def fetch_system(state: login_state.State) -> dict[str, object]:
     """``GET /system``: the rack's description (name, status, version, parameters)."""
-    data = responses.api(state, "GET", "/system")
+    data = calls.api(state, "GET", "/system")
     if not isinstance(data, dict):
         raise errors.CliError(f"invalid response from {state.host}: expected a JSON object")
     return data
@@ -127,7 +127,7 @@ def cmd_rack_params_set(args: list[str]) -> int:
     new_key = dict(pairs).get("Password")
     own = new_key is not None and rolls_own_key(state)
     try:
-        responses.api(
+        calls.api(
             state, "PUT", "/system", encode_params(pairs), "application/x-www-form-urlencoded"
         )
     except errors.TransportError as exc:

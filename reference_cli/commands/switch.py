@@ -7,13 +7,13 @@ prints the selection. ``racks`` prints the list.
 
 from __future__ import annotations
 
-from reference_cli import errors, files, lock, login_state, output, responses, transport
+from reference_cli import calls, errors, files, lock, login_state, output, responses
 
 
 def fetch_racks(state: login_state.State, command: str = "switch") -> list[dict[str, object]]:
     """``GET /racks`` on the current host; a Rack answers 404: Console only."""
     host, key = login_state.require_login(state)
-    resp = transport.send_request(host, key, "GET", "/racks", state.rack)
+    resp = calls.send_request(host, key, "GET", "/racks", state.rack)
     if resp.status == 404:
         raise errors.CliError(f"{command} needs a Console login; {host} is a Rack")
     responses.check_response(resp, host)

@@ -1,10 +1,10 @@
 """The mutant zoo: deliberately broken reference CLIs, each breaking one rule.
 
 A mutant replaces one attribute of the reference CLI module that defines it
-(``transport.send_request = ...`` after ``from reference_cli import
+(``calls.send_request = ...`` after ``from reference_cli import
 transport``), and that takes effect everywhere because the reference CLI's
 modules import each other only as modules and call through the module
-attribute (``transport.send_request(...)``), never through a name bound with
+attribute (``calls.send_request(...)``), never through a name bound with
 ``from ... import``. ``run.py`` then runs the CLI's ``main()``; nothing is
 copied, so a mutant stays one small function. Each names the rule it breaks,
 and the kill test proves the suite fails that very rule against it. Mutants
@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from reference_cli import files, responses, transport
+from reference_cli import calls, files, responses, transport
 
 # Only light imports here: every run of a variant imports this package, and a
 # variant must start about as fast as the reference CLI it is made from.
@@ -174,7 +174,7 @@ def sealed() -> bool:
 def swallow_status(status: int,
                    when: Callable[[str, str | None], bool] = lambda path, rack: True) -> None:
     """Answers with ``status`` (where ``when(path, rack)``) read as an empty 200 list."""
-    original = transport.send_request
+    original = calls.send_request
 
     def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
         resp = original(host, key, method, path, rack, body, content_type)
@@ -182,7 +182,7 @@ def swallow_status(status: int,
             return transport.Response(200, "OK", {"content-type": "application/json"}, b"[]")
         return resp
 
-    transport.send_request = send
+    calls.send_request = send
 
 
 def clear_selection_on(status: int) -> None:

@@ -26,6 +26,7 @@ import sys
 from collections.abc import Iterator
 
 from reference_cli import (
+    calls,
     errors,
     files,
     hosts,
@@ -214,7 +215,7 @@ def _cmd_login_v2(args: list[str]) -> int:
     sys.stdout.write(f"Authenticating with {host}... ")
     sys.stdout.flush()
     try:
-        resp = transport.send_request(host, key, "GET", "/auth?")
+        resp = calls.send_request(host, key, "GET", "/auth?")
         if resp.status not in responses.SUCCESS:
             raise errors.CliError("refused")
     except errors.CliError:
@@ -279,7 +280,7 @@ def _cmd_racks_v2(args: list[str]) -> int:
     """
     state = login_state.current_state()
     host, key = login_state.require_login(state)
-    resp = transport.send_request(host, key, "GET", "/racks", state.rack)
+    resp = calls.send_request(host, key, "GET", "/racks", state.rack)
     racks: list[dict[str, object]] = []
     if resp.status in responses.SUCCESS:
         data = responses.parse_json(resp, host)

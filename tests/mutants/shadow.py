@@ -556,7 +556,7 @@ def install(mutants: dict[str, Any]) -> None:
 
     Two passes: the first finds what each mutant replaces; the second puts a
     dispatcher there and applies every mutant again, so that a mutant keeping the
-    original (``original = transport.send_request``) keeps the dispatcher, and its
+    original (``original = calls.send_request``) keeps the dispatcher, and its
     calls of the original reach the answer the parent already has.
     """
     import importlib

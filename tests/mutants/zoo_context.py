@@ -1,6 +1,6 @@
 """Mutants that break the CONTEXT rules: the project directory and the environment."""
 
-from reference_cli import errors, files, login_state, transport
+from reference_cli import calls, errors, files, login_state, transport
 from reference_cli.commands import rack, switch
 from tests.mutants import Zoo
 
@@ -95,7 +95,7 @@ def rack_variable_kept() -> None:
             "a refusal (403) reads as an empty answer: another org's rack looks fine",
             also=("RELIABILITY-011",))
 def refusal_read_as_empty_answer() -> None:
-    original = transport.send_request
+    original = calls.send_request
 
     def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
         resp = original(host, key, method, path, rack, body, content_type)
@@ -103,20 +103,20 @@ def refusal_read_as_empty_answer() -> None:
             return transport.Response(200, "OK", {"content-type": "application/json"}, b"{}")
         return resp
 
-    transport.send_request = send
+    calls.send_request = send
 
 
 @zoo.mutant("CONTEXT-006", "no Rack header when the key comes from the environment",
             also=("CONTEXT-008",))
 def no_rack_header_with_environment_key() -> None:
-    original = transport.send_request
+    original = calls.send_request
 
     def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
         if login_state.environment_key() is not None:
             rack = None
         return original(host, key, method, path, rack, body, content_type)
 
-    transport.send_request = send
+    calls.send_request = send
 
 
 @zoo.mutant("CONTEXT-007", "the host file wins over the host variable")

@@ -1,7 +1,7 @@
 """Mutants that break the KEYROLL rules."""
 
 
-from reference_cli import errors, files, lock, responses, transport
+from reference_cli import calls, errors, files, lock, responses
 from reference_cli.commands import login, rack, switch
 from tests.mutants import Zoo, clear_selection_on, swallow_status
 
@@ -56,7 +56,7 @@ def keyroll_login_keeps_old_key() -> None:
 def keyroll_caches_rack_status() -> None:
     import json
 
-    original = transport.send_request
+    original = calls.send_request
 
     def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
         cache = files.config_path("rack-status")
@@ -72,7 +72,7 @@ def keyroll_caches_rack_status() -> None:
             files.atomic_write(cache, json.dumps(status).encode(), 0o600)
         return resp
 
-    transport.send_request = send
+    calls.send_request = send
 
 
 @zoo.mutant("KEYROLL-006", "forgets the rack selection when Console cannot reach the rack (502)",

@@ -3,7 +3,7 @@
 import contextlib
 import os
 
-from reference_cli import errors, files, hosts, lock, session, transport
+from reference_cli import calls, errors, files, hosts, lock, session
 from reference_cli.commands import login
 from tests.mutants import Zoo
 
@@ -91,12 +91,12 @@ def login_records_host_without_port() -> None:
 
 @zoo.mutant("LOGIN-004", "checks the key with a rack-only route, which a Console refuses")
 def login_checks_with_rack_route() -> None:
-    original = transport.send_request
+    original = calls.send_request
 
     def send(host: str, key: str, method: str, path: str, *args: object) -> object:
         return original(host, key, method, "/system" if path == "/auth" else path, *args)
 
-    transport.send_request = send
+    calls.send_request = send
 
 
 @zoo.mutant("LOGIN-005", "refuses a target that does not answer with a Console user id")
@@ -121,7 +121,7 @@ def login_also_asks_default_console() -> None:
         ident = original(host, key)
         if host != login.DEFAULT_HOST:
             with contextlib.suppress(errors.CliError):
-                transport.send_request(login.DEFAULT_HOST, key, "GET", "/auth")
+                calls.send_request(login.DEFAULT_HOST, key, "GET", "/auth")
         return ident
 
     login.validate_login = validate

@@ -7,7 +7,7 @@ membership change), which is what the model check is for.
 """
 
 
-from reference_cli import errors, files, lock, responses, transport
+from reference_cli import calls, errors, files, lock, responses
 from reference_cli.commands import login
 from tests.mutants import Zoo
 
@@ -43,7 +43,7 @@ def auth_hosts_lowercased() -> None:
             also=("PROXY-002", "CONTEXT-003", "CONTEXT-005", "KEYROLL-005", "KEYROLL-006",
                   "KEYROLL-009"))
 def selection_forgotten_after_proxied_command() -> None:
-    original = responses.api
+    original = calls.api
 
     def api(state: object, *args: object, **kwargs: object) -> object:
         result = original(state, *args, **kwargs)
@@ -52,7 +52,7 @@ def selection_forgotten_after_proxied_command() -> None:
                 files.clear_rack()
         return result
 
-    responses.api = api
+    calls.api = api
 
 
 @zoo.mutant("LOGIN-011", "a refused login still records its host as the target",
@@ -88,7 +88,7 @@ def relogin_keeps_stored_key() -> None:
             # logged out, it tries the other hosts' keys too
             also=("PROXY-001", "LOGOUT-006", "SHARING-005", "SHARING-008", "SHARING-009"))
 def refused_command_goes_around_console() -> None:
-    original = responses.api
+    original = calls.api
 
     def api(state: object, method: str, path: str, *args: object) -> object:
         try:
@@ -99,9 +99,9 @@ def refused_command_goes_around_console() -> None:
             for host, key in files.read_auth().items():
                 if host == getattr(state, "host", None):
                     continue
-                resp = transport.send_request(host, key, method, path)
+                resp = calls.send_request(host, key, method, path)
                 if resp.status in responses.SUCCESS:
                     return responses.parse_json(resp, host) if not args or args[0] is None else None
             raise
 
-    responses.api = api
+    calls.api = api

@@ -8,7 +8,7 @@ rule says.
 
 from collections.abc import Callable
 
-from reference_cli import errors, login_state, responses, transport
+from reference_cli import calls, errors, login_state, responses
 from reference_cli.commands import login, rack, switch
 from tests.mutants import Zoo
 
@@ -36,7 +36,7 @@ def refuses_unlisted_rack_locally() -> None:
 @zoo.probe("takes any 200 from /auth as an accepted key without reading the body")
 def auth_body_ignored() -> None:
     def validate(host: str, key: str) -> str:
-        resp = transport.send_request(host, key, "GET", "/auth")
+        resp = calls.send_request(host, key, "GET", "/auth")
         if resp.status == 401:
             raise errors.CliError(f"invalid login: {host} rejected the key")
         responses.check_response(resp, host)

@@ -2,7 +2,7 @@
 
 import contextlib
 
-from reference_cli import errors, files, lock, login_state, responses, transport
+from reference_cli import calls, errors, files, lock, login_state, responses, transport
 from reference_cli.commands import login
 from tests.mutants import Zoo
 
@@ -28,7 +28,7 @@ def proxy_forgets_rack_header() -> None:
             also=("PROXY-001", "PROXY-006", "PROXY-009", "LOGOUT-006", "SECURITY-001",
                   "SECURITY-002", "CONTEXT-007"))
 def proxy_sends_console_key_to_rack() -> None:
-    original = transport.send_request
+    original = calls.send_request
 
     def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
         # Direct rack commands only: logins, rack listings and proxied commands are left
@@ -39,13 +39,13 @@ def proxy_sends_console_key_to_rack() -> None:
                 key = others[0]
         return original(host, key, method, path, rack, body, content_type)
 
-    transport.send_request = send
+    calls.send_request = send
 
 
 @zoo.mutant("PROXY-002", "expects Console to wrap proxied answers in {data: ...} and shows nothing",
             also=("PROXY-007", "SHARING-003"))  # whose checks read the apps shown
 def proxy_expects_console_envelope() -> None:
-    original = responses.api
+    original = calls.api
 
     def api(state, method, path, body=None, content_type=None):  # type: ignore[no-untyped-def]
         result = original(state, method, path, body, content_type)
@@ -55,7 +55,7 @@ def proxy_expects_console_envelope() -> None:
             return result["data"]
         return {} if isinstance(result, dict) else []
 
-    responses.api = api
+    calls.api = api
 
 
 @zoo.mutant("PROXY-003", "goes straight to the selected rack with its key when auth holds one",
@@ -63,7 +63,7 @@ def proxy_expects_console_envelope() -> None:
             also=("PROXY-001", "PROXY-004", "PROXY-008", "SHARING-003", "SHARING-005",
                   "SHARING-008", "SHARING-009"))
 def proxy_shortcuts_to_known_rack() -> None:
-    original = responses.api
+    original = calls.api
 
     def api(state, method, path, body=None, content_type=None):  # type: ignore[no-untyped-def]
         if state.rack:
@@ -72,7 +72,7 @@ def proxy_shortcuts_to_known_rack() -> None:
                 if host == state.host or not key:
                     continue
                 try:
-                    resp = transport.send_request(host, key, "GET", "/system")
+                    resp = calls.send_request(host, key, "GET", "/system")
                     system = responses.parse_json(resp, host) if resp.status == 200 else {}
                 except errors.CliError:
                     continue
@@ -81,7 +81,7 @@ def proxy_shortcuts_to_known_rack() -> None:
                     return original(direct, method, path, body, content_type)
         return original(state, method, path, body, content_type)
 
-    responses.api = api
+    calls.api = api
 
 
 @zoo.mutant("PROXY-004", "sends a directly logged-in rack's key to Console once a rack is selected",
@@ -109,17 +109,17 @@ def proxy_sends_rack_key_to_console() -> None:
             also=("KEYROLL-010", "LOGOUT-003", "LOGOUT-006", "PROXY-009", "CONTEXT-007",
                   "PROXY-001"))
 def proxy_checks_in_with_console() -> None:
-    original = responses.api
+    original = calls.api
 
     def api(state, method, path, body=None, content_type=None):  # type: ignore[no-untyped-def]
         if not state.rack:
             others = [(h, k) for h, k in files.read_auth().items() if h != state.host and k]
             if others:
                 with contextlib.suppress(errors.CliError):
-                    transport.send_request(others[0][0], others[0][1], "GET", "/auth")
+                    calls.send_request(others[0][0], others[0][1], "GET", "/auth")
         return original(state, method, path, body, content_type)
 
-    responses.api = api
+    calls.api = api
 
 
 @zoo.mutant("PROXY-007", "caches the first rack selection it reads and ignores later switches",
@@ -145,7 +145,7 @@ def proxy_caches_rack_selection() -> None:
 @zoo.mutant("PROXY-008", "when Console refuses a rack, retries at other hosts auth holds keys for",
             also=("PROXY-001", "SHARING-005", "SHARING-008", "SHARING-009"))  # refusals all
 def proxy_falls_back_around_console() -> None:
-    original = responses.api
+    original = calls.api
 
     def api(state, method, path, body=None, content_type=None):  # type: ignore[no-untyped-def]
         try:
@@ -157,14 +157,14 @@ def proxy_falls_back_around_console() -> None:
                 if host == state.host or not key:
                     continue
                 try:
-                    resp = transport.send_request(host, key, method, path, None, body, content_type)
+                    resp = calls.send_request(host, key, method, path, None, body, content_type)
                 except errors.CliError:
                     continue
                 if resp.status in responses.SUCCESS:
                     return None if body is not None else responses.parse_json(resp, host)
             raise
 
-    responses.api = api
+    calls.api = api
 
 
 @zoo.mutant("PROXY-009", "a login while a rack is selected stores the key but keeps the old target",
@@ -188,7 +188,7 @@ def proxy_selection_pins_login_target() -> None:
             # like the v3 CLI: every rule but those only direct commands can show is decided
             precision=True, direct_commands=False)
 def proxy_commands_need_a_selected_rack() -> None:
-    original = responses.api
+    original = calls.api
 
     def api(state: login_state.State, method: str, path: str, body: bytes | None = None,
             content_type: str | None = None) -> object:
@@ -196,12 +196,12 @@ def proxy_commands_need_a_selected_rack() -> None:
             raise errors.CliError("no rack selected; run `convox switch`")
         return original(state, method, path, body, content_type)
 
-    responses.api = api
+    calls.api = api
 
 
 @zoo.mutant("PROXY-010", "reports a rack without apps as an error")
 def empty_rack_is_an_error() -> None:
-    original = responses.api
+    original = calls.api
 
     def api(state, method, path, body=None, content_type=None):  # type: ignore[no-untyped-def]
         data = original(state, method, path, body, content_type)
@@ -209,4 +209,4 @@ def empty_rack_is_an_error() -> None:
             raise errors.CliError("no apps found")
         return data
 
-    responses.api = api
+    calls.api = api

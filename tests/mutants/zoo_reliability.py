@@ -1,7 +1,7 @@
 """Mutants that break the RELIABILITY rules."""
 
 
-from reference_cli import errors, files, login_state, output, responses, transport
+from reference_cli import calls, errors, files, login_state, output, responses, transport
 from reference_cli.commands import login, switch
 from tests.mutants import Zoo
 
@@ -91,7 +91,7 @@ def reliability_transport_error_logs_in() -> None:
 @zoo.mutant("RELIABILITY-006", "login treats every answer but a 401 as an accepted key")
 def reliability_only_401_refuses() -> None:
     def validate(host: str, key: str) -> str:
-        resp = transport.send_request(host, key, "GET", "/auth")
+        resp = calls.send_request(host, key, "GET", "/auth")
         if resp.status == 401:
             raise errors.CliError(f"invalid login: {host} rejected the key")
         return ""
@@ -177,7 +177,7 @@ def racks_empty_when_refused() -> None:
     def fetch(state: login_state.State, command: str = "switch") -> list[dict[str, object]]:
         host, key = login_state.require_login(state)
         if command == "racks":
-            resp = transport.send_request(host, key, "GET", "/racks", state.rack)
+            resp = calls.send_request(host, key, "GET", "/racks", state.rack)
             if resp.status == 401:
                 return []
         return original(state, command)

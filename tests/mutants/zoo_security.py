@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from reference_cli import errors, files, hosts, transport
+from reference_cli import calls, errors, files, hosts, transport
 from reference_cli.commands import login
 from tests.mutants import Zoo, sealed
 
@@ -52,7 +52,7 @@ def security_probes_with_current_key() -> None:
         stored = files.read_auth().get(current) if current else None
         if stored and current != host and stored != key:
             try:
-                resp = transport.send_request(host, stored, "GET", "/auth")
+                resp = calls.send_request(host, stored, "GET", "/auth")
                 if resp.status == 200:
                     key = stored
             except errors.CliError:
@@ -124,7 +124,7 @@ def security_world_writable_config_dir() -> None:
 @zoo.mutant("SECURITY-007", "retries over plain http:// when the TLS handshake fails",
             also=("SECURITY-008",))  # an unverified certificate is a failed handshake too
 def security_falls_back_to_plain_http() -> None:
-    original = transport.send_request
+    original = calls.send_request
 
     def send(host, key, method, path, rack=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
         try:
@@ -148,7 +148,7 @@ def security_falls_back_to_plain_http() -> None:
         finally:
             conn.close()
 
-    transport.send_request = send
+    calls.send_request = send
 
 
 @zoo.mutant("SECURITY-001", "stores the key Unicode-normalised (NFKD) instead of as given")

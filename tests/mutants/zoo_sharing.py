@@ -1,7 +1,7 @@
 """Mutants that break the SHARING rules."""
 
 
-from reference_cli import errors, files, login_state, responses
+from reference_cli import calls, errors, files, login_state
 from reference_cli.commands import rack, switch
 from tests.mutants import Zoo, swallow_status
 
@@ -99,7 +99,7 @@ def sharing_serves_stale_answer_on_refusal() -> None:
     import hashlib
     import json
 
-    original = responses.api
+    original = calls.api
 
     def api(state, method, path, body=None, content_type=None):  # type: ignore[no-untyped-def]
         if method != "GET" or not state.rack:
@@ -117,7 +117,7 @@ def sharing_serves_stale_answer_on_refusal() -> None:
         files.atomic_write(cache, json.dumps(result).encode(), 0o600)
         return result
 
-    responses.api = api
+    calls.api = api
 
 
 @zoo.mutant("SHARING-009", "keeps Console's rack list from the first listing and reuses it",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from reference_cli import errors, files, hosts, lock, login_state, main, transport
+from reference_cli import calls, errors, files, hosts, lock, login_state, main, transport
 from reference_cli.commands import login, logout, rack, switch
 from tests.reference_cli.conftest import ROOT, basic, clean_env
 
@@ -460,7 +460,7 @@ def test_not_logged_in_sends_nothing_in_process(
     config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sent: list[object] = []
-    monkeypatch.setattr(transport, "send_request", lambda *a, **k: sent.append(a))
+    monkeypatch.setattr(calls, "send_request", lambda *a, **k: sent.append(a))
     for argv in (
         ["apps"],
         ["racks"],
