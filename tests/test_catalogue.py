@@ -1,9 +1,10 @@
 """The rule catalogue loads, quotes the FAQ verbatim, and refuses bad data in one line.
 
 Schema errors and link problems are exercised on small catalogues and check
-directories written to ``tmp_path``; the shipped catalogue is only required to
-load, to be big enough and to map every FAQ sentence. Whether the shipped
-checks are all linked is ``rules --check``'s business once they exist.
+directories written to ``tmp_path``; the shipped catalogue must load, map every
+FAQ sentence, link every rule to a check and list every check module in its
+areas. The request table behind ``rules --where`` is held to the fakes by
+sending each of its requests to them.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def test_shipped_catalogue_has_every_area(shipped: cat.Catalogue) -> None:
     assert set(shipped.areas) == AREAS
     assert len(shipped.rules) >= 45
     for name, area in shipped.areas.items():
-        assert area.checks == f"conformance/checks/test_{name.lower()}.py"
+        assert area.checks[0] == f"conformance/checks/test_{name.lower()}.py"
         assert area.rule_ids, name
         assert all(shipped.rules[rule_id].area == name for rule_id in area.rule_ids)
     assert {rule.level for rule in shipped} == {"MUST", "SHOULD"}
@@ -125,9 +126,11 @@ def test_format_rules_refuses_unknown_filters(
     assert str(info.value).startswith(message)
 
 
-def test_check_links_runs_on_the_shipped_checks(shipped: cat.Catalogue) -> None:
-    # Not asserted clean: the checks are written separately.
-    assert isinstance(check_links(shipped), list)
+def test_the_shipped_checks_are_linked_and_listed(shipped: cat.Catalogue) -> None:
+    """Every rule has a check, and each area file lists every module holding one."""
+    assert check_links(shipped) == []
+    multi = {area.name for area in shipped.areas.values() if len(area.checks) > 1}
+    assert {"LOGIN", "PROXY", "SECURITY"} <= multi  # test_model.py, test_properties.py
 
 
 # ---------------------------------------------------------------------------
@@ -140,7 +143,7 @@ HEAD = """
 area = "DEMO"
 title = "Demo area"
 summary = "A small area for tests."
-checks = "conformance/checks/test_demo.py"
+checks = ["conformance/checks/test_demo.py"]
 """
 
 RULE_1 = """
@@ -293,10 +296,25 @@ SCHEMA_CASES = [
     pytest.param(replace('area = "DEMO"', 'area = "DEMOS"'),
                  "specs/demo.toml: area: must be 'DEMO' (the file name in capitals), got 'DEMOS'",
                  id="area-name"),
-    pytest.param(replace('checks = "conformance/checks/test_demo.py"',
-                         'checks = "conformance/checks/demo.py"'),
-                 "specs/demo.toml: checks: must be 'conformance/checks/test_demo.py', "
-                 "got 'conformance/checks/demo.py'", id="checks-module"),
+    pytest.param(replace('checks = ["conformance/checks/test_demo.py"]',
+                         'checks = ["conformance/checks/demo.py"]'),
+                 "specs/demo.toml: checks[0]: must be 'conformance/checks/test_demo.py' (the "
+                 "area's own module), got 'conformance/checks/demo.py'", id="checks-module"),
+    pytest.param(replace('checks = ["conformance/checks/test_demo.py"]',
+                         'checks = "conformance/checks/test_demo.py"'),
+                 "specs/demo.toml: checks: must be a non-empty list of check modules, got "
+                 "'conformance/checks/test_demo.py'", id="checks-not-a-list"),
+    pytest.param(replace('checks = ["conformance/checks/test_demo.py"]',
+                         'checks = ["conformance/checks/test_demo.py", "tests/test_x.py"]'),
+                 "specs/demo.toml: checks[1]: must be a check module "
+                 "conformance/checks/test_<name>.py, got 'tests/test_x.py'", id="checks-other"),
+    pytest.param(replace('checks = ["conformance/checks/test_demo.py"]',
+                         'checks = ["conformance/checks/test_demo.py", '
+                         '"conformance/checks/test_demo.py"]'),
+                 "specs/demo.toml: checks[1]: lists 'conformance/checks/test_demo.py' twice",
+                 id="checks-twice"),
+    pytest.param(replace('checks = ["conformance/checks/test_demo.py"]\n', ""),
+                 "specs/demo.toml: checks: missing", id="checks-missing"),
     pytest.param(replace('summary = "A small area for tests."\n', ""),
                  "specs/demo.toml: summary: missing", id="summary-missing"),
     pytest.param({"demo": HEAD + 'extra = "x"\n' + RULE_1},
@@ -627,3 +645,197 @@ def test_check_links_includes_faq_coverage(tmp_path: Path) -> None:
     checks = write_checks(tmp_path, {"test_demo.py": BOTH.replace('"DEMO-002"', '"DEMO-001"')})
     problems = check_links(catalogue, checks)
     assert len(problems) == 1 and "sentence quoted by no rule" in problems[0]
+
+
+# ---------------------------------------------------------------------------
+# An area file lists every module holding a check of its rules
+
+
+def test_a_module_checking_an_area_must_be_listed(tmp_path: Path, demo: cat.Catalogue) -> None:
+    checks = write_checks(tmp_path, {"test_demo.py": BOTH.replace('"DEMO-002"', '"DEMO-001"'),
+                                     "test_model.py": BOTH.replace('"DEMO-001"', '"DEMO-002"')})
+    assert check_links(demo, checks) == [
+        "specs/demo.toml: checks: misses conformance/checks/test_model.py, which holds a "
+        "check of DEMO-002 (test_model.py::test_alpha)",
+    ]
+
+
+def test_a_listed_module_must_hold_a_check(tmp_path: Path) -> None:
+    listed = HEAD.replace('checks = ["conformance/checks/test_demo.py"]',
+                          'checks = ["conformance/checks/test_demo.py", '
+                          '"conformance/checks/test_model.py"]')
+    catalogue = load_catalogue(make_specs(tmp_path, {"demo": listed + RULE_1 + RULE_2}))
+    checks = write_checks(tmp_path, {"test_demo.py": BOTH, "test_model.py": "def test_x():\n"
+                                                                            "    pass\n"})
+    assert check_links(catalogue, checks) == [
+        "specs/demo.toml: checks: lists conformance/checks/test_model.py, which holds no "
+        "check of a DEMO rule",
+    ]
+
+
+# ---------------------------------------------------------------------------
+# The request table and rules --where
+
+REQUESTS = cat.requests.REQUESTS_FILE
+
+
+def test_the_shipped_request_table_is_whole() -> None:
+    table = cat.load_requests()
+    assert set(table.operations) == cat.CAPABILITIES
+    assert cat.request_problems() == []
+    for handler in table.handlers.values():
+        found = cat.locate(handler)
+        assert found.file.startswith("fakes/servers/") and found.line > 0
+
+
+def test_requests_of_a_rule_follow_its_needs(shipped: cat.Catalogue) -> None:
+    table = cat.load_requests()
+    switch = table.requests_of(shipped.rules["SWITCH-003"])  # needs login, switch
+    assert switch[:2] == ["console GET /auth", "rack GET /auth"]
+    assert "console GET /racks" in switch and "console GET /apps" not in switch
+    assert "guard * /*" in table.requests_of(shipped.rules["SECURITY-003"])  # needs resolve
+
+
+def write_requests(tmp_path: Path, text: str) -> Path:
+    root = tmp_path / "specs"
+    (root / REQUESTS[0]).mkdir(parents=True)
+    (root / REQUESTS[0] / REQUESTS[1]).write_text(text, "utf-8")
+    return root
+
+
+WHOLE = "[operations]\n" + "".join(
+    f'{name} = {["console GET /auth"] if name == "login" else []}\n'.replace("'", '"')
+    for name in sorted(cat.CAPABILITIES)
+) + '[handlers]\n"console GET /auth" = "fakes.servers.console:ConsoleApp._console_route"\n'
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("login = [", "colour = [1]\nlogin = ["),
+     "specs/steps/requests.toml: operations.colour: unknown capability (known: apps, "),
+    (("logout = []\n", ""),
+     "specs/steps/requests.toml: operations: logout missing (use [] when it sends nothing)"),
+    (('login = ["console GET /auth"]', 'login = ["console GET /auth", "cache GET /x"]'),
+     "specs/steps/requests.toml: operations.login: 'cache GET /x' is not \"SERVER METHOD "
+     "PATH\" with SERVER one of console, rack, guard"),
+    (('login = ["console GET /auth"]', 'login = ["console GET /auth", "rack GET /auth"]'),
+     "specs/steps/requests.toml: handlers: no handler for 'rack GET /auth'"),
+    (("[handlers]\n", '[handlers]\n"rack GET /x" = "fakes.servers.rack:RackApp._route"\n'),
+     "specs/steps/requests.toml: handlers.'rack GET /x': sent by no operation"),
+    (('= "fakes.servers.console:ConsoleApp._console_route"', '= "console.py"'),
+     "specs/steps/requests.toml: handlers.'console GET /auth': must be \"module:function\", "
+     "got 'console.py'"),
+    (("ConsoleApp._console_route", "ConsoleApp._no_such_route"),
+     "specs/steps/requests.toml: handlers.'console GET /auth': "
+     "fakes.servers.console:ConsoleApp._no_such_route: fakes.servers.console defines no "
+     "ConsoleApp._no_such_route"),
+    (("fakes.servers.console:", "fakes.servers.nowhere:"),
+     "specs/steps/requests.toml: handlers.'console GET /auth': "
+     "fakes.servers.nowhere:ConsoleApp._console_route: no module fakes.servers.nowhere"),
+    (("[operations]", "[operations"), "specs/steps/requests.toml: cannot read: "),
+])
+def test_request_table_problems_are_one_line(tmp_path: Path, change: tuple[str, str],
+                                             expected: str) -> None:
+    assert cat.request_problems(write_requests(tmp_path, WHOLE)) == []
+    old, new = change
+    assert old in WHOLE
+    root = write_requests(tmp_path / "b", WHOLE.replace(old, new, 1))
+    problems = cat.request_problems(root)
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+    assert "\n" not in problems[0]
+
+
+def test_a_missing_request_table_is_one_line(tmp_path: Path) -> None:
+    assert cat.request_problems(tmp_path) == ["specs/steps/requests.toml: missing"]
+
+
+def def_line(path: Path, name: str) -> int:
+    """The line of ``def name`` in ``path`` (a method or a function, by its last name)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return next(node.lineno for node in ast.walk(tree)
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.name == name.rsplit(".", 1)[-1])
+
+
+def test_where_names_the_checks_and_the_fake_code(shipped: cat.Catalogue) -> None:
+    text = cat.describe_where(shipped, "switch-003")
+    lines = text.splitlines()
+    assert lines[0].split()[:2] == ["SWITCH-003", "MUST"]
+    spec, _, number = lines[1].strip().partition(":")
+    assert spec == "specs/switch.toml"
+    assert (SPECS / "switch.toml").read_text().splitlines()[int(number) - 1] == \
+        'id = "SWITCH-003"'
+    checks = [line.split() for line in lines if line.startswith("  conformance/checks/")]
+    assert checks and lines[2] == f"checks ({len(checks)}):"
+    for location, name, *_ in checks:
+        file, _, line = location.partition(":")
+        assert int(line) == def_line(REPO / file, name.rsplit("::", 1)[-1]), location
+    assert any(loc.startswith("conformance/checks/test_switch.py:") for loc, *_ in checks)
+    handlers = [line.split() for line in lines if line.startswith("  fakes/servers/")]
+    assert {h[1] for h in handlers} == {"ConsoleApp._console_route", "RackApp._route"}
+    for location, name, *_ in handlers:
+        file, _, line = location.partition(":")
+        assert int(line) == def_line(REPO / file, name), location
+
+
+def test_where_refuses_an_unknown_rule(shipped: cat.Catalogue) -> None:
+    with pytest.raises(LookupError) as info:
+        cat.describe_where(shipped, "SWITCH-999")
+    assert str(info.value) == "unknown rule 'SWITCH-999' (see convox-conformance rules)"
+
+
+def test_rules_where_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.commands.main import main
+
+    assert main(["rules", "--where", "SWITCH-003"]) == 0
+    out = capsys.readouterr().out
+    assert "conformance/checks/test_switch.py:" in out and "fakes/servers/console.py:" in out
+    assert main(["rules", "--where", "NOPE-001"]) == 2
+    assert capsys.readouterr().err == ("convox-conformance: unknown rule 'NOPE-001' "
+                                       "(see convox-conformance rules)\n")
+
+
+def fill(pattern: str) -> str:
+    """A concrete path for a table path: {org}/{name} is acme/production, any app production."""
+    return (pattern.replace("{org}", "acme").replace("{name}", "production")
+            .replace("{app}", "production").replace("/*", "/anything"))
+
+
+def test_every_request_is_answered_by_its_named_handler() -> None:
+    """The table against the servers themselves: each request, sent to the in-process
+    fakes, is answered (its response returned first) by the function the table names."""
+    import sys
+
+    from fakes.backends.in_process import InProcessBackend
+    from fakes.http.listener import Headers, HttpRequest
+    from tests.fakes.http_support import basic
+
+    table = cat.load_requests()
+    servers = REPO / "fakes" / "servers"
+    with InProcessBackend(proxy_timeout=5.0) as backend:
+        world = backend.new_world("standard")
+        try:
+            for request, handler in table.handlers.items():
+                keys = {"console": world.user_key("alice@example.com"),
+                        "rack": world.rack_key("acme/production"), "guard": "k" * 40}
+                server, method, path = request.split(" ")
+                headers = {"Authorization": basic(keys[server]), "Rack": "acme/production"}
+                app = world.app("acme/production" if server == "rack" else server)
+                message = HttpRequest("GET" if method == "*" else method, fill(path), "",
+                                      Headers(headers), b"" if method == "GET" else b"Count=3")
+                returned: list[tuple[str, object]] = []
+
+                def watch(frame, event, arg, returned=returned):  # type: ignore[no-untyped-def]
+                    if event == "return" and frame.f_code.co_filename.startswith(str(servers)):
+                        returned.append((frame.f_code.co_qualname, arg))
+
+                sys.setprofile(watch)
+                try:
+                    response = app(message)
+                finally:
+                    sys.setprofile(None)
+                answered = next(name for name, value in returned if value is response)
+                assert answered == handler.qualname, (request, response.status)
+        finally:
+            world.close()

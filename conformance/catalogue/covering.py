@@ -9,8 +9,10 @@ reader sees it in one hop, and loaded here once per process.
 from __future__ import annotations
 
 import functools
-import tomllib
 from collections.abc import Mapping
+
+from conformance import toml_file
+from conformance.catalogue.loading import default_specs_dir
 
 STEPS_FILE = ("steps", "covering-rules.toml")
 PLACES = ("console", "rack")
@@ -28,15 +30,13 @@ def step_kind(operation: str, place: str) -> str:
 @functools.lru_cache(maxsize=1)
 def covering_rules() -> Mapping[str, str]:
     """step kind -> rule id, from the shipped catalogue."""
-    from conformance.catalogue import default_specs_dir
-
     entry = default_specs_dir()
     for part in STEPS_FILE:
         entry = entry / part
     where = "specs/" + "/".join(STEPS_FILE)
     try:
-        data = tomllib.loads(entry.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = toml_file.load(entry)
+    except (OSError, toml_file.NotToml) as exc:
         raise StepsError(f"{where}: cannot read: {exc}") from None
     steps = data.get("steps")
     if not isinstance(steps, dict) or not all(

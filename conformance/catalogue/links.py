@@ -16,6 +16,7 @@ from pathlib import Path
 
 from conformance.catalogue.faq import faq_coverage, normalise
 from conformance.catalogue.model import Catalogue
+from conformance.catalogue.validation import CHECKS_DIR
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,8 @@ def check_links(catalogue: Catalogue, checks_dir: str | Path | None = None) -> l
     something if a skipped check cannot stand in for a real one.
     """
     links, problems = scan_checks(checks_dir)
+    if not problems or not problems[0].endswith(": no such directory of checks"):
+        problems.extend(listed_modules_problems(catalogue, links))
     by_rule: dict[str, list[CheckLink]] = {}
     for link in links:
         by_rule.setdefault(link.rule_id, []).append(link)
@@ -213,7 +216,7 @@ def check_links(catalogue: Catalogue, checks_dir: str | Path | None = None) -> l
     for rule in catalogue:
         found = by_rule.get(rule.id, [])
         if not found:
-            module = catalogue.areas[rule.area].checks
+            module = catalogue.areas[rule.area].checks[0]
             problems.append(f"{rule.id}: no check (mark a test in {module} "
                             f"with @pytest.mark.spec({rule.id!r}))")
         elif rule.level == "MUST" and all(link.skipped for link in found):
@@ -222,3 +225,31 @@ def check_links(catalogue: Catalogue, checks_dir: str | Path | None = None) -> l
     problems.extend(faq_coverage(catalogue))
     return problems
 
+
+def listed_modules_problems(catalogue: Catalogue, links: Sequence[CheckLink]) -> list[str]:
+    """Each area file's ``checks`` against the modules that hold checks of its rules.
+
+    A reader goes from an area to every check of its rules by that list, so a
+    module missing from it (a check of several rules, written elsewhere) hides a
+    check, and a module listed without one sends the reader to nothing. The
+    first, the area's own module, is where its new checks go, listed even empty.
+    """
+    holding: dict[str, dict[str, CheckLink]] = {}  # area -> module file name -> first link
+    for link in links:
+        rule = catalogue.rules.get(link.rule_id)
+        if rule is not None:
+            module = link.location.rsplit(":", 1)[0].rsplit("/", 1)[-1]
+            holding.setdefault(rule.area, {}).setdefault(module, link)
+    problems: list[str] = []
+    for area in catalogue.areas.values():
+        found = holding.get(area.name, {})
+        listed = {module.rsplit("/", 1)[-1]: module for module in area.checks}
+        for name, link in found.items():
+            if name not in listed:
+                problems.append(f"{area.file}: checks: misses {CHECKS_DIR}/{name}, which "
+                                f"holds a check of {link.rule_id} ({link.name})")
+        for name, module in list(listed.items())[1:]:  # the first is where new checks go
+            if name not in found:
+                problems.append(f"{area.file}: checks: lists {module}, which holds no check "
+                                f"of a {area.name} rule")
+    return problems

@@ -76,12 +76,13 @@ class Rule:
 
 @dataclass(frozen=True)
 class Area:
-    """One ``specs/<area>.toml`` file: an id prefix and the module checking it."""
+    """One ``specs/<area>.toml`` file: an id prefix and the modules checking its rules."""
 
     name: str
     title: str
     summary: str
-    checks: str
+    #: Every check module holding a check of the area's rules; the area's own first.
+    checks: tuple[str, ...]
     file: str
     rule_ids: tuple[str, ...]
 

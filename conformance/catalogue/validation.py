@@ -10,11 +10,11 @@ at once. The schema is described in ``specs/README.md``; keep the two in step.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from importlib.resources.abc import Traversable
 from typing import Any
 
+from conformance import toml_file
 from conformance.catalogue.faq import (
     FAQ_FILE,
     FAQ_NOT_RULES_FILE,
@@ -74,6 +74,9 @@ _ID_RE = re.compile(r"^([A-Z]+)-(\d{3})$")
 _DOCS_RE = re.compile(r"^DOCS-([a-z][a-z-]*[a-z])-(\d+)$")
 _WIRE_RE = re.compile(r"^WIRE-([a-z][a-z-]*[a-z])$")
 _STEM_RE = re.compile(r"^[a-z]+$")
+#: Where the check modules an area file lists live, as the area file writes them.
+CHECKS_DIR = "conformance/checks"
+_CHECKS_RE = re.compile(r"^conformance/checks/test_[a-z_]+\.py$")
 
 
 def read_not_rules(
@@ -121,15 +124,12 @@ def read_not_rules(
 
 def parse_toml(entry: Traversable, where: str, problems: list[str]) -> dict[str, Any] | None:
     try:
-        text = entry.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
+        return toml_file.load(entry, universal_newlines=False)
+    except toml_file.NotUtf8:
         problems.append(f"{where}: not UTF-8")
-        return None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except toml_file.NotToml as exc:
         problems.append(f"{where}: invalid TOML: {normalise(str(exc))}")
-        return None
+    return None
 
 
 def _describe(value: object) -> str:
@@ -191,10 +191,7 @@ class AreaFileChecker:
             area = None
         title = self.text(data, "title", "", one_line=True)
         summary = self.text(data, "summary", "")
-        checks = self.text(data, "checks", "", one_line=True)
-        expected_checks = f"conformance/checks/test_{self.stem}.py"
-        if checks is not None and checks != expected_checks:
-            self.problem("checks", f"must be {expected_checks!r}, got {checks!r}")
+        checks = self.check_modules(data)
         raw_rules = data.get("rules")
         found: list[tuple[int, Rule]] = []
         if "rules" not in data:
@@ -214,6 +211,34 @@ class AreaFileChecker:
             Area(area, title, summary, checks, self.where, tuple(r.id for _, r in found)),
             found,
         )
+
+    def check_modules(self, data: Mapping[str, Any]) -> tuple[str, ...] | None:
+        """``checks``: the area's own module first, then every other one holding a check
+        of its rules (whether they do is ``rules --check``'s, which reads the checks)."""
+        if "checks" not in data:
+            self.problem("checks", "missing")
+            return None
+        modules = data["checks"]
+        if not isinstance(modules, list) or not modules:
+            self.problem("checks", f"must be a non-empty list of check modules, "
+                                   f"got {_describe(modules)}")
+            return None
+        own = f"{CHECKS_DIR}/test_{self.stem}.py"
+        ok = True
+        for index, module in enumerate(modules):
+            here = f"checks[{index}]"
+            if index == 0 and module != own:
+                self.problem(here, f"must be {own!r} (the area's own module), "
+                                   f"got {_describe(module)}")
+                ok = False
+            elif not isinstance(module, str) or not _CHECKS_RE.match(module):
+                self.problem(here, f"must be a check module {CHECKS_DIR}/test_<name>.py, "
+                                   f"got {_describe(module)}")
+                ok = False
+            elif module in modules[:index]:
+                self.problem(here, f"lists {module!r} twice")
+                ok = False
+        return tuple(modules) if ok else None
 
     def check_rule(self, index: int, item: Mapping[str, Any], area: str) -> Rule | None:
         path = f"rules[{index}]"
