@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from conformance.redaction import longest_first, replace_secrets
 from conformance.running.capture import RETAINED_OUTPUT, reclip, trim_end
 from conformance.running.cli_files import FileSnapshot
 from conformance.running.invoke import FileChange, Invocation
 
-EVIDENCE_PROPERTY = "conformance.evidence"
 MAX_FILE_BYTES = 4096
 #: Per stream and invocation, in reports (a check itself sees up to --max-output).
 MAX_EVIDENCE_OUTPUT = RETAINED_OUTPUT
@@ -32,19 +32,17 @@ MAX_FILE_CHANGES = 50
 
 
 class Redactor:
-    """Replaces every secret of a run with a stable placeholder."""
+    """Replaces every secret of a run with a stable placeholder: ``<key>``, or ``<label(key)>``."""
 
     def __init__(self, secrets: Iterable[str], label: Any = None) -> None:
-        # Longest first, so a key that contains another key is replaced whole.
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self.secrets = longest_first({s for s in secrets if s})
         self.label = label
 
     def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret in text:
-                name = self.label(secret) if self.label else "key"
-                text = text.replace(secret, f"<{name}>")
-        return text
+        return replace_secrets(text, self.secrets, self._placeholder)[0]
+
+    def _placeholder(self, secret: str) -> str:
+        return f"<{self.label(secret) if self.label else 'key'}>"
 
 
 def bounded_text(

@@ -67,10 +67,7 @@ class Expectation:
 def load(path: str | Path) -> list[Expectation]:
     """Read and validate an expectations file; every problem in one message."""
     file = Path(path)
-    try:
-        raw = toml_file.read(file, "expectations")
-    except toml_file.TomlFileError as exc:
-        raise ExpectationsError(str(exc)) from None
+    raw = toml_file.read(file, "expectations", ExpectationsError)
     problems: list[str] = []
     unknown = sorted(set(raw) - {TABLE})
     if unknown:

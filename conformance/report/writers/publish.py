@@ -80,10 +80,7 @@ class Build:
 
 def load_builds(path: Path) -> list[Build]:
     """Read and validate a builds file; every problem in one line."""
-    try:
-        raw = toml_file.read(path, "builds")
-    except toml_file.TomlFileError as exc:
-        raise PublishError(str(exc)) from None
+    raw = toml_file.read(path, "builds", PublishError)
     entries = raw.get("build")
     if not isinstance(entries, list) or not entries:
         raise PublishError(f"builds {path}: no [[build]] entries")

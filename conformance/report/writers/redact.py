@@ -20,9 +20,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from conformance.redaction import REDACTED, longest_first, replace_secrets
+
 SECRETS_PROPERTY = "conformance.secret-digests"
 MIN_SECRET = 8  # shorter "secrets" (a test password "x") would shred every text
-PLACEHOLDER = "<redacted>"
+PLACEHOLDER = REDACTED
 _TOKEN = re.compile(r"[A-Za-z0-9_\-]{" + str(MIN_SECRET) + ",}")
 
 
@@ -64,7 +66,7 @@ class Scrubber:
 
     def __init__(self, secrets: Iterable[str] = (), digests: Iterable[str] = ()) -> None:
         secrets = list(secrets)
-        self.secrets = sorted({s for s in secrets if len(s) >= MIN_SECRET}, key=len, reverse=True)
+        self.secrets = longest_first({s for s in secrets if len(s) >= MIN_SECRET})
         self.digests = set(digests) - {digest(s) for s in self.secrets}
         self.hits = 0
 
@@ -72,10 +74,8 @@ class Scrubber:
         return bool(self.secrets or self.digests)
 
     def text(self, value: str) -> str:
-        for secret in self.secrets:
-            if secret in value:
-                self.hits += value.count(secret)
-                value = value.replace(secret, PLACEHOLDER)
+        value, hits = replace_secrets(value, self.secrets, _placeholder)
+        self.hits += hits
         if self.digests:
             value = _TOKEN.sub(self._token, value)
         return value
@@ -115,6 +115,10 @@ class Scrubber:
         if isinstance(value, list | tuple):
             return type(value)(self._copy(v) for v in value)
         return value
+
+
+def _placeholder(_secret: str) -> str:
+    return PLACEHOLDER
 
 
 def _strings(value: Any, into: list[str]) -> None:

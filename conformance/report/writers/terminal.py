@@ -209,11 +209,15 @@ def rich_summary(result: RunResult, stream: IO[str], report_path: str | None,
     from rich.text import Text
 
     console = Console(file=stream, force_terminal=True, width=width, highlight=False)
+
+    def section(title: str, lines: list[str]) -> None:
+        if lines:
+            console.print(title)
+            for text in lines:
+                console.print(Text("  " + text))
+
     causes = root_cause_lines(result)
-    if causes:
-        console.print(f"[bold red]root causes ({len(causes)})[/]")
-        for text in causes:
-            console.print(Text("  " + text))
+    section(f"[bold red]root causes ({len(causes)})[/]", causes)
     heads, rows = table_rows(result)
     outcomes = [NOT_APPLICABLE if h == "N/A" else h for h in heads[1:]]
     table = Table(title="Conformance by area", title_justify="left")
@@ -223,16 +227,9 @@ def rich_summary(result: RunResult, stream: IO[str], report_path: str | None,
     for index, row in enumerate(rows):
         table.add_row(*row, end_section=index == len(rows) - 2)
     console.print(table)
-    failing = failing_lines(result)
-    if failing:
-        console.print("[bold red]failing rules[/]")
-        for text in failing:
-            console.print(Text("  " + text))
-    blocked = blocked_lines(result)
-    if blocked:
-        console.print(f"[bold yellow]blocked checks ({len(result.blocked_checks())})[/]")
-        for text in blocked:
-            console.print(Text("  " + text))
+    section("[bold red]failing rules[/]", failing_lines(result))
+    section(f"[bold yellow]blocked checks ({len(result.blocked_checks())})[/]",
+            blocked_lines(result))
     style = {"conformant": "bold green", "no-regression": "bold yellow",
              "gate-passed": "bold yellow", "failures": "bold red",
              "not-checked": "bold red"}.get(result.verdict.status,

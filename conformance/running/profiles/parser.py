@@ -1,8 +1,4 @@
-"""CLI profiles: how to drive one Convox-compatible CLI.
-
-A profile is data (TOML) so that a CLI author can plug in their own binary
-without writing Python. This module is the only place that knows the file
-format; everything else sees a validated, immutable :class:`Profile`.
+"""A profile's TOML -> :class:`Profile`, naming the field of every mistake.
 
 Validation is strict on purpose: a typo in a profile would otherwise turn
 into dozens of confusing check failures, so every problem is reported as one
@@ -11,199 +7,34 @@ line naming the file and, for each mistake, the field and what is wrong.
 
 from __future__ import annotations
 
-import re
-import shlex
 import string
-import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from importlib import resources
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from conformance import toml_file
+from conformance.running.profiles.model import (
+    CURRENT_API,
+    ENV_NAME,
+    HOST_FORM_PLACEHOLDERS,
+    LAYOUT_PLACEHOLDERS,
+    OPERATION_PLACEHOLDERS,
+    RACK_APIS,
+    REQUIRED_OPERATIONS,
+    SELECTION_FORMATS,
+    Environment,
+    Layout,
+    Operation,
+    Profile,
+    ProfileError,
+    Trust,
+)
 
 T = TypeVar("T")
 
-PROFILE_DIR = "profiles"
 
-#: Operations every CLI must offer; without them no check can run.
-REQUIRED_OPERATIONS = ("login", "switch", "current_rack", "racks", "apps", "rack_info")
-
-#: Each operation and the placeholders its argv (and env) may use.
-OPERATION_PLACEHOLDERS: dict[str, frozenset[str]] = {
-    "version": frozenset(),
-    "login": frozenset({"host", "key"}),
-    "login_env": frozenset({"host", "key"}),
-    "login_prompt": frozenset({"host"}),
-    "login_default": frozenset({"key"}),
-    "switch": frozenset({"rack"}),
-    "current_rack": frozenset(),
-    "racks": frozenset(),
-    "apps": frozenset(),
-    "apps_rack": frozenset({"rack"}),
-    "rack_info": frozenset(),
-    "rack_set_password": frozenset({"password"}),
-    "logout": frozenset(),
-}
-
-#: Capabilities that are not operations but properties of the profile.
-EXTRA_CAPABILITIES = frozenset({"trust", "resolve", "env_credentials", "env_rack", "session"})
-#: What the run gives, not the CLI: ``resolve`` (every host name the CLI looks up leads
-#: to the fakes) only a network sandbox can promise of an untrusted CLI.
-MACHINE_CAPABILITIES = frozenset({"resolve"})
-CAPABILITIES = frozenset(OPERATION_PLACEHOLDERS) | EXTRA_CAPABILITIES
-
-SELECTION_FORMATS = ("rack", "racks", "current")
-#: The rack API generations the fakes serve (fakes.model.world.RACK_APIS; a test holds them equal,
-#: so that loading a profile imports none of the fakes).
-CURRENT_API = "current"
-RACK_APIS = ("2017", CURRENT_API)
-LAYOUT_PLACEHOLDERS = frozenset({"home", "config_dir", "xdg_config_home"})
-HOST_FORM_PLACEHOLDERS = frozenset({"port"})
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class ProfileError(Exception):
-    """A profile that cannot be used; ``str()`` is one line for the user."""
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One CLI operation: argv after the command, extra env, optional prompt."""
-
-    name: str
-    argv: tuple[str, ...]
-    env: Mapping[str, str] = field(default_factory=dict)
-    prompt: str | None = None
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where the CLI keeps its files, relative to the isolated HOME."""
-
-    config_dir: str
-    target_file: str
-    auth_file: str
-    #: The selection file's name (in config_dir).
-    selection: str
-    env: Mapping[str, str] = field(default_factory=dict)
-    #: Where the CLI keeps Console's second-factor sessions (JSON host -> id); None
-    #: when it cannot meet Console's session challenge.
-    session_file: str | None = None
-    #: How the selection file is written (one of SELECTION_FORMATS); "" means the format
-    #: its name gives (a file named rack, racks or current).
-    selection_format: str = ""
-
-    @property
-    def selection_kind(self) -> str:
-        """The selection file's format: rack (plain org/name), racks or current (JSON)."""
-        return self.selection_format or self.selection
-
-
-@dataclass(frozen=True)
-class Trust:
-    """How the suite can give the CLI its CA and its host-name map."""
-
-    ca_env: str | None = None
-    resolve_env: str | None = None
-
-
-@dataclass(frozen=True)
-class Environment:
-    """The variables the CLI reads on every command instead of its files (CI, deploy keys).
-
-    None means the CLI reads no such variable: the rules about it are then not
-    applicable, never passed.
-    """
-
-    host: str | None = None
-    key: str | None = None
-    rack: str | None = None
-
-
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    description: str
-    source: str
-    command: tuple[str, ...]
-    host_form: str
-    layout: Layout
-    trust: Trust
-    operations: Mapping[str, Operation]
-    environment: Environment = field(default_factory=Environment)
-    #: The rack API generation the CLI was built against, which the fake racks speak.
-    rack_api: str = CURRENT_API
-    #: Set for runs in the network sandbox, where every host name leads to the fakes.
-    sandboxed: bool = False
-
-    def has(self, capability: str) -> bool:
-        """True when the profile can do what a rule ``needs``."""
-        if capability == "trust":
-            return self.trust.ca_env is not None
-        if capability == "resolve":
-            # Not the resolve seam: it routes only the names the CLI chooses to send through
-            # it, so egress past it would go unseen, and leave the machine.
-            return self.sandboxed
-        if capability == "env_credentials":
-            return self.environment.host is not None and self.environment.key is not None
-        if capability == "env_rack":
-            return self.environment.rack is not None
-        if capability == "session":
-            return self.layout.session_file is not None
-        return capability in self.operations
-
-    def in_sandbox(self) -> Profile:
-        """The same profile in the network sandbox: every CLI can then `resolve`."""
-        return replace(self, sandboxed=True)
-
-    def missing(self, needs: tuple[str, ...] | list[str]) -> list[str]:
-        return [need for need in needs if not self.has(need)]
-
-    def command_argv(self) -> list[str]:
-        """The command with ``{python}`` replaced by this interpreter."""
-        return [part.replace("{python}", sys.executable) for part in self.command]
-
-    def with_command(self, cli: str) -> Profile:
-        """The same profile driving another binary (``--cli``).
-
-        A path that exists is taken whole, so paths with spaces work; anything
-        else is split like a shell would, so ``--cli "python -m mycli"`` works.
-        """
-        command = (cli,) if Path(cli).exists() else tuple(shlex.split(cli))
-        if not command:
-            raise ProfileError("--cli: empty command")
-        return replace(self, command=command)
-
-
-def shipped_profiles() -> dict[str, Path]:
-    """Name -> path of every profile that ships with the suite."""
-    root = resources.files("conformance") / PROFILE_DIR
-    found = {}
-    for entry in root.iterdir():
-        if entry.name.endswith(".toml"):
-            found[entry.name[: -len(".toml")]] = Path(str(entry))
-    return dict(sorted(found.items()))
-
-
-def load_profile(name_or_path: str | Path) -> Profile:
-    """Load a shipped profile by name, or a user's profile by path."""
-    text = str(name_or_path)
-    path = Path(text)
-    if not (text.endswith(".toml") or path.exists()):
-        shipped = shipped_profiles()
-        if text not in shipped:
-            raise ProfileError(
-                f"unknown profile {text!r}; shipped profiles: {', '.join(shipped)}"
-                " (or give a path to a .toml file)"
-            )
-        path = shipped[text]
-    try:
-        raw = toml_file.read(path, "profile")
-    except toml_file.TomlFileError as exc:
-        raise ProfileError(str(exc)) from None
-    return _Parser(str(path)).profile(raw)
+def parse_profile(raw: dict[str, Any], source: str) -> Profile:
+    """``raw`` (read from ``source``) as a Profile; one ProfileError names every mistake."""
+    return _Parser(source).profile(raw)
 
 
 class _Problem(Exception):
