@@ -40,6 +40,8 @@ SEVERITY = (ERROR, FAILED, NEW_FAILURE, UNEXPECTED_PASS, FLAKY, EXPECTED_FAIL,
 CHECK_OUTCOMES = SEVERITY[:-1]
 #: Outcomes a reader should look at ("failures only" in report.html).
 FAILING = frozenset({ERROR, FAILED, NEW_FAILURE, UNEXPECTED_PASS, FLAKY})
+#: Outcomes that are a failure of the rules a check blames (a known one included).
+BLAMED = frozenset({FAILED, EXPECTED_FAIL, NEW_FAILURE, FLAKY})
 #: What failing means before expectations and baselines are applied.
 RAW_FAILING = frozenset({FAILED, ERROR})
 

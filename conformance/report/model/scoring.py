@@ -20,15 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from conformance.report.model.outcomes import (
+    BLAMED,
     BLOCKED_OUTCOME,
     ERROR,
     EXPECTED_FAIL,
     FAILED,
-    FLAKY,
-    NEW_FAILURE,
     NOT_APPLICABLE,
     NOT_CHECKED,
     NOT_RUN,
@@ -36,13 +35,11 @@ from conformance.report.model.outcomes import (
     UNEXPECTED_PASS,
     worst,
 )
-
-if TYPE_CHECKING:
-    from conformance.report.model.results import CheckResult, RuleInfo
+from conformance.report.model.records import LEVEL_RANK, CheckResult, RuleInfo
 
 #: Rule statuses (what a score counts).
 DECIDED_PASS = frozenset({PASSED, UNEXPECTED_PASS})
-DECIDED_FAIL = frozenset({FAILED, EXPECTED_FAIL, NEW_FAILURE, FLAKY})
+DECIDED_FAIL = BLAMED
 UNDECIDED = "undecided"
 MAX_NAMED = 3
 
@@ -312,7 +309,7 @@ def root_causes(rules: Iterable[RuleInfo], checks: Sequence[CheckResult]) -> lis
         causes[rule_id].known = all(flags)
     order = list(info)
     return sorted(causes.values(), key=lambda c: (
-        {"MUST": 0, "SHOULD": 1}.get(c.level, 0), c.known,
+        LEVEL_RANK.get(c.level, 0), c.known,
         -(len(c.failed) + len(c.blocked)),
         order.index(c.rule) if c.rule in order else len(order), c.rule))
 
