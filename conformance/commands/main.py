@@ -16,21 +16,31 @@ Exit codes (the contract CI pipelines rely on):
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from conformance.commands.report import add_commands, add_run_options, preflight, run_option_args
-
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
-#: Every one-line error of the command starts with this.
-PREFIX = "convox-conformance: "
-
-EXIT_CODES_HELP = """exit codes:
-  0  conformant (every applicable check passed, or no regression)
-  1  conformance failures
-  2  usage or configuration error (bad profile, missing CLI, nothing selected)
-  3  harness error (fakes failed to start, run interrupted)"""
+from conformance.commands.exit_codes import (
+    EXIT_CODES_HELP,
+    EXIT_FAILURES,
+    EXIT_HARNESS,
+    EXIT_OK,
+    EXIT_USAGE,
+    PREFIX,
+)
+from conformance.commands.report import add_commands
+from conformance.run_options import (
+    MAX_AUTO_WORKERS,
+    RUN_OPTIONS,
+    OptionError,
+    add_arguments,
+    chosen_backend,
+    chosen_profile,
+    pytest_arguments,
+    unknown_rules_problem,
+    value_problems,
+)
 
 
 def _plugin_args() -> list[str]:
@@ -58,30 +68,10 @@ def has_xdist() -> bool:
     return find_spec("xdist") is not None
 
 
-#: ``--workers auto`` uses at most this many: past it, the longest check (the model
-#: check) bounds the run and more workers only add their start-up.
-MAX_AUTO_WORKERS = 8
-
-
-def _workers(text: str) -> str:
-    if text == "auto":
-        return text
-    try:
-        number = int(text)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of workers (1 or more) or auto, "
-                                         f"got {text!r}")
-    return str(number)
-
-
 def worker_count(workers: str, rules: Sequence[str], checks: Sequence[str]) -> int:
     """How many pytest-xdist workers a run uses: ``--workers N``, or for ``auto`` the
     processors this process may use (one for a run of a few rules or checks, given with
     ``--rule`` or ``--check``, which takes less time than starting workers)."""
-    import os
-
     if workers != "auto":
         return int(workers)
     if rules or checks:
@@ -91,6 +81,56 @@ def worker_count(workers: str, rules: Sequence[str], checks: Sequence[str]) -> i
     except (AttributeError, OSError):
         available = os.cpu_count() or 1
     return max(1, min(available, MAX_AUTO_WORKERS))
+
+
+#: How many examples the model check and the properties try (conformance/checks/conftest.py).
+EXAMPLES_ENV = "CONFORMANCE_EXAMPLES"
+
+
+def preflight(args: argparse.Namespace) -> list[str]:
+    """Every mistake in ``run``'s own settings, checked before pytest starts.
+
+    pytest would report the first of them as ``ERROR: ...``; here each one is
+    a line with the suite's prefix, all of them at once.
+    """
+    from conformance.catalogue import CatalogueError
+    from conformance.report.gate import expectations as exp
+    from conformance.report.gate.baseline import BaselineError
+    from conformance.report.gate.baseline import load as load_baseline
+
+    problems: list[str] = []
+    try:
+        chosen_profile(args.profile, args.cli)
+    except OptionError as exc:
+        problems.append(str(exc))
+    if args.expectations:
+        try:
+            exp.load(args.expectations)
+        except exp.ExpectationsError as exc:
+            problems.append(str(exc))
+    if args.baseline:
+        try:
+            load_baseline(args.baseline)
+        except BaselineError as exc:
+            problems.append(str(exc))
+    problems += value_problems(lambda dest: getattr(args, dest), RUN_OPTIONS)
+    examples = os.environ.get(EXAMPLES_ENV)
+    if examples is not None and not (examples.strip().isdigit() and int(examples) > 0):
+        problems.append(f"{EXAMPLES_ENV}: expected how many examples the model check and the "
+                        f"properties try (1 or more), got {examples!r}")
+    if args.rule:
+        try:
+            unknown = unknown_rules_problem(args.rule)
+        except CatalogueError as exc:
+            problems.append(str(exc))
+        else:
+            if unknown:
+                problems.append(unknown)
+    try:
+        chosen_backend(args.backend, args.serve)
+    except OptionError as exc:
+        problems.append(str(exc))
+    return problems
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -123,20 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # configuration of whatever directory the user runs from.
     ini = resources.files("conformance.checks") / "pytest.ini"
     argv = ["--pyargs", "conformance.checks", "-c", str(ini), *_plugin_args(),
-            "-p", "no:cacheprovider",
-            "--profile", args.profile, "--cli-timeout", str(args.cli_timeout),
-            "--backend", args.backend]
-    if args.cli:
-        argv += ["--cli", args.cli]
-    if args.max_output is not None:
-        argv += ["--max-output", str(args.max_output)]
-    for url in args.serve:
-        argv += ["--serve", url]
-    for rule in args.rule:
-        argv += ["--rule", rule]
-    for check in args.check:
-        argv += ["--check", check]
-    argv += run_option_args(args)
+            "-p", "no:cacheprovider", *pytest_arguments(args)]
     workers = worker_count(args.workers, args.rule, args.check)
     if workers > 1 and not wants_workers(extra) and has_xdist():
         argv += ["-n", str(workers)]
@@ -161,15 +188,29 @@ def cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from conformance.catalogue import CatalogueError, check_links, format_rules, load_catalogue
+    from conformance.catalogue import (
+        CatalogueError,
+        check_links,
+        describe_where,
+        format_rules,
+        load_catalogue,
+        request_problems,
+    )
 
     try:
         catalogue = load_catalogue()
     except CatalogueError as exc:
         print(f"convox-conformance: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.where is not None:
+        try:
+            print(describe_where(catalogue, args.where))
+        except (LookupError, CatalogueError) as exc:
+            print(f"convox-conformance: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        return EXIT_OK
     if args.check:
-        problems = check_links(catalogue)
+        problems = check_links(catalogue) + request_problems()
         for problem in problems:
             print(problem)
         if problems:
@@ -193,30 +234,28 @@ class Parser(argparse.ArgumentParser):
                               f"(see {self.prog} --help)\n")
 
 
-def _max_output(text: str) -> int:
-    from conformance.running.capture import parse_size
-
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+#: ``replay`` and ``repro`` take these of ``run``'s options, unset by default: a replay
+#: uses what the recorded run used.
+REPLAY_OPTIONS = {
+    "cli": {"default": None, "help": "path or command of the CLI (default: the run's)"},
+    "profile": {"default": None, "help": "profile name or .toml path (default: the run's)"},
+    "cli_timeout": {"default": None, "help": "seconds before one CLI invocation is killed "
+                    "(default: the run's)"},
+}
 
 
 def _replay_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cli", help="path or command of the CLI (default: the run's)")
-    parser.add_argument("--profile", help="profile name or .toml path (default: the run's)")
-    parser.add_argument("--cli-timeout", type=float, default=None,
-                        help="seconds per invocation")
+    add_arguments(parser, REPLAY_OPTIONS, overrides=REPLAY_OPTIONS)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from conformance.replay.player import main as replay_main
+    from conformance.replay.commands import main as replay_main
 
     return replay_main(args)
 
 
 def cmd_repro(args: argparse.Namespace) -> int:
-    from conformance.replay.player import repro_main
+    from conformance.replay.commands import repro_main
 
     return repro_main(args)
 
@@ -233,27 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the conformance checks against a CLI",
                          epilog=EXIT_CODES_HELP,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("--cli", help="path or command of the CLI (default: the profile's)")
-    run.add_argument("--profile", default="reference", help="profile name or .toml path")
-    run.add_argument("--cli-timeout", type=float, default=20.0, help="seconds per invocation")
-    run.add_argument("--max-output", type=_max_output, default=None, metavar="BYTES",
-                     help="keep at most this much of each invocation's stdout and of its "
-                          "stderr, start and end (K/M suffixes; default 1M)")
-    run.add_argument("--backend", default="inprocess", help="fakes backend")
-    run.add_argument("--serve", action="append", default=[], metavar="URL",
-                     help="admin URL of a `convox-conformance serve` (with --backend remote)")
-    run.add_argument("--rule", action="append", default=[], help="only this rule id")
-    run.add_argument("--check", action="append", default=[], metavar="ID",
-                     help="only this check id (as in results.json)")
-    run.add_argument("--network", choices=["auto", "sandbox", "host"], default="auto",
-                     help="sandbox: a private network where every host name leads to the "
-                          "fakes (Linux); host: the machine's; auto (default): the sandbox "
-                          "where it can be made")
-    run.add_argument("--workers", type=_workers, default="auto", metavar="N|auto",
-                     help="checks run side by side in N processes; auto (default): one per "
-                          "processor, up to 8, and 1 with --rule or --check; 1 runs them one "
-                          "by one. Verdicts are the same either way")
-    add_run_options(run)
+    add_arguments(run)
     run.add_argument("pytest_args", nargs=argparse.REMAINDER,
                      help="after --: extra pytest arguments (e.g. -k NAME)")
     run.set_defaults(func=cmd_run)
@@ -264,8 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list the rule catalogue")
     rules.add_argument("--area", help="only this area (e.g. LOGIN)")
     rules.add_argument("--level", choices=["MUST", "SHOULD"], help="only this level")
-    rules.add_argument("--check", action="store_true",
-                       help="fail unless every rule has a check and every check a known rule")
+    what = rules.add_mutually_exclusive_group()
+    what.add_argument("--check", action="store_true",
+                      help="fail unless every rule has a check and every check a known rule")
+    what.add_argument("--where", metavar="RULE",
+                      help="where RULE is: its checks and the fake code answering their "
+                           "requests, as file:line")
     rules.set_defaults(func=cmd_rules)
 
     sub.add_parser("serve", help="run the fake Console and racks standalone "
@@ -292,9 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a check id (test_logout.py::test_...), its function name, or a "
                             "rule id")
     _replay_options(repro)
-    repro.add_argument("--network", choices=["auto", "sandbox", "host"], default="host",
-                       help="the run's network (default: host, as the replay's; the rules "
-                            "that need the sandbox are only checked with sandbox)")
+    add_arguments(repro, ["network"], overrides={"network": {
+        "default": "host", "help": "the run's network (default: host, as the replay's; the "
+                                   "rules that need the sandbox are only checked with sandbox)"}})
     repro.set_defaults(func=cmd_repro)
 
     add_commands(sub)

@@ -1,134 +1,30 @@
-"""The report-related parts of the ``convox-conformance`` command.
+"""The report subcommands of ``convox-conformance``: ``expectations update``,
+``matrix`` and ``publish`` (and ``smoke``, from conformance.commands.smoke).
 
-``run`` options that belong to reports (passed through to the pytest
-plugin), and the ``expectations update``, ``matrix``, ``publish`` and ``smoke``
-subcommands. Kept here so ``conformance/commands/main.py`` only wires them in.
+Kept here so ``conformance/commands/main.py`` only wires them in; ``run``'s
+options, the report options among them, are in conformance.run_options.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+from conformance.commands.exit_codes import EXIT_HARNESS, EXIT_OK, EXIT_USAGE
+from conformance.commands.smoke import add_command as add_smoke
+from conformance.report.writers.run_dirs import LATEST
+from conformance.run_options import DEFAULT_REPORT_DIR
 
-
-# ------------------------------------------------------------------ run options
-
-def add_run_options(run: argparse.ArgumentParser) -> None:
-    """The report options of ``run``; same names as the pytest options."""
-    run.add_argument("--report-dir", default="reports",
-                     help="where <run-id>/ and 'latest' are written (default: reports)")
-    run.add_argument("--keep-runs", type=int, default=20, metavar="N",
-                     help="keep the N newest run directories (default 20; 0 keeps all)")
-    run.add_argument("--no-reports", action="store_true", help="write no report files")
-    run.add_argument("--expectations", metavar="FILE",
-                     help="TOML file of known failures (see README, 'CI gating')")
-    run.add_argument("--baseline", metavar="RESULTS",
-                     help="results.json or run directory of an earlier run: fail only on "
-                          "regressions")
-    run.add_argument("--new-checks", choices=("fail", "pending"), default="fail",
-                     help="with --baseline: failing checks new since the baseline fail the run "
-                          "(default) or only warn")
-    run.add_argument("--fail-on", choices=("must", "should"), default="should",
-                     help="the gate: fail on failing MUST rules only (must), or on any failing "
-                          "rule (should, the default)")
-    run.add_argument("--strict-expectations", action="store_true",
-                     help="with --expectations: fail the run when an entry was never exercised")
-    run.add_argument("--verify", type=int, default=0, metavar="N",
-                     help="rerun each failing check N times; flaky if outcomes differ")
-    run.add_argument("--no-color", action="store_true", help="plain output, no progress bar")
-
-
-def run_option_args(args: argparse.Namespace) -> list[str]:
-    """The pytest arguments for the report options given to ``run``."""
-    argv = ["--report-dir", args.report_dir, "--keep-runs", str(args.keep_runs),
-            "--new-checks", args.new_checks, "--fail-on", args.fail_on,
-            "--verify", str(args.verify)]
-    if args.strict_expectations:
-        argv.append("--strict-expectations")
-    if args.no_reports:
-        argv.append("--no-reports")
-    if args.expectations:
-        argv += ["--expectations", args.expectations]
-    if args.baseline:
-        argv += ["--baseline", args.baseline]
-    if args.no_color:
-        argv += ["--no-color", "--color=no"]
-    return argv
-
-
-#: How many examples the model check and the properties try (conformance/checks/conftest.py).
-EXAMPLES_ENV = "CONFORMANCE_EXAMPLES"
-
-
-def preflight(args: argparse.Namespace) -> list[str]:
-    """Every mistake in ``run``'s own settings, checked before pytest starts.
-
-    pytest would report the first of them as ``ERROR: ...``; here each one is
-    a line with the suite's prefix, all of them at once.
-    """
-    from conformance.catalogue import CatalogueError, load_catalogue
-    from conformance.report.gate import expectations as exp
-    from conformance.report.gate.baseline import BaselineError
-    from conformance.report.gate.baseline import load as load_baseline
-    from conformance.running.invoke import CliNotRunnable, check_runnable
-    from conformance.running.profiles import ProfileError, load_profile
-    from fakes.backends.in_process import get_backend
-
-    problems: list[str] = []
-    try:
-        profile = load_profile(args.profile)
-        if args.cli:
-            profile = profile.with_command(args.cli)
-        check_runnable(profile)
-    except (ProfileError, CliNotRunnable) as exc:
-        problems.append(str(exc))
-    if args.expectations:
-        try:
-            exp.load(args.expectations)
-        except exp.ExpectationsError as exc:
-            problems.append(str(exc))
-    if args.baseline:
-        try:
-            load_baseline(args.baseline)
-        except BaselineError as exc:
-            problems.append(str(exc))
-    if args.verify < 0:
-        problems.append("--verify: must be 0 or more")
-    examples = os.environ.get(EXAMPLES_ENV)
-    if examples is not None and not (examples.strip().isdigit() and int(examples) > 0):
-        problems.append(f"{EXAMPLES_ENV}: expected how many examples the model check and the "
-                        f"properties try (1 or more), got {examples!r}")
-    if args.rule:
-        try:
-            unknown = sorted(set(args.rule) - set(load_catalogue().rules))
-        except CatalogueError as exc:
-            problems.append(str(exc))
-        else:
-            if unknown:
-                problems.append(f"--rule: unknown rule id {', '.join(unknown)} "
-                                "(see `convox-conformance rules`)")
-    try:
-        get_backend(args.backend, **({"urls": args.serve} if args.serve else {}))
-    except (LookupError, ValueError) as exc:
-        problems.append(str(exc))
-    except TypeError as exc:
-        problems.append(f"backend {args.backend!r} does not take --serve ({exc})")
-    return problems
-
-
-# ------------------------------------------------------------- subcommands
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     expectations = sub.add_parser("expectations", help="manage an expectations file")
     actions = expectations.add_subparsers(dest="action", required=True)
     update = actions.add_parser("update", help="write the expectations a run implies")
-    update.add_argument("--from", dest="source", default="reports/latest",
-                        help="a run directory or results.json (default: reports/latest)")
+    latest = f"{DEFAULT_REPORT_DIR}/{LATEST}"
+    update.add_argument("--from", dest="source", default=latest,
+                        help=f"a run directory or results.json (default: {latest})")
     update.add_argument("--output", default="expectations.toml",
                         help="file to write; existing entries that still fail are kept as "
                              "written (default: expectations.toml; '-' for stdout)")
@@ -144,8 +40,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         help="run the suite for this profile first (repeatable)")
     matrix.add_argument("--cli", action="append", default=[],
                         help="the CLI for the --profile at the same position (repeatable)")
-    matrix.add_argument("--output", default="reports/matrix",
-                        help="directory for matrix.html and matrix.md (default: reports/matrix)")
+    matrix_dir = f"{DEFAULT_REPORT_DIR}/matrix"
+    matrix.add_argument("--output", default=matrix_dir,
+                        help=f"directory for matrix.html and matrix.md (default: {matrix_dir})")
     matrix.add_argument("pytest_args", nargs=argparse.REMAINDER,
                         help="after --: extra arguments for each run")
     matrix.set_defaults(func=cmd_matrix)
@@ -165,12 +62,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                          help="after --: extra arguments for each run")
     publish.set_defaults(func=cmd_publish)
 
-    smoke = sub.add_parser("smoke", help="check that a profile is wired right, in plain words")
-    smoke.add_argument("--cli", help="path or command of the CLI (default: the profile's)")
-    smoke.add_argument("--profile", default="reference", help="profile name or .toml path")
-    smoke.add_argument("--backend", default="inprocess", help="fakes backend")
-    smoke.add_argument("--cli-timeout", type=float, default=20.0, help="seconds per invocation")
-    smoke.set_defaults(func=cmd_smoke)
+    add_smoke(sub)
 
 
 def cmd_expectations_update(args: argparse.Namespace) -> int:
@@ -303,7 +195,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
             print(f"convox-conformance: publish: {args.clis} has no {build.name}",
                   file=sys.stderr)
             return EXIT_USAGE
-        run_root = Path("reports") / "publish" / build.name
+        run_root = Path(DEFAULT_REPORT_DIR) / "publish" / build.name
         options = ["--cli", str(binary), "--profile", build.profile, "--network", "sandbox"]
         if build.expectations is not None:
             options += ["--expectations", str(build.expectations)]
@@ -324,45 +216,4 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for path in publish.write(pairs, out_dir):
         print(f"wrote {path}")
-    return EXIT_OK
-
-
-def cmd_smoke(args: argparse.Namespace) -> int:
-    from conformance.commands.smoke import Finding, HarnessFailure, run_smoke
-    from conformance.running.invoke import CliNotRunnable, check_runnable
-    from conformance.running.profiles import ProfileError, load_profile
-
-    try:
-        profile = load_profile(args.profile)
-        if args.cli:
-            profile = profile.with_command(args.cli)
-        check_runnable(profile)
-    except (ProfileError, CliNotRunnable) as exc:
-        print(f"convox-conformance: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-
-    def say(finding: Finding) -> None:
-        mark = "FAIL" if not finding.ok else "warn" if finding.warn else "ok  "
-        print(f"{mark}  {finding.step:7} {finding.message}", flush=True)
-        if finding.output and (not finding.ok or finding.warn):
-            print("\n".join(f"              | {line}" for line in finding.output.splitlines()),
-                  flush=True)
-
-    print(f"smoke test of {' '.join(profile.command_argv())} with profile {profile.name} "
-          f"({profile.source})")
-    try:
-        findings = run_smoke(profile, backend_name=args.backend, timeout=args.cli_timeout,
-                             say=say)
-    except HarnessFailure as exc:
-        print(f"convox-conformance: harness error: {exc}", file=sys.stderr)
-        return EXIT_HARNESS
-    except CliNotRunnable as exc:
-        print(f"convox-conformance: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    bad = [f for f in findings if not f.ok]
-    if bad:
-        print(f"{len(bad)} problem(s): fix the profile (or the CLI) before a full run")
-        return EXIT_FAILURES
-    print("the profile is wired right; run the suite with: convox-conformance run "
-          f"--profile {args.profile}" + (f" --cli {args.cli}" if args.cli else ""))
     return EXIT_OK

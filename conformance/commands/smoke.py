@@ -12,15 +12,20 @@ the CLI printed (all of its stderr, trimmed), and where its files landed.
 
 from __future__ import annotations
 
+import argparse
 import re
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.running.invoke import CliSession, Invocation
+from conformance.commands.exit_codes import EXIT_FAILURES, EXIT_HARNESS, EXIT_OK, EXIT_USAGE
+from conformance.run_options import OptionError, add_arguments, chosen_profile
+from conformance.running.invoke import DEFAULT_TIMEOUT, CliNotRunnable, CliSession, Invocation
 from conformance.running.profiles import Profile
+from fakes.backends.in_process import DEFAULT_BACKEND
 
 WORLD = "minimal"
 USER = "alice@example.com"
@@ -228,7 +233,8 @@ def explain_switch(session: CliSession, invocation: Invocation) -> Finding:
                    f"({session.profile.layout.selection!r}){elsewhere}")
 
 
-def run_smoke(profile: Profile, *, backend_name: str = "inprocess", timeout: float = 20.0,
+def run_smoke(profile: Profile, *, backend_name: str = DEFAULT_BACKEND,
+              timeout: float = DEFAULT_TIMEOUT,
               say: Callable[[Finding], None] | None = None) -> list[Finding]:
     """Run the steps, reporting each as it completes; raises HarnessFailure."""
     from fakes.backends.in_process import get_backend
@@ -288,3 +294,44 @@ def _safe_run(session: CliSession, operation: str, *, host: str | None = None,
         return session.run(operation, host=host, key=key, rack=rack)
     except AssertionError:  # CliTimeout: the invocation is recorded with timed_out=True
         return session.invocations[-1]
+
+
+def add_command(sub: argparse._SubParsersAction) -> None:
+    """``smoke``, with the options it shares with ``run``."""
+    smoke = sub.add_parser("smoke", help="check that a profile is wired right, in plain words")
+    add_arguments(smoke, ["cli", "profile", "backend", "cli_timeout"])
+    smoke.set_defaults(func=cmd_smoke)
+
+
+def cmd_smoke(args: argparse.Namespace) -> int:
+    try:
+        profile = chosen_profile(args.profile, args.cli)
+    except OptionError as exc:
+        print(f"convox-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    def say(finding: Finding) -> None:
+        mark = "FAIL" if not finding.ok else "warn" if finding.warn else "ok  "
+        print(f"{mark}  {finding.step:7} {finding.message}", flush=True)
+        if finding.output and (not finding.ok or finding.warn):
+            print("\n".join(f"              | {line}" for line in finding.output.splitlines()),
+                  flush=True)
+
+    print(f"smoke test of {' '.join(profile.command_argv())} with profile {profile.name} "
+          f"({profile.source})")
+    try:
+        findings = run_smoke(profile, backend_name=args.backend, timeout=args.cli_timeout,
+                             say=say)
+    except HarnessFailure as exc:
+        print(f"convox-conformance: harness error: {exc}", file=sys.stderr)
+        return EXIT_HARNESS
+    except CliNotRunnable as exc:
+        print(f"convox-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    bad = [f for f in findings if not f.ok]
+    if bad:
+        print(f"{len(bad)} problem(s): fix the profile (or the CLI) before a full run")
+        return EXIT_FAILURES
+    print("the profile is wired right; run the suite with: convox-conformance run "
+          f"--profile {args.profile}" + (f" --cli {args.cli}" if args.cli else ""))
+    return EXIT_OK

@@ -41,7 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
 SYNTHETIC_CONFTEST = '''
 import pytest
 from conformance.report.model.results import Citation, RuleInfo
-from conformance.report.pytest_wiring.plugin import RULES_KEY
+from conformance.report.pytest_wiring.stash_keys import RULES_KEY
 
 def _rule(ident, level, area, title, quote):
     return RuleInfo(ident, title, level, area, (Citation("faq", quote),

@@ -277,10 +277,10 @@ def test_5_fail_on_is_a_run_option():
     from conformance.commands.main import build_parser
 
     args = build_parser().parse_args(["run", "--fail-on", "must"])
-    from conformance.commands.report import run_option_args
+    from conformance.run_options import pytest_arguments
 
-    assert "--fail-on" in run_option_args(args)
-    assert run_option_args(args)[run_option_args(args).index("--fail-on") + 1] == "must"
+    assert "--fail-on" in pytest_arguments(args)
+    assert pytest_arguments(args)[pytest_arguments(args).index("--fail-on") + 1] == "must"
 
 
 # ---------------------------------------------------------------- finding 8

@@ -97,7 +97,7 @@ def test_prune_keeps_the_newest_runs_and_never_the_current_one(tmp_path):
 
 
 def test_keep_runs_option(run_checks, pytester, monkeypatch):
-    from conformance.report.pytest_wiring import plugin
+    from conformance.report.pytest_wiring import run_info
     from tests.report.conftest import PASSING_MODULE
 
     # Three runs within one second, whose random suffixes sort against the order
@@ -109,7 +109,7 @@ def test_keep_runs_option(run_checks, pytester, monkeypatch):
         when, suffix = next(made)
         return output.new_run_id(profile, datetime.fromisoformat(when))[:-4] + suffix
 
-    monkeypatch.setattr(plugin, "new_run_id", same_second)
+    monkeypatch.setattr(run_info, "new_run_id", same_second)
     runs_made = [run_checks({"test_ok": PASSING_MODULE}, "--keep-runs", "2").run_dir
                  for _ in range(3)]
     runs = sorted(p for p in (pytester.path / "reports").iterdir() if p.name != "latest")

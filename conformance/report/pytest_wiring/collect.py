@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from conformance.harness.evidence import EVIDENCE_PROPERTY
 from conformance.report.model.outcomes import (
     BLOCKED_OUTCOME,
     Phase,
@@ -20,8 +19,11 @@ from conformance.report.model.outcomes import (
     one_line,
 )
 from conformance.report.model.results import Attempt, CheckResult, RuleInfo
+from conformance.report.pytest_wiring.check_identity import check_id
 from conformance.report.writers.redact import SECRETS_PROPERTY
 
+#: Set by the convox fixture: the check's redacted evidence (conformance.harness.evidence).
+EVIDENCE_PROPERTY = "conformance.evidence"
 RULES_PROPERTY = "conformance.rules"
 EXCEPTION_PROPERTY = "conformance.exception"
 ATTEMPTS_PROPERTY = "conformance.attempts"
@@ -30,12 +32,6 @@ BLOCKED_PROPERTY = "conformance.blocked"
 #: Set by a multi-rule check before it fails: the rule ids that really failed.
 FAILED_RULES_PROPERTY = "conformance.failed_rules"
 MAX_DETAILS = 20_000
-
-
-def check_id(nodeid: str) -> str:
-    """A check's id without the directory, stable wherever the suite is installed."""
-    path, sep, rest = nodeid.partition("::")
-    return path.rsplit("/", 1)[-1] + sep + rest
 
 
 def properties(report: Any, name: str) -> list[Any]:
