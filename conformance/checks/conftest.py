@@ -1,11 +1,22 @@
-"""Settings shared by every check module."""
+"""Settings shared by every check module: Hypothesis's, and pytest's assertion rewriting."""
 
 import os
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.configuration import set_hypothesis_home_dir
+
+# pytest rewrites the asserts of test_*.py only. The support modules beside them (the
+# model check's machine, helpers the check modules share) assert too, and a failure
+# there must read as it would in a check module, with pytest's explanation after the
+# message. Every non-test module of the package is registered here, before any check
+# module imports it, so a new one cannot be forgotten.
+pytest.register_assert_rewrite(*(
+    f"conformance.checks.{path.stem}" for path in sorted(Path(__file__).parent.glob("*.py"))
+    if not path.stem.startswith("test_") and path.stem not in ("__init__", "conftest")
+))
 
 # Hypothesis keeps caches in ./.hypothesis by default: that would be the user's
 # project directory, which a conformance run has no business writing to.

@@ -17,34 +17,21 @@ import secrets
 
 import pytest
 
+from conformance.checks.observations import changed_files, file_changes
+from conformance.checks.scenarios import alice_on_production
+from conformance.checks.standard_world import (
+    ALICE,
+    BOB,
+    DEPLOY_KEY,
+    EU_STAGING,
+    LEGACY,
+    PRODUCTION,
+    STAGING,
+)
 from conformance.harness.handle import Convox
-from conformance.running.invoke import Invocation
 
-ALICE = "alice@example.com"
-BOB = "bob@example.com"  # a developer-role collaborator in acme
-PRODUCTION = "acme/production"
-STAGING = "acme/staging"
-#: alice's third Console rack, in her other organization.
-EU_STAGING = "acme-eu/staging"
-LEGACY = "acme/legacy"
-#: acme's deploy key, and a rack of another organization (alice's acme-eu).
-DEPLOY_KEY = "acme/ci"
-OTHER_ORG = "acme-eu/staging"
-
-
-def changed_files(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
-    return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
-
-
-def changes_in_home(invocation: Invocation) -> list[str]:
-    return [f"{change.kind} {change.path}" for change in invocation.changes]
-
-
-def alice_on_production(convox: Convox) -> str:
-    """Given: alice logged in to Console with acme/production selected; her key."""
-    convox.login_console(ALICE)
-    convox.switched(PRODUCTION)
-    return convox.user_key(ALICE)
+#: A rack of another organization than the deploy key's (alice's acme-eu).
+OTHER_ORG = EU_STAGING
 
 
 def proxied_command_works(convox: Convox, email: str, operation: str) -> None:
@@ -140,7 +127,7 @@ def test_host_and_key_from_the_environment_need_no_files(convox: Convox) -> None
     done = convox.ok(convox.run(route.operation, env=env))
     convox.journal.expect_some(since=mark, server=route.server, hop="cli", method="GET",
                                key=convox.identity(route.key))
-    changed = changes_in_home(done)
+    changed = file_changes(done)
     assert not changed, f"a command with credentials from the environment wrote {changed}"
 
 
@@ -278,7 +265,7 @@ def test_a_rack_key_set_from_the_environment_is_not_written(convox: Convox) -> N
                          covered_by="CONTEXT-004"):
         elsewhere.ok(elsewhere.run(route.operation, env=env))
     done = convox.ok(convox.run("rack_set_password", password=secrets.token_hex(20), env=env))
-    changed = changes_in_home(done)
+    changed = file_changes(done)
     assert not changed, (
         f"rack_set_password with credentials from the environment wrote {changed}"
     )

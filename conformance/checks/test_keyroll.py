@@ -16,21 +16,11 @@ import secrets
 
 import pytest
 
+from conformance.checks.observations import file_changes
+from conformance.checks.scenarios import alice_runs_apps_on_production
+from conformance.checks.standard_world import ALICE, LEGACY, PRODUCTION, STAGING
 from conformance.harness.handle import Convox
 from conformance.running.invoke import Invocation
-
-ALICE = "alice@example.com"
-PRODUCTION = "acme/production"  # installed via Console: only Console holds its key
-STAGING = "acme/staging"  # installed by CLI, added to Console by hand with its key
-LEGACY = "acme/legacy"  # installed by CLI, never added to Console
-
-
-def _alice_on_production(convox: Convox) -> None:
-    """Given: alice logged in to Console with acme/production selected, apps working."""
-    convox.login_console(ALICE)
-    convox.switched(PRODUCTION)
-    with convox.given("alice runs apps on acme/production"):
-        convox.ok(convox.run("apps"))
 
 
 def _new_password() -> str:
@@ -54,7 +44,7 @@ def _refused_after_regeneration(convox: Convox) -> tuple[str, Invocation]:
 @pytest.mark.spec("KEYROLL-001")
 def test_regenerated_console_key_stops_the_old_login(convox: Convox) -> None:
     """Alice, on acme/production through Console, runs apps after her key is regenerated."""
-    _alice_on_production(convox)
+    alice_runs_apps_on_production(convox)
     mark = convox.journal.mark()
     old, apps = _refused_after_regeneration(convox)
 
@@ -68,7 +58,7 @@ def test_regenerated_console_key_stops_the_old_login(convox: Convox) -> None:
 @pytest.mark.spec("KEYROLL-002")
 def test_refusal_of_old_console_key_points_to_login(convox: Convox) -> None:
     """The apps refused after alice's key was regenerated says how to get back in."""
-    _alice_on_production(convox)
+    alice_runs_apps_on_production(convox)
     _old, apps = _refused_after_regeneration(convox)
 
     convox.failed(apps)
@@ -80,7 +70,7 @@ def test_refusal_of_old_console_key_points_to_login(convox: Convox) -> None:
 @pytest.mark.spec("KEYROLL-003")
 def test_refused_old_console_key_corrupts_no_file(convox: Convox) -> None:
     """Alice runs apps and racks with her regenerated (old) key still in auth."""
-    _alice_on_production(convox)
+    alice_runs_apps_on_production(convox)
     before = convox.files()
     # Whether each command exits non-zero is KEYROLL-001's (and the refusal wording
     # KEYROLL-002's) business; this rule is only about the files.
@@ -88,14 +78,14 @@ def test_refused_old_console_key_corrupts_no_file(convox: Convox) -> None:
     racks = convox.run("racks")
 
     assert convox.files() == before, "a refused key changed the CLI's files:\n" + "\n".join(
-        f"  {c.kind} {c.path}" for inv in (apps, racks) for c in inv.changes
+        f"  {change}" for change in file_changes(apps, racks)
     )
 
 
 @pytest.mark.spec("KEYROLL-004")
 def test_login_with_new_console_key_restores_access(convox: Convox) -> None:
     """After her key is regenerated and apps is refused, alice logs in with the new key."""
-    _alice_on_production(convox)
+    alice_runs_apps_on_production(convox)
     _old, apps = _refused_after_regeneration(convox)
     with convox.given("apps with the old key is refused", covered_by="KEYROLL-001"):
         convox.failed(apps)
@@ -129,7 +119,7 @@ def test_login_with_new_console_key_restores_access(convox: Convox) -> None:
 def test_rack_key_roll_keeps_proxied_access_once_rack_is_updated(convox: Convox) -> None:
     """Console rolls acme/production's key; alice lists racks while the rack updates
     (Console shows it updating), then runs apps once the update is done."""
-    _alice_on_production(convox)
+    alice_runs_apps_on_production(convox)
     old_rack = convox.identity(convox.rack_key(PRODUCTION))
     before = convox.files()
 
@@ -153,7 +143,7 @@ def test_rack_key_roll_keeps_proxied_access_once_rack_is_updated(convox: Convox)
 @pytest.mark.spec("KEYROLL-006")
 def test_proxied_command_fails_cleanly_during_roll_and_recovers(convox: Convox) -> None:
     """Alice runs apps while acme/production's key roll is under way, then again after it."""
-    _alice_on_production(convox)
+    alice_runs_apps_on_production(convox)
     convox.world.roll_rack_key(PRODUCTION)
     before = convox.files()
 
@@ -161,7 +151,7 @@ def test_proxied_command_fails_cleanly_during_roll_and_recovers(convox: Convox) 
     convox.failed(during)
     assert during.stderr.strip(), "the failure during the roll printed nothing on stderr"
     assert convox.files() == before, "the failure during the roll changed files: " + ", ".join(
-        f"{c.kind} {c.path}" for c in during.changes
+        file_changes(during)
     )
 
     convox.world.finish_rack_updates()
@@ -196,7 +186,7 @@ def test_old_rack_key_stops_working_after_roll(convox: Convox) -> None:
     again = convox.login(host, old)
     convox.failed(again)
     assert convox.files() == before, "a login with the rolled-away key changed files: " + ", ".join(
-        f"{c.kind} {c.path}" for c in again.changes
+        file_changes(again)
     )
 
 
@@ -244,7 +234,7 @@ def test_setting_rack_password_keeps_user_able_to_reach_rack(convox: Convox) -> 
 def test_password_changed_behind_console_fails_until_rack_is_re_added(convox: Convox) -> None:
     """acme/production's Password is changed on the rack itself while alice uses it through
     Console; later the rack is removed from Console and added back with the new key."""
-    _alice_on_production(convox)
+    alice_runs_apps_on_production(convox)
     new = _new_password()
     convox.world.set_rack_password(PRODUCTION, new)
     before = convox.files()
@@ -253,7 +243,7 @@ def test_password_changed_behind_console_fails_until_rack_is_re_added(convox: Co
     convox.failed(broken)
     assert broken.stderr.strip(), "the failure printed nothing on stderr"
     assert convox.files() == before, "the failure changed files: " + ", ".join(
-        f"{c.kind} {c.path}" for c in broken.changes
+        file_changes(broken)
     )
 
     convox.world.remove_rack_from_console(PRODUCTION)

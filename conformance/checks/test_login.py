@@ -13,24 +13,24 @@ import secrets
 
 import pytest
 
-from conformance.harness.handle import Convox, blocked
+from conformance.checks.observations import changed_files, described
+from conformance.checks.standard_world import (
+    ALICE,
+    BOB,
+    DEFAULT_HOST,
+    LEGACY,
+    PRODUCTION,
+    STAGING,
+    wrong_key,
+)
+from conformance.harness.handle import Convox
+from conformance.harness.skip_outcomes import blocked
 from conformance.running.invoke import CliTimeout, Invocation
 from fakes.http.faults import Fault
 from fakes.http.journal import host_name
 
-ALICE = "alice@example.com"
-BOB = "bob@example.com"
-LEGACY = "acme/legacy"  # installed via CLI, not in Console: reachable only directly
-PRODUCTION = "acme/production"
-STAGING = "acme/staging"  # installed via CLI, added to Console by hand
-DEFAULT_HOST = "console.convox.com"
 #: A host the user logged in to before (never contacted): kept exactly as written.
 EARLIER_RACK = "Rack-2019.Example.convox.test"
-
-
-def wrong_key() -> str:
-    """A well-formed key that no server of the world accepts."""
-    return "wrong" + secrets.token_urlsafe(32)
 
 
 def same(stored: str | None, key: str) -> bool:
@@ -243,7 +243,7 @@ def test_refused_login_changes_no_file(convox: Convox) -> None:
     before = convox.files()
     convox.failed(convox.login(convox.rack_host(LEGACY), wrong_key()))
     after = convox.files()
-    changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+    changed = changed_files(before, after)
     assert not changed, f"a refused login changed the CLI's files: {changed}"
     assert convox.state.selection() == "acme/production", "a refused login lost the selection"
 
@@ -404,8 +404,7 @@ def test_commands_meet_the_session_challenge_for_that_host_only(convox: Convox) 
         session=lambda value: value != "empty",
         host_header=lambda value: not value or host_name(value) == name)
     accepted = [e for e in retried if e.status == 200]
-    assert accepted, "apps resent with the session was never answered 200:\n" + "\n".join(
-        f"  {e.describe()}" for e in retried)
+    assert accepted, "apps resent with the session was never answered 200:\n" + described(retried)
     session = accepted[-1].session_identity
     sessions = convox.state.sessions() or {}
     # Hosts and identities only: introspecting `sessions` would print ids. A session

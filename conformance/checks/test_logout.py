@@ -14,18 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from conformance.checks.observations import described
+from conformance.checks.scenarios import alice_runs_apps_on_production
+from conformance.checks.standard_world import ALICE, BOB, LEGACY, PRODUCTION, STAGING
 from conformance.harness.handle import Convox, Route
-from fakes.http.journal import JournalEntry
-
-ALICE = "alice@example.com"
-BOB = "bob@example.com"
-PRODUCTION = "acme/production"
-LEGACY = "acme/legacy"  # installed by CLI, never added to Console
-STAGING = "acme/staging"
-
-
-def _describe(entries: list[JournalEntry]) -> str:
-    return "\n".join(f"  {e.describe()}" for e in entries)
 
 
 def _encodings(key: str) -> list[bytes]:
@@ -126,10 +118,7 @@ def test_restoring_the_files_logs_back_in(convox: Convox) -> None:
 @pytest.mark.spec("LOGOUT-005")
 def test_no_credential_is_kept_outside_auth(convox: Convox) -> None:
     """Alice logs in to Console, switches to acme/production and runs apps."""
-    convox.login_console(ALICE)
-    convox.switched(PRODUCTION)
-    with convox.given("run apps on acme/production"):
-        convox.ok(convox.run("apps"))
+    alice_runs_apps_on_production(convox, "run apps on acme/production")
 
     key = convox.user_key(ALICE)
     stored = convox.identity(convox.state.keys().get(convox.console))
@@ -152,7 +141,7 @@ def test_logged_out_cli_sends_no_empty_or_wrong_key(convox: Convox) -> None:
     sent = [e for e in convox.journal.since(mark, hop="cli") if e.key_identity != rack]
     assert not sent, (
         "a logged-out CLI sent requests with an empty, unknown or another host's key:\n"
-        + _describe(sent)
+        + described(sent)
     )
 
 

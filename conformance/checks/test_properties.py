@@ -23,13 +23,14 @@ import pytest
 from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
+from conformance.checks.observations import described
+from conformance.checks.standard_world import ALICE
 from conformance.harness.attribution import blame
 from conformance.harness.handle import Convox
 from conformance.running.cli_files import StateError
 from conformance.running.invoke import Invocation
 from fakes.http.journal import host_name
 
-ALICE = "alice@example.com"
 CONSOLE = "console"
 # Racks a user may log in to directly; Console-held racks lose Console's access
 # once their password is changed, which is fine here: these checks never proxy.
@@ -108,8 +109,7 @@ def assert_sent_exactly(convox: Convox, mark: int, server: str, key: str, what: 
     # to the host that entry names, with that entry's key.
     elsewhere = [e for e in entries
                  if e.server != server or (e.host_header and host_name(e.host_header) != name)]
-    strays = f"{what}: requests reached other hosts than {server}:\n" + (
-        "\n".join(f"  {e.describe()}" for e in elsewhere))
+    strays = f"{what}: requests reached other hosts than {server}:\n" + described(elsewhere)
     with blame(silent_rule):
         assert entries, f"{what}: the CLI sent no request at all to {server}"
         assert len(elsewhere) < len(entries), strays
@@ -130,11 +130,11 @@ def assert_sent_exactly(convox: Convox, mark: int, server: str, key: str, what: 
     if not any(e.key_identity == wanted for e in entries):
         misplaced = []
     with blame("SECURITY-002"):
-        assert not misplaced, f"{what}: requests carried another host's key:\n" + "\n".join(
-            f"  {e.describe()}" for e in misplaced)
+        assert not misplaced, (f"{what}: requests carried another host's key:\n"
+                               + described(misplaced))
     assert not wrong, (
         f"{what}: every request should go to {server} with key {wanted}; these did not:\n"
-        + "\n".join(f"  {e.describe()}" for e in wrong)
+        + described(wrong)
     )
 
 

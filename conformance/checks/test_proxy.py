@@ -14,13 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from conformance.checks.observations import described
+from conformance.checks.scenarios import alice_runs_apps_on_production
+from conformance.checks.standard_world import ALICE, LEGACY, PRODUCTION, STAGING
 from conformance.harness.handle import Convox
 from fakes.http.journal import JournalEntry
-
-ALICE = "alice@example.com"
-PRODUCTION = "acme/production"  # installed via Console: its key was never shown
-STAGING = "acme/staging"  # installed by CLI, added to Console by hand with its key
-LEGACY = "acme/legacy"  # installed by CLI, never added to Console
 
 
 def _cli_hops(convox: Convox, since: int) -> list[JournalEntry]:
@@ -54,9 +52,8 @@ def test_rack_command_goes_to_console_with_console_key_and_rack_header(convox: C
     )
     convox.journal.expect_none(since=mark, hop="cli", server=PRODUCTION)
     strays = [e for e in _cli_hops(convox, mark) if e.server != "console"]
-    assert not strays, "rack commands went somewhere besides Console:\n" + "\n".join(
-        e.describe() for e in strays
-    )
+    assert not strays, "rack commands went somewhere besides Console:\n" + (
+        described(strays, indent=""))
 
 
 @pytest.mark.spec("PROXY-002")
@@ -139,9 +136,8 @@ def test_cli_never_sends_a_rack_key_to_console(convox: Convox) -> None:
     alice = convox.identity(convox.user_key(ALICE))
     at_console = convox.journal.expect_some(since=mark, hop="cli", server="console")
     wrong = [e for e in at_console if e.key_identity != alice]
-    assert not wrong, "requests at Console without the user's Console key:\n" + "\n".join(
-        e.describe() for e in wrong
-    )
+    assert not wrong, "requests at Console without the user's Console key:\n" + (
+        described(wrong, indent=""))
     convox.journal.expect_none(since=mark, hop="cli", key=lambda k: k.startswith("rack:"))
 
 
@@ -156,9 +152,7 @@ def test_cli_never_sends_the_console_key_to_a_rack(convox: Convox) -> None:
     rack = convox.identity(convox.rack_key(LEGACY))
     at_rack = convox.journal.expect_some(since=mark, hop="cli", server=LEGACY)
     wrong = [e for e in at_rack if e.key_identity != rack]
-    assert not wrong, f"requests at {LEGACY} without its own key:\n" + "\n".join(
-        e.describe() for e in wrong
-    )
+    assert not wrong, f"requests at {LEGACY} without its own key:\n" + described(wrong, indent="")
     convox.journal.expect_none(hop="cli", server=lambda s: s != "console",
                                key=lambda k: k.startswith("user:"))
 
@@ -180,18 +174,13 @@ def test_direct_rack_login_sends_commands_straight_to_the_rack(convox: Convox) -
     assert at_rack
     convox.journal.expect_none(since=mark, server="console")
     strays = [e for e in _cli_hops(convox, mark) if e.server != LEGACY]
-    assert not strays, "direct rack commands went elsewhere:\n" + "\n".join(
-        e.describe() for e in strays
-    )
+    assert not strays, "direct rack commands went elsewhere:\n" + described(strays, indent="")
 
 
 @pytest.mark.spec("PROXY-007")
 def test_switch_retargets_the_very_next_command(convox: Convox) -> None:
     """Apps on acme/production, switch to acme/staging, apps again."""
-    convox.login_console(ALICE)
-    convox.switched(PRODUCTION)
-    with convox.given("run apps on acme/production"):
-        convox.ok(convox.run("apps"))
+    alice_runs_apps_on_production(convox, "run apps on acme/production")
     convox.switched(STAGING)
 
     mark = convox.journal.mark()
@@ -256,10 +245,7 @@ def test_a_rack_without_apps_is_an_empty_answer(convox: Convox) -> None:
     acme/legacy billing)."""
     # A CLI whose proxied or direct commands fail on any rack is PROXY-002's or
     # PROXY-006's to judge, not this rule's.
-    convox.login_console(ALICE)
-    convox.switched(PRODUCTION)
-    with convox.given("alice runs apps on acme/production", covered_by="PROXY-002"):
-        convox.ok(convox.run("apps"))
+    alice_runs_apps_on_production(convox, covered_by="PROXY-002")
     direct_commands = convox.rack_commands_possible(LEGACY)
     convox.switched("acme/sandbox")
     mark = convox.journal.mark()

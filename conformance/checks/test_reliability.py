@@ -10,22 +10,23 @@ handshake failures, 5xx answers, malformed bodies and stalled answers.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
+from conformance.checks.damaged_auth import (
+    DAMAGE,
+    corrupt_auth,
+    mentions_auth_file,
+    mode_000_is_readable,
+)
+from conformance.checks.observations import file_changes
+from conformance.checks.scenarios import alice_runs_apps_on_production
+from conformance.checks.standard_world import ALICE, BOB, LEGACY, PRODUCTION, STAGING
 from conformance.harness.handle import Convox
 from conformance.running.invoke import CliTimeout, Invocation
 from fakes.http.faults import MAX_DELAY, Fault, FaultKind
-
-ALICE = "alice@example.com"
-BOB = "bob@example.com"  # a developer-role collaborator in acme
-PRODUCTION = "acme/production"
-STAGING = "acme/staging"
-LEGACY = "acme/legacy"  # installed by CLI, never added to Console
 
 #: The racks of fakes/model/worlds/many.toml: ten CLI-installed racks, none in Console.
 FLEET = tuple(f"fleet/r{i:02d}" for i in range(1, 11))
@@ -40,7 +41,7 @@ STALL_LIMIT = 10.0
 
 
 def _changed(invocation: Invocation) -> str:
-    return ", ".join(f"{c.kind} {c.path}" for c in invocation.changes) or "(none recorded)"
+    return ", ".join(file_changes(invocation)) or "(none recorded)"
 
 
 def _assert_unchanged(convox: Convox, before: dict[str, bytes], invocation: Invocation) -> None:
@@ -94,46 +95,13 @@ def test_concurrent_logins_lose_no_entry(convox: Convox) -> None:
 # -------------------------------------------------------------- damaged auth file
 
 
-#: How an auth file gets damaged: a disk that filled up mid-write (cut in half), an
-#: edit that left valid JSON of the wrong shape (each key wrapped in a list), and an
-#: editor that saved it again as UTF-16 (a byte-order mark, then two bytes a character).
-DAMAGE = ("truncated", "wrong_shape", "utf16")
-
-
-def _corrupt_auth(convox: Convox, damage: str) -> bytes:
-    """Damage the auth file the way ``damage`` names and return its new bytes."""
-    import json
-
-    path = convox.state.auth_path
-    good = path.read_bytes()
-    if damage == "truncated":
-        damaged = good[: len(good) // 2]
-    elif damage == "wrong_shape":
-        entries = json.loads(good)
-        shape = ({host: [key] for host, key in entries.items()} if isinstance(entries, dict)
-                 else [entries])  # a profile whose auth is no object: wrap it whole
-        damaged = json.dumps(shape, indent=2).encode()
-    else:
-        damaged = good.decode("utf-8").encode("utf-16")
-    path.write_bytes(damaged)
-    return damaged
-
-
-def _mentions_auth_file(convox: Convox, invocation: Invocation) -> bool:
-    path = convox.state.auth_path
-    name = re.escape(path.name)
-    return str(path) in invocation.output or (
-        re.search(rf"(?<![\w.-]){name}(?![\w-])", invocation.output, re.IGNORECASE) is not None
-    )
-
-
 @pytest.mark.spec("RELIABILITY-002")
 @pytest.mark.parametrize("damage", DAMAGE)
 def test_corrupt_auth_file_is_not_overwritten(convox: Convox, damage: str) -> None:
     """alice's auth file is damaged (cut in half, of the wrong shape, or UTF-16); she
     logs in to Console and runs apps."""
     _logged_in_twice(convox)
-    damaged = _corrupt_auth(convox, damage)
+    damaged = corrupt_auth(convox, damage)
     mode = convox.state.mode(convox.state.auth_path)
 
     for invocation in (
@@ -153,14 +121,14 @@ def test_corrupt_auth_file_gives_clear_error(convox: Convox, damage: str) -> Non
     """alice's auth file is damaged (cut in half, of the wrong shape, or UTF-16); she
     logs in to Console and runs apps."""
     _logged_in_twice(convox)
-    _corrupt_auth(convox, damage)
+    corrupt_auth(convox, damage)
 
     for invocation in (
         convox.login(convox.console, convox.user_key(ALICE)),
         convox.run("apps"),
     ):
         convox.failed(invocation)
-        assert _mentions_auth_file(convox, invocation), (
+        assert mentions_auth_file(convox, invocation), (
             "the error does not name the damaged auth file:\n" + invocation.describe()
         )
 
@@ -177,7 +145,7 @@ def test_unreadable_auth_file_is_not_overwritten(convox: Convox) -> None:
     _logged_in_twice(convox)
     path = convox.state.auth_path
     original = path.read_bytes()
-    if _mode_000_is_readable(convox.cli.root / "probe"):
+    if mode_000_is_readable(convox.cli.root / "probe"):
         path.unlink()
         path.symlink_to(path.name)
 
@@ -209,20 +177,6 @@ def test_unreadable_auth_file_is_not_overwritten(convox: Convox) -> None:
         if os.path.lexists(path):
             restore()
     assert path.read_bytes() == original, "the unreadable auth file's bytes changed"
-
-
-def _mode_000_is_readable(probe: Path) -> bool:
-    """Whether this process (and so the CLI it starts, as the same user) reads a mode 000 file."""
-    probe.write_bytes(b"probe")
-    probe.chmod(0)
-    try:
-        with probe.open("rb"):
-            return True
-    except PermissionError:
-        return False
-    finally:
-        probe.chmod(0o600)
-        probe.unlink()
 
 
 # -------------------------------------------------------------- server faults during login
@@ -438,10 +392,7 @@ def test_a_refused_command_is_never_shown_as_a_result(convox: Convox) -> None:
     the CLI has commands at a rack), she runs apps and rack after its password was changed
     behind the CLI's back; in a third,
     bob runs apps and rack on acme/production after alice removed him from acme."""
-    convox.login_console(ALICE)
-    convox.switched(PRODUCTION)
-    with convox.given("alice runs apps on acme/production"):
-        convox.ok(convox.run("apps"))
+    alice_runs_apps_on_production(convox)
     convox.world.regenerate_user_key(ALICE)
     shown = _refusal_shown_as_result(convox, ("apps", "racks", "rack_info"),
                                      "Console refused the regenerated key")

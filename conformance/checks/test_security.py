@@ -9,24 +9,27 @@ per server), the CLI's output and the modes of its files are the evidence.
 from __future__ import annotations
 
 import base64
-import secrets
 from typing import TYPE_CHECKING
 
 import pytest
 from pytest_httpserver import HTTPServer
 
+from conformance.checks.observations import described
+from conformance.checks.scenarios import alice_runs_apps_on_production
+from conformance.checks.standard_world import (
+    ALICE,
+    DEFAULT_HOST,
+    LEGACY,
+    PRODUCTION,
+    STAGING,
+    wrong_key,
+)
 from conformance.harness.handle import Convox
 from conformance.network.egress import describe as describe_egress
 from fakes.http.faults import Fault
 
 if TYPE_CHECKING:
     from fakes.backends.in_process import Backend
-
-ALICE = "alice@example.com"
-PRODUCTION = "acme/production"
-STAGING = "acme/staging"
-LEGACY = "acme/legacy"
-CONSOLE_NAME = "console.convox.com"
 
 #: Rack passwords a user may set by hand: every character that URL, shell,
 #: basic-auth or JSON handling tends to mangle, and non-ASCII text.
@@ -94,10 +97,7 @@ def test_keys_are_sent_and_stored_byte_exact(convox: Convox) -> None:
 @pytest.mark.spec("SECURITY-002")
 def test_a_key_goes_only_to_the_host_it_belongs_to(convox: Convox) -> None:
     """Logins to Console and to two racks, each followed by commands there."""
-    convox.login_console(ALICE)
-    convox.switched(PRODUCTION)
-    with convox.given("apps through Console"):
-        convox.ok(convox.run("apps"))
+    alice_runs_apps_on_production(convox, "apps through Console")
     for ref in (LEGACY, STAGING):
         convox.login_rack(ref)
         apps_at_rack(convox, ref)
@@ -126,7 +126,7 @@ def test_no_request_leaves_the_world(convox: Convox) -> None:
     the moments a CLI might phone home (its version, a refused login) among them."""
     if convox.profile.has("version"):
         convox.run("version")
-    convox.login(convox.console, "wrong-" + secrets.token_urlsafe(24))  # refused: its subject
+    convox.login(convox.console, wrong_key())  # refused: its subject
     convox.login_console(ALICE)
     with convox.given("racks, switch and apps through Console"):
         convox.ok(convox.run("racks"))
@@ -147,8 +147,8 @@ def test_keys_never_appear_in_output(convox: Convox) -> None:
     """Successful and failed logins, switches and commands, at Console and at a rack."""
     # Only the output is this rule's subject: refused steps may exit as they like,
     # and the successful ones are the scenario's givens.
-    wrong_key = "wrong-" + secrets.token_urlsafe(24)
-    convox.login(convox.console, wrong_key)
+    refused = wrong_key()
+    convox.login(convox.console, refused)
     convox.login(convox.rack_host(LEGACY), convox.user_key(ALICE))
     convox.login_console(ALICE)
     convox.switch("acme/no-such-rack")
@@ -164,7 +164,7 @@ def test_keys_never_appear_in_output(convox: Convox) -> None:
     convox.run("apps")
     convox.login_console(ALICE)
 
-    keys = {*convox.world.secrets(), *convox.cli.secrets, wrong_key}
+    keys = {*convox.world.secrets(), *convox.cli.secrets, refused}
     leaks = []
     for invocation in convox.cli.invocations:
         for key in keys:
@@ -236,20 +236,20 @@ def test_console_key_goes_only_to_a_verified_console(convox: Convox, backend: Ba
     convox.console_login_works(ALICE)
     impostor = convox.world.inject(Fault(server="console", kind="untrusted_certificate", hop="cli"))
     mark = convox.journal.mark()
-    refused = convox.login(CONSOLE_NAME, key)
+    refused = convox.login(DEFAULT_HOST, key)
     impostor.remove()
     carrying = convox.journal.entries(since=mark, server="console", key=lambda k: k != "empty")
     assert not carrying, (
         "Console received a key over a connection whose certificate did not verify:\n"
-        + "\n".join(e.describe() for e in carrying)
+        + described(carrying, indent="")
     )
-    assert impostor.fired, f"login never reached {CONSOLE_NAME}:\n" + refused.describe()
+    assert impostor.fired, f"login never reached {DEFAULT_HOST}:\n" + refused.describe()
     convox.failed(refused)
     assert any(word in refused.output.lower() for word in ("certificate", "x509")), (
         "login failed without saying the certificate did not verify:\n" + refused.describe()
     )
     mark = convox.journal.mark()
-    convox.ok(convox.cli.run("login", host=CONSOLE_NAME, key=key,
+    convox.ok(convox.cli.run("login", host=DEFAULT_HOST, key=key,
                              env={"SSL_CERT_FILE": str(backend.ca_bundle())}))
     convox.journal.expect_some(since=mark, server="console", hop="cli",
                                key=convox.identity(key))

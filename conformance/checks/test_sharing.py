@@ -16,16 +16,18 @@ import secrets
 
 import pytest
 
+from conformance.checks.observations import described, file_changes
+from conformance.checks.standard_world import (
+    ALICE,
+    BOB,
+    EU_STAGING,
+    PRODUCTION,
+    SANDBOX,
+    STAGING,
+    STARTUP_API,
+)
 from conformance.harness.handle import Convox
 from conformance.running.invoke import Invocation
-
-ALICE = "alice@example.com"
-BOB = "bob@example.com"
-PRODUCTION = "acme/production"  # installed via Console: only Console holds its key
-STAGING = "acme/staging"  # added to Console by hand
-EU_STAGING = "acme-eu/staging"  # acme-eu is on the Enterprise plan
-STARTUP_API = "startup/api"  # dave's startup, Developer plan
-SANDBOX = "carol/sandbox"  # carol's personal organization
 
 
 def _lists(output: str, ref: str) -> bool:
@@ -188,9 +190,8 @@ def test_shared_rack_key_gives_full_direct_access(convox: Convox) -> None:
     seen = convox.journal.since(mark)
     assert len(seen) >= 3, "fewer requests than commands reached the fakes"
     strays = [e for e in seen if e.server != SANDBOX or e.key_identity != rack_id]
-    assert not strays, "bob's CLI went elsewhere or with another key:\n" + "\n".join(
-        e.describe() for e in strays
-    )
+    assert not strays, "bob's CLI went elsewhere or with another key:\n" + (
+        described(strays, indent=""))
     convox.journal.expect_none(since=mark, server="console")
 
 
@@ -248,7 +249,7 @@ def test_downgrade_from_pro_ends_collaborators_access(convox: Convox) -> None:
     convox.journal.expect_none(since=mark, hop="proxy", server=PRODUCTION)
     convox.journal.expect_none(since=mark, hop="cli", server=lambda s: s != "console")
     assert convox.files() == before, "the refusal changed bob's files: " + ", ".join(
-        f"{c.kind} {c.path}" for c in apps.changes
+        file_changes(apps)
     )
 
 

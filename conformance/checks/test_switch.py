@@ -9,28 +9,11 @@ through ``convox.state`` so each check runs against every profile's layout.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from conformance.checks.observations import changed_files, read_bytes
+from conformance.checks.standard_world import ALICE, BOB, LEGACY, PRODUCTION, STAGING
 from conformance.harness.handle import Convox
-
-ALICE = "alice@example.com"
-BOB = "bob@example.com"
-PRODUCTION = "acme/production"
-STAGING = "acme/staging"
-LEGACY = "acme/legacy"
-
-
-def changed_files(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
-    return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
-
-
-def read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
 
 
 def selection_file(convox: Convox) -> str:
