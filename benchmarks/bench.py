@@ -207,8 +207,8 @@ def sandbox_costs(repeat: int) -> dict[str, float]:
 
 
 def login_round_trip(repeat: int) -> float:
-    from conformance.running.world_session import make_session
     from conformance.running.profiles import load_profile
+    from conformance.running.world_session import make_session
     from fakes.backends.in_process import InProcessBackend
 
     profile = load_profile("reference")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.replay.scripts import MAX_LISTED_STEPS, describe_steps, render
+from conformance.report.writers.repro_scripts import MAX_LISTED_STEPS, describe_steps, render
 
 TRAIL = {
     "homes": 1,

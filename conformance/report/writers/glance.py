@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from conformance.replay.scripts import REPLAYED
 from conformance.report.gate.verdict import check_label
 from conformance.report.model.outcomes import (
     BLOCKED_OUTCOME,
@@ -34,6 +33,7 @@ from conformance.report.model.outcomes import (
 )
 from conformance.report.model.results import CheckResult, RuleInfo, RunResult
 from conformance.report.model.scoring import UNDECIDED, RootCause, not_applicable_why
+from conformance.report.writers.repro_scripts import REPLAYED
 
 EVIDENCE_CHARS = 160
 #: Chart categories, in the order a bar stacks them, with the word a label uses.

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 LATEST = "latest"
-DEFAULT_KEEP = 20
 #: ``<when>-<profile>-<random>``; ids of older suites have whole seconds only.
 _RUN_ID = re.compile(r"^(\d{8}T\d{6})(?:\.(\d{6}))?Z-[A-Za-z0-9._-]+-[0-9a-f]{4}$")
 
