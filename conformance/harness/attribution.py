@@ -19,9 +19,6 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-#: The user property a check's report carries: the rules its failures blame.
-FAILED_RULES_PROPERTY = "conformance.failed_rules"
-
 
 class RuleFailure(AssertionError):
     """An assertion that failed for one named rule."""

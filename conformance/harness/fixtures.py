@@ -29,11 +29,11 @@ from conformance.running.invoke import CliSession
 from conformance.running.profiles import Profile
 from conformance.running.world_session import make_session
 from fakes.http.journal import EGRESS_SERVERS
+from fakes.model.worldfile import DEFAULT_WORLD
 
 if TYPE_CHECKING:
     from fakes.backends.in_process import Backend, WorldHandle
 
-DEFAULT_WORLD = "standard"
 
 
 @pytest.fixture(scope="session")

@@ -14,13 +14,14 @@ from typing import Any
 
 import pytest
 
-from conformance.harness.attribution import FAILED_RULES_PROPERTY, blamed_rules
+from conformance.harness.attribution import blamed_rules
 from conformance.harness.run_setup import RAISED_KEY, network_of, settle
 from conformance.harness.shrink_budget import bound_shrinking, plain_shrink_budget
 from conformance.harness.skip_outcomes import NOT_APPLICABLE, not_applicable, not_checked
 from conformance.network.sandbox import GIVES_UP
 from conformance.report.model.outcomes import CHECK_SKIP_PREFIX, is_blocked
 from conformance.report.pytest_wiring.check_identity import spec_ids
+from conformance.report.pytest_wiring.collect import FAILED_RULES_PROPERTY
 from conformance.report.pytest_wiring.run_info import cli_version
 from conformance.report.pytest_wiring.stash_keys import PROFILE_KEY
 from conformance.run_options import HARNESS, add_pytest_options

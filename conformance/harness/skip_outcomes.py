@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 
 from conformance.report.model.outcomes import BLOCKED, CHECK_SKIP_PREFIX, SKIP_PREFIX
+from conformance.report.pytest_wiring.collect import BLOCKED_PROPERTY
 
 #: A check whose profile lacks what it needs ends with a skip reason starting with this.
 NOT_APPLICABLE = SKIP_PREFIX
 #: A check whose set-up failed ends with a skip reason starting with this.
 BLOCKED_PREFIX = BLOCKED
-#: The user property a blocked check's report carries: rule, step and detail.
-BLOCKED_PROPERTY = "conformance.blocked"
 
 
 def not_applicable(reason: str) -> None:

@@ -24,10 +24,9 @@ from fakes.backends.admin_api import Admin, AdminError, request_object
 from fakes.backends.in_process import InProcessBackend
 from fakes.model.entities import Refusal
 from fakes.model.world import CURRENT_API, RACK_APIS
-from fakes.model.worldfile import WorldFileError
+from fakes.model.worldfile import DEFAULT_WORLD, WorldFileError
 
 #: The world serve prints, and the one ``POST /worlds`` makes when given no name.
-DEFAULT_WORLD = "standard"
 
 
 class Worlds:

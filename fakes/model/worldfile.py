@@ -55,6 +55,10 @@ class WorldFileError(ValueError):
     """A bad world file; the message is one line: ``<file>: <field>: <problem>``."""
 
 
+#: The world a check gets unless it asks for another, and the one serve prints.
+DEFAULT_WORLD = "standard"
+
+
 def world_names() -> list[str]:
     """Names of the worlds shipped in ``fakes/model/worlds``."""
     folder = resources.files("fakes.model").joinpath("worlds")
