@@ -23,13 +23,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance.network.sandbox import MODES
+from conformance.running import DEFAULT_TIMEOUT
 from conformance.running.capture import DEFAULT_MAX_OUTPUT, parse_size
-from conformance.running.invoke import DEFAULT_TIMEOUT, CliNotRunnable, check_runnable
-from conformance.running.profiles import Profile, ProfileError, load_profile
-from fakes.backends.in_process import DEFAULT_BACKEND, Backend, get_backend
+from fakes.backends import DEFAULT_BACKEND
+
+if TYPE_CHECKING:
+    from conformance.running.profiles import Profile
+    from fakes.backends.in_process import Backend
 
 #: pytest option groups: the harness plugin's and the report plugin's.
 HARNESS, REPORTS = "convox-conformance", "convox-conformance reports"
@@ -253,6 +256,10 @@ class OptionError(Exception):
 
 def chosen_profile(profile: str, cli: str | None = None) -> Profile:
     """The profile ``--profile`` names, running ``--cli`` when given, checked runnable."""
+    # Imported here, like the backends: listing rules or profiles' help needs neither.
+    from conformance.running.invoke import CliNotRunnable, check_runnable
+    from conformance.running.profiles import ProfileError, load_profile
+
     try:
         chosen = load_profile(profile)
         if cli:
@@ -265,6 +272,10 @@ def chosen_profile(profile: str, cli: str | None = None) -> Profile:
 
 def chosen_backend(name: str, serve: Sequence[str] = ()) -> Backend:
     """The fakes backend ``--backend`` names (made, not started), given ``--serve``'s URLs."""
+    # Imported here: the backends load the fakes and their certificates, which
+    # commands that only list or check things never need.
+    from fakes.backends.in_process import get_backend
+
     try:
         return get_backend(name, **({"urls": serve} if serve else {}))
     except (LookupError, ValueError) as exc:

@@ -19,13 +19,16 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance.commands.exit_codes import EXIT_FAILURES, EXIT_HARNESS, EXIT_OK, EXIT_USAGE
 from conformance.run_options import OptionError, add_arguments, chosen_profile
-from conformance.running.invoke import DEFAULT_TIMEOUT, CliNotRunnable, CliSession, Invocation
-from conformance.running.profiles import Profile
-from fakes.backends.in_process import DEFAULT_BACKEND
+from conformance.running import DEFAULT_TIMEOUT
+from fakes.backends import DEFAULT_BACKEND
+
+if TYPE_CHECKING:
+    from conformance.running.invoke import CliSession, Invocation
+    from conformance.running.profiles import Profile
 
 WORLD = "minimal"
 USER = "alice@example.com"
@@ -237,6 +240,7 @@ def run_smoke(profile: Profile, *, backend_name: str = DEFAULT_BACKEND,
               timeout: float = DEFAULT_TIMEOUT,
               say: Callable[[Finding], None] | None = None) -> list[Finding]:
     """Run the steps, reporting each as it completes; raises HarnessFailure."""
+    from conformance.running.invoke import CliSession
     from fakes.backends.in_process import get_backend
 
     findings: list[Finding] = []
@@ -304,6 +308,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_smoke(args: argparse.Namespace) -> int:
+    from conformance.running.invoke import CliNotRunnable
+
     try:
         profile = chosen_profile(args.profile, args.cli)
     except OptionError as exc:

@@ -43,6 +43,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from fakes.backends import DEFAULT_BACKEND
+
 MODES = ("auto", "sandbox", "host")
 ENV_MODE = "CONVOX_CONFORMANCE_NETWORK"
 ENV_REASON = "CONVOX_CONFORMANCE_NETWORK_REASON"
@@ -87,12 +89,12 @@ ROOTLESS_FIX = "run the suite as root (sudo), which needs no user namespace"
 TOOLS = {"unshare": "util-linux", "mount": "util-linux", "sh": "a POSIX shell"}
 
 
-def why_not(backend: str = "inprocess") -> Obstacle | None:
+def why_not(backend: str = DEFAULT_BACKEND) -> Obstacle | None:
     """Why no sandbox can be made here, with the fix, or None when it can."""
     if not sys.platform.startswith("linux"):
         return Obstacle(f"network namespaces need Linux, this is {sys.platform}",
                         f"run the suite on Linux (a VM, a Linux CI runner), {HOST_FALLBACK}")
-    if backend != "inprocess":
+    if backend != DEFAULT_BACKEND:
         return Obstacle(f"the sandbox runs the in-process fakes only, not --backend {backend}",
                         f"drop --backend {backend}, {HOST_FALLBACK}")
     for tool, package in TOOLS.items():

@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import trustme
 
+from fakes.backends import DEFAULT_BACKEND, ENTRY_POINT_GROUP
 from fakes.http.faults import Fault, FaultHandle, FaultPlan
 from fakes.http.journal import Journal
 from fakes.http.listener import App, Listener, Unattached
@@ -33,8 +34,6 @@ from fakes.servers.guard import SERVER as GUARD
 from fakes.servers.guard import GuardApp
 from fakes.servers.rack import RackApp
 
-ENTRY_POINT_GROUP = "convox_conformance.backends"
-DEFAULT_BACKEND = "inprocess"
 CERT_NAMES = ("127.0.0.1", "::1", "localhost", "console.convox.com", "*.convox.test")
 CONSOLE_NAME = "console.convox.com"
 DEFAULT_FORM = "127.0.0.1:{port}"

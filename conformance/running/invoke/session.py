@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from conformance.redaction import REDACTED, longest_first, replace_secrets
+from conformance.running import DEFAULT_TIMEOUT
 from conformance.running.capture import DEFAULT_MAX_OUTPUT, RETAINED_OUTPUT, reclip
 from conformance.running.cli_files import CliState, snapshot_tree
 from conformance.running.invoke.environment import scrubbed_environ
 from conformance.running.invoke.invocation import CliTimeout, Invocation, file_changes
 from conformance.running.invoke.process import Start, run_piped, run_prompted
 from conformance.running.profiles import Operation, Profile
-
-DEFAULT_TIMEOUT = 20.0
 
 
 class CliSession:
