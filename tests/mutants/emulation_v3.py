@@ -14,6 +14,10 @@ and ``$CONFIG/rack`` name one to match, else the ``current`` JSON file selects o
 and goes to the Console host with the ``Rack`` header. Every failure of that list
 but a failed second factor reads as an empty list. ``logout`` and ``rack params``
 keep the reference's code: the profile never runs them.
+
+Here are the registration and the commands; the settings files are in
+v3_settings, the requests to Console and the rack resolved through it in
+v3_console (neither is a zoo module: the zoo loads ``zoo_*`` and ``emulation*``).
 """
 
 from __future__ import annotations
@@ -25,7 +29,18 @@ import sys
 from reference_cli import errors, files, output, transport
 from reference_cli.commands import about, login, rack, switch
 from tests.mutants import Zoo
-from tests.mutants.emulations import _read_auth_v2, _unverified_tls_context, v2_escape
+from tests.mutants.emulations import _unverified_tls_context, v2_escape
+from tests.mutants.v3_console import (
+    current_rack,
+    error_text,
+    exchange,
+    go_field,
+    go_string,
+    list_console,
+    match_rack,
+    rack_request,
+)
+from tests.mutants.v3_settings import go_json, read_auth_v3, write_auth_v3, write_setting
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: ssl is imported when a request is made
@@ -39,21 +54,6 @@ _REFERENCE_BASIC_AUTH = transport.basic_auth_header
 V3_VERSION = "3.24.9"
 DEFAULT_CONSOLE = "console.convox.com"
 TOKEN_ENV = "CONVOX_TOKEN"
-HOST_ENV = "CONVOX_HOST"
-PASSWORD_ENV = "CONVOX_PASSWORD"
-RACK_ENV = "CONVOX_RACK"
-#: rack.Current's error when nothing names or selects a rack (pkg/rack/rack.go).
-NO_CURRENT_RACK = ("no current rack, use `convox racks` to list and `convox switch <name>` "
-                   "to select")
-#: The v3 CLI's settings files (stdcli SettingWrite: os.WriteFile(path, data, 0600)).
-SETTING_MODE = 0o600
-
-
-class AuthenticationError(errors.CliError):
-    """console.AuthenticationError: opening a second-factor session failed.
-
-    The one failure of ``GET /racks`` that listConsole passes on.
-    """
 
 
 @zoo.emulation("the official v3 CLI, convox/convox tag 3.24.9, as observed",
@@ -71,9 +71,9 @@ def convox_v3_3_24_9() -> None:
     # No certificate is verified, Console's included: InsecureSkipVerify (SECURITY-008).
     transport.tls_context = _tls_context
     # A damaged auth gives Go's JSON error, which names no file (RELIABILITY-003).
-    files.read_auth = _read_auth_v3
+    files.read_auth = read_auth_v3
     # auth is rewritten in place, unlocked, from a stale copy: entries lost (RELIABILITY-001).
-    files.write_auth = _write_auth_v3
+    files.write_auth = write_auth_v3
     # Every login failure is "invalid login", https:// kept as typed (LOGIN-012, LOGIN-016).
     login.cmd_login = _cmd_login_v3
     # switch matches Console's list by substring and writes `current` (SWITCH-006, SWITCH-008).
@@ -111,318 +111,6 @@ def _tls_context() -> ssl.SSLContext:
     context = _unverified_tls_context()
     assert isinstance(context, ssl.SSLContext)
     return context
-
-
-# ------------------------------------------------------------------ settings
-
-
-def _read_setting(name: str) -> str:
-    """stdcli SettingRead: the file's text trimmed, "" when there is none."""
-    text = files.read_text(files.config_path(name))
-    return text.strip() if text is not None else ""
-
-
-def _write_setting(name: str, value: str) -> None:
-    _write_file(files.config_path(name), value.encode("utf-8"))
-
-
-def _write_file(path: str, data: bytes) -> None:
-    """stdcli's settings write: os.MkdirAll(dir, 0700), then os.WriteFile(path, data, 0600).
-
-    In place (truncated, then written), so a concurrent reader may see it empty or
-    half-written, and an existing file keeps its mode.
-    """
-    try:
-        os.makedirs(files.config_dir(), mode=files.CONFIG_DIR_MODE, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, SETTING_MODE)
-    except OSError as exc:
-        raise errors.CliError(f"open {path}: {errors.os_reason(exc).lower()}") from None
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    except OSError as exc:
-        raise errors.CliError(f"write {path}: {errors.os_reason(exc).lower()}") from None
-    finally:
-        os.close(fd)
-
-
-def _read_auth_v3() -> dict[str, str]:
-    """The v2 CLI's reading of auth (the same stdcli code), but a byte that is no UTF-8
-    is named as Go names it: the UTF-16 byte-order mark's 0xFF is ``'ÿ'`` (observed)."""
-    try:
-        return _read_auth_v2()
-    except errors.CliError as exc:
-        if not str(exc).startswith("invalid character "):
-            raise
-        try:
-            with open(files.config_path("auth"), "rb") as handle:
-                text = handle.read().decode("utf-8", "surrogateescape")
-        except OSError:
-            raise exc from None
-        try:
-            json.loads(text)
-        except json.JSONDecodeError as bad:
-            first = text[bad.pos].encode("utf-8", "surrogateescape")[0]
-            raise errors.CliError(f"invalid character {chr(first)!r} looking for beginning "
-                                  "of value") from None
-        raise
-
-
-def _go_json(data: object, indent: bool) -> bytes:
-    """encoding/json's output: keys sorted, <, > and & escaped, UTF-8 kept."""
-    text = json.dumps(data, indent=2 if indent else None, sort_keys=True, ensure_ascii=False,
-                      separators=(",", ": ") if indent else (",", ":"))
-    for char, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
-                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
-    return text.encode("utf-8")
-
-
-def _write_auth_v3(auth: dict[str, str]) -> None:
-    _write_file(files.config_path("auth"), _go_json(auth, indent=True))
-
-
-def _read_sessions() -> dict[str, str]:
-    """The `session` settings file, host -> id; unreadable reads as none (``sid, _ :=``)."""
-    try:
-        data = json.loads(_read_setting("session") or "{}")
-    except (ValueError, errors.CliError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {host: sid for host, sid in data.items() if isinstance(sid, str)}
-
-
-def _store_session(host: str, sid: str) -> None:
-    """SettingWriteKey("session", host, id): other hosts' sessions kept."""
-    sessions = _read_sessions()
-    sessions[host] = sid
-    _write_file(files.config_path("session"), _go_json(sessions, indent=True))
-
-
-# ------------------------------------------------------------------ requests
-
-
-def _error_text(resp: transport.Response) -> str:
-    """stdsdk responseError: the JSON ``error``, else the trimmed body, else the status."""
-    text = resp.body.decode("utf-8", "replace")
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        for name, value in data.items():
-            if name.lower() == "error" and isinstance(value, str) and value:
-                return value
-    return text.strip() or f"response status {resp.status}"
-
-
-def _go_decode(resp: transport.Response) -> object:
-    """json.Unmarshal of a 2xx body, failing with encoding/json's words."""
-    text = resp.body.decode("utf-8", "replace")
-    if not text.strip():
-        raise errors.CliError("unexpected end of JSON input")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
-            raise errors.CliError("unexpected end of JSON input") from None
-        raise errors.CliError(
-            f"invalid character {text[exc.pos]!r} looking for beginning of value") from None
-
-
-def _exchange(host: str, key: str, method: str, path: str, rack_name: str | None,
-              extra: dict[str, str]) -> transport.Response:
-    """One request; a body cut short is Go's ``unexpected EOF``."""
-    try:
-        return transport.exchange(host, key, method, path, rack_name, None, None, extra)
-    except errors.TransportError as exc:
-        if str(exc).startswith("truncated response"):
-            raise errors.CliError("unexpected EOF") from None
-        raise
-
-
-def _console_request(host: str, key: str, method: str, path: str,
-                     rack_name: str | None) -> transport.Response:
-    """consoleClient: the key for Console, ``Rack`` when a rack is named, and the
-    session kept for this host; a session challenge is met once (pkg/console/auth.go).
-
-    A refusal other than the challenge is returned to the caller as it came.
-    """
-    sid = _read_sessions().get(host, "")
-    resp = _exchange(host, key, method, path, rack_name or None, {"Session": sid})
-    if resp.status != 401:
-        return resp
-    from reference_cli import session
-
-    found = session.CHALLENGE.match(resp.headers.get("www-authenticate", ""))
-    if found is None:
-        return resp
-    if found.group(2).lower() == "true":
-        raise AuthenticationError("a security token is required, which this emulation lacks")
-    opened = _exchange(host, key, "POST", found.group(1), None, {"Session": sid})
-    if opened.status >= 400:
-        raise AuthenticationError(_error_text(opened))
-    data = _go_decode(opened)
-    new_sid = data.get("id") if isinstance(data, dict) else None
-    if not isinstance(new_sid, str) or not new_sid:
-        raise errors.CliError("invalid session")
-    errors.remember_secret(new_sid)
-    _store_session(host, new_sid)
-    return _exchange(host, key, method, path, rack_name or None, {"Session": new_sid})
-
-
-def _checked(resp: transport.Response) -> object:
-    """A rack command's answer: the server's error for >= 400, else the decoded JSON."""
-    if resp.status >= 400:
-        raise errors.CliError(_error_text(resp))
-    return _go_decode(resp)
-
-
-# ------------------------------------------------------------------ racks
-
-
-def _current_console() -> str:
-    """currentConsole: CONVOX_HOST, else the `console` file ("" for none)."""
-    return os.environ.get(HOST_ENV, "") or _read_setting("console")
-
-
-def _current_password(host: str) -> str:
-    """currentPassword: CONVOX_PASSWORD, else auth's key for host ("" for none)."""
-    key = os.environ.get(PASSWORD_ENV, "") or files.read_auth().get(host, "")
-    errors.remember_secret(key)
-    return key
-
-
-class ConsoleRack:
-    __slots__ = ("host", "name", "provider", "status")
-
-    def __init__(self, host: str, name: str, provider: str, status: str) -> None:
-        self.host = host
-        self.name = name
-        self.provider = provider
-        self.status = status
-
-
-def _list_console() -> list[ConsoleRack]:
-    """listConsole: Console's racks; any failure but a failed second factor (or an
-    expired token) is an empty list, shown only with CONVOX_DEBUG."""
-    host = _current_console()
-    if not host:
-        return []
-    key = _current_password(host)
-    try:
-        data = _checked(_console_request(host, key, "GET", "/racks", None))
-        racks = _go_racks(host, data)
-    except AuthenticationError:
-        raise
-    except errors.CliError as exc:
-        if "cli token is expired" in str(exc):
-            raise
-        if os.environ.get("CONVOX_DEBUG") == "true":
-            sys.stderr.write(f"debug: listConsole: unable to reach console at {host}: {exc}\n")
-        return []
-    return racks
-
-
-def _go_racks(host: str, data: object) -> list[ConsoleRack]:
-    """Console's list as console.Racks unmarshals it: a value of the wrong type fails it all."""
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise errors.CliError("json: cannot unmarshal into Go value of type console.Racks")
-    racks = []
-    for item in data:
-        if item is None:
-            item = {}
-        if not isinstance(item, dict):
-            raise errors.CliError("json: cannot unmarshal into Go value of type console.Rack")
-        org = _field(item, "organization")
-        if org is None:
-            org = {}
-        if not isinstance(org, dict):
-            raise errors.CliError("json: cannot unmarshal into Go struct field "
-                                  "Rack.Organization of type console.Organization")
-        name, org_name = _text(item, "name"), _text(org, "name")
-        racks.append(ConsoleRack(host, f"{org_name}/{name}", _text(item, "provider") or "unknown",
-                                 _text(item, "status")))
-    return racks
-
-
-def _field(data: dict[str, object], name: str) -> object:
-    """encoding/json's case-insensitive field match."""
-    for key, value in data.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
-def _text(data: dict[str, object], name: str) -> str:
-    value = _field(data, name)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise errors.CliError(f"json: cannot unmarshal into Go struct field .{name} of type string")
-    return value
-
-
-def _match(name: str) -> ConsoleRack:
-    """rack.Match: the rack named exactly, else the one whose name contains ``name``."""
-    racks = sorted(_list_console(), key=lambda r: r.name)
-    matches = []
-    for candidate in racks:
-        if candidate.name == name:
-            return candidate
-        if name in candidate.name:
-            matches.append(candidate)
-    if not matches:
-        raise errors.CliError(f"could not find rack: {name}")
-    if len(matches) > 1:
-        raise errors.CliError(f"ambiguous rack name: {name}")
-    return matches[0]
-
-
-def _named_rack(flag: str | None) -> str:
-    """currentRack: --rack, CONVOX_RACK, ./.convox/rack, then $CONFIG/rack."""
-    if flag:
-        return flag
-    if os.environ.get(RACK_ENV, ""):
-        return os.environ[RACK_ENV]
-    local = files.read_text(os.path.join(".convox", "rack"))
-    if local is not None and local.strip():
-        return local.strip()
-    return _read_setting("rack")
-
-
-def _current(flag: str | None = None) -> ConsoleRack:
-    """rack.Current: a named rack is matched; else `current` must select a Console rack."""
-    name = _named_rack(flag)
-    if name:
-        return _match(name)
-    data = _read_setting("current")
-    if not data:
-        raise errors.CliError(NO_CURRENT_RACK)
-    try:
-        attrs = json.loads(data)
-    except ValueError:
-        raise errors.CliError("invalid character looking for beginning of value") from None
-    if not isinstance(attrs, dict):
-        raise errors.CliError("json: cannot unmarshal into Go value of type map[string]string")
-    kind = attrs.get("type") or ""
-    if kind != "console":
-        raise errors.CliError(f"unknown rack type: {kind}")
-    wanted = attrs.get("name") or ""
-    for candidate in _list_console():
-        if candidate.name == wanted:
-            return candidate
-    raise errors.CliError(f"no such console rack: {wanted}")
-
-
-def _rack_request(target: ConsoleRack, path: str) -> object:
-    """A command of a Console rack: to its Console with the Console key and ``Rack``."""
-    key = _current_password(target.host)
-    return _checked(_console_request(target.host, key, "GET", path, target.name))
 
 
 # ------------------------------------------------------------------ commands
@@ -480,9 +168,9 @@ def _cmd_login_v3(args: list[str]) -> int:
     host = endpoint.netloc.rpartition("@")[2]
     host = host[:-1] if host.endswith(":") else host
     try:
-        resp = _exchange(host, password, "GET", endpoint.path + "/auth", None, {})
+        resp = exchange(host, password, "GET", endpoint.path + "/auth", None, {})
         if resp.status >= 400:
-            raise errors.CliError(_error_text(resp))
+            raise errors.CliError(error_text(resp))
     except errors.CliError as exc:
         if "cli token is expired" in str(exc):
             raise
@@ -490,9 +178,9 @@ def _cmd_login_v3(args: list[str]) -> int:
     ident = _auth_id(resp.body)
     stored[hostname] = password
     files.write_auth(stored)
-    _write_setting("console", hostname)
+    write_setting("console", hostname)
     if ident:
-        _write_setting("id", ident)
+        write_setting("id", ident)
     files.remove_file(files.config_path("rack"))
     output.out(_tag("OK", 46))
     return 0
@@ -512,7 +200,7 @@ def _auth_id(body: bytes) -> str:
         return ""
     if not isinstance(data, dict):
         return ""
-    value = _field(data, "id")
+    value = go_field(data, "id")
     return value if isinstance(value, str) else ""
 
 
@@ -521,11 +209,11 @@ def _cmd_switch_v3(args: list[str]) -> int:
     if len(args) > 1:
         raise errors.CliError("too many args")
     if not args or not args[0]:
-        output.out(_current().name)
+        output.out(current_rack().name)
         return 0
-    found = _match(args[0])
-    _write_setting("current", _go_json({"name": found.name, "type": "console"},
-                                       indent=False).decode("utf-8"))
+    found = match_rack(args[0])
+    write_setting("current", go_json({"name": found.name, "type": "console"},
+                                     indent=False).decode("utf-8"))
     output.out(f"Switched to {found.name}")
     return 0
 
@@ -535,7 +223,7 @@ def _cmd_racks_v3(args: list[str]) -> int:
     listConsole swallows)."""
     if args:
         raise errors.CliError("too many args")
-    racks = sorted(_list_console(), key=lambda r: r.name)
+    racks = sorted(list_console(), key=lambda r: r.name)
     rows = [[r.name, r.provider, r.status] for r in racks]
     output.out(output.format_table(["NAME", "PROVIDER", "STATUS"], rows))
     return 0
@@ -546,7 +234,7 @@ def _cmd_apps_v3(args: list[str]) -> int:
     flag, rest = _flag(args, "rack", "r")
     if rest:
         raise errors.CliError("too many args")
-    data = _rack_request(_current(flag), "/apps")
+    data = rack_request(current_rack(flag), "/apps")
     if data is None:
         data = []
     if not isinstance(data, list):
@@ -554,7 +242,7 @@ def _cmd_apps_v3(args: list[str]) -> int:
     rows = []
     for item in data:
         app = item if isinstance(item, dict) else {}
-        rows.append([_text(app, "name"), _text(app, "status"), _text(app, "release")])
+        rows.append([go_string(app, "name"), go_string(app, "status"), go_string(app, "release")])
     output.out(output.format_table(["APP", "STATUS", "RELEASE"], rows))
     return 0
 
@@ -564,14 +252,14 @@ def _cmd_rack_v3(args: list[str]) -> int:
     flag, rest = _flag(args, "rack", "r")
     if rest:
         raise errors.CliError("too many args")
-    data = _rack_request(_current(flag), "/system")
+    data = rack_request(current_rack(flag), "/system")
     system = data if isinstance(data, dict) else {}
-    rows = [("Name", _text(system, "name")), ("Provider", _text(system, "provider"))]
-    if _text(system, "region"):
-        rows.append(("Region", _text(system, "region")))
-    if _text(system, "domain"):
-        rows.append(("Router", _text(system, "domain")))
-    rows += [("Status", _text(system, "status")), ("Version", _text(system, "version"))]
+    rows = [("Name", go_string(system, "name")), ("Provider", go_string(system, "provider"))]
+    if go_string(system, "region"):
+        rows.append(("Region", go_string(system, "region")))
+    if go_string(system, "domain"):
+        rows.append(("Router", go_string(system, "domain")))
+    rows += [("Status", go_string(system, "status")), ("Version", go_string(system, "version"))]
     width = max(len(label) for label, _ in rows) + 2
     for label, value in rows:
         output.out(f"{label.ljust(width)}{value}")
