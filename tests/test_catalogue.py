@@ -264,12 +264,14 @@ def test_every_request_is_answered_by_its_named_handler() -> None:
     fakes, is answered (its response returned first) by the function the table names."""
     import sys
 
+    import fakes.servers
     from fakes.backends.in_process import InProcessBackend
     from fakes.http.listener import Headers, HttpRequest
     from tests.fakes.http_support import basic
 
     table = cat.load_requests()
-    servers = REPO / "fakes" / "servers"
+    # Where the fakes run from: the checkout, or site-packages under tox.
+    servers = Path(fakes.servers.__file__).resolve().parent
     with InProcessBackend(proxy_timeout=5.0) as backend:
         world = backend.new_world("standard")
         try:
