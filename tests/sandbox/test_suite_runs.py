@@ -11,25 +11,10 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.mutants import all_mutants
-from tests.sandbox_support import REPO, env, host_left_untouched
-from tests.suite_support import require_sandbox
-
-
-@pytest.fixture
-def can_sandbox() -> None:
-    require_sandbox()
-
-
-@pytest.fixture
-def untouched() -> Iterator[None]:
-    with host_left_untouched():
-        yield
+from tests.sandbox.support import REPO, env
 
 
 def profile_without_seam(tmp_path: Path) -> Path:

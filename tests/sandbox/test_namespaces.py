@@ -13,25 +13,12 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from conformance.network import sandbox
-from tests.sandbox_support import env, host_left_untouched
-from tests.suite_support import require_sandbox
-
-
-@pytest.fixture
-def can_sandbox() -> None:
-    require_sandbox()
-
-
-@pytest.fixture
-def untouched() -> Iterator[None]:
-    with host_left_untouched():
-        yield
+from tests.sandbox.support import env
 
 
 def inside(tmp_path: Path, script: str, *masks: Path) -> dict:

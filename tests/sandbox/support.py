@@ -13,7 +13,7 @@ from pathlib import Path
 
 from conformance.network import sandbox
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REAL_FILES = ("/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf")
 
 
