@@ -9,7 +9,6 @@ would bind the original early and quietly make a mutant harmless.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from tests.reference_cli.conftest import ROOT
 
@@ -42,45 +41,3 @@ def test_every_module_says_what_it_is_for() -> None:
         if not ast.get_docstring(ast.parse(path.read_text()))
     ]
     assert missing == []
-
-
-def sibling_imports(path: Path) -> set[str]:
-    """The package modules ``path`` imports, at the top or inside a function alike:
-    an import deferred for start-up time is still an arrow between two modules."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("reference_cli"):
-            assert node.module is not None
-            for alias in node.names:
-                dotted = f"{node.module}.{alias.name}"
-                found.add(dotted if is_module(dotted) else node.module)
-        elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.startswith("reference_cli"))
-    return found
-
-
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def test_no_import_cycle() -> None:
-    """Each module leans only on modules below it, so it can be read (and mutated) alone."""
-    graph = {module_name(path): sibling_imports(path) for path in MODULES}
-    cycles: list[str] = []
-
-    def visit(name: str, trail: list[str], done: set[str]) -> None:
-        if name in trail:
-            cycles.append(" -> ".join([*trail[trail.index(name):], name]))
-            return
-        if name in done:
-            return
-        for target in sorted(graph.get(name, ())):
-            if target != "reference_cli":  # the package's docstring-only __init__
-                visit(target, [*trail, name], done)
-        done.add(name)
-
-    done: set[str] = set()
-    for name in sorted(graph):
-        visit(name, [], done)
-    assert cycles == []

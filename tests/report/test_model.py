@@ -136,30 +136,3 @@ def test_a_rule_decided_by_another_check_is_still_not_checked_while_one_could_no
                          raw_outcome="passed")
     assert worst(["passed", "not-checked"]) == "not-checked"
     assert decide([passed, _unchecked("M-001")], levels=LEVELS).status == "not-checked"
-
-
-def test_the_model_modules_import_one_way():
-    """records <- scoring <- results: no module of the model imports one that imports it,
-    not even for type hints, so each reads without the ones above it."""
-    import ast
-    from pathlib import Path
-
-    import conformance.report.model as package
-
-    root = Path(package.__file__).parent
-    modules = {path.stem for path in root.glob("*.py")}
-    graph = {}
-    for path in root.glob("*.py"):
-        found = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-                found |= {n.removeprefix("conformance.report.model.") for n in names}
-        graph[path.stem] = (found & modules) - {path.stem}
-
-    def reaches(start, goal, seen=()):
-        return any(nxt == goal or (nxt not in seen and reaches(nxt, goal, (*seen, nxt)))
-                   for nxt in graph.get(start, ()))
-
-    assert [name for name in sorted(graph) if reaches(name, name)] == []
-    assert graph["records"] == {"outcomes"}
