@@ -1,0 +1,1 @@
+"""The network sandbox: deciding on one, real namespaces, and whole runs inside it."""
