@@ -6,4 +6,4 @@ bundled CLI needs no script on PATH and runs with the suite's own interpreter.
 
 from reference_cli import main as entry
 
-raise SystemExit(entry.main())
+entry.run()
