@@ -13,7 +13,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.forked_runs import ForkServer
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Logins, a proxied command, a key roll and transport faults: every kind of world use.
@@ -53,34 +56,39 @@ def run_slice(report_dir: Path, *options: str, pytest_args: tuple[str, ...] = ()
 
 
 def run_suite(report_dir: Path, *args: str, pytest_args: tuple[str, ...] = (),
-              shrink: bool = False, timeout: float = 900) -> dict[str, Any]:
+              shrink: bool = False, timeout: float = 900, via: ForkServer | None = None,
+              ) -> dict[str, Any]:
     """One ``convox-conformance run`` as a user's CI would start it; its results.json.
 
     ``exit_code`` is added to the data. Without ``shrink`` a failing property or
     model check stops at its first failing example: a verdict needs one, not the
-    smallest.
+    smallest. ``via``: the run is a child of that fork server, which has the libraries
+    imported already (tests/forked_runs.py), for tests that start the suite many times.
     """
     # The host network unless asked otherwise: verdicts about recorded CLI behaviour
     # (the emulations) are stated for runs without the sandbox, and it is faster.
     network = [] if "--network" in args else ["--network", "host"]
     # One worker unless asked: the kill and precision tests run two suites at a time.
     workers = [] if "--workers" in args else ["--workers", "1"]
-    command = [sys.executable, "-m", "conformance", "run", "--report-dir", str(report_dir),
-               *network, *workers, *args, "--", "-q", "--no-header", *pytest_args]
+    argv = ["run", "--report-dir", str(report_dir), *network, *workers, *args,
+            "--", "-q", "--no-header", *pytest_args]
     if not shrink:
-        command += ["--shrink-seconds", "0"]
+        argv += ["--shrink-seconds", "0"]
     env = {**environment(), "PYTHONPATH": str(ROOT)}
     env.pop("PYTEST_XDIST_WORKER", None)
-    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,
-                          timeout=timeout, check=False)
+    if via is not None:
+        output_file = report_dir.with_name(report_dir.name + ".out")
+        code = via.run(argv, env, ROOT, output_file, ROOT, timeout)
+        output = output_file.read_text(errors="replace") if output_file.exists() else ""
+    else:
+        done = subprocess.run([sys.executable, "-m", "conformance", *argv], capture_output=True,
+                              text=True, env=env, cwd=ROOT, timeout=timeout, check=False)
+        code, output = done.returncode, done.stdout[-3000:] + "\n" + done.stderr
     results = report_dir / "latest" / "results.json"
     if not results.exists():
-        raise AssertionError(
-            f"no results.json (exit {done.returncode}):\n"
-            f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        )
+        raise AssertionError(f"no results.json (exit {code}):\n{output[-6000:]}")
     data: dict[str, Any] = json.loads(results.read_text())
-    data["exit_code"] = done.returncode
+    data["exit_code"] = code
     data["run_dir"] = str(results.parent)
     return data
 

@@ -8,8 +8,10 @@ it must fail at least one check that carries the rule's id. Every rule of the
 catalogue must have such a mutant, so a new rule cannot land without proof
 that its check can fail.
 
-Each run goes through ``convox-conformance run`` in a subprocess and reads
-the run's own ``results.json``, exactly as a user's CI would. The kill matrix
+Each run goes through ``convox-conformance run`` in a process of its own and
+reads the run's own ``results.json``, exactly as a user's CI would; the mutants'
+runs are forked from a server that has the libraries imported already
+(``tests/forked_runs.py``), since start-up is most of a short run's CPU. The kill matrix
 (mutant x rules its failing checks carry) is printed and written to
 ``reports/kill-matrix.md`` and ``.json``. Each mutant runs only its target
 rule's checks here; ``tests/test_precision.py`` runs the whole suite against
@@ -28,6 +30,7 @@ from typing import Any
 import pytest
 
 from conformance.catalogue import load_catalogue
+from tests.forked_runs import ForkServer
 from tests.mutants import Mutant, killable
 from tests.suite_support import best_network, require_sandbox, run_suite, sandbox_rules
 
@@ -44,7 +47,8 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def kills(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def kills(tmp_path_factory: pytest.TempPathFactory,
+          fork_server: ForkServer) -> dict[str, dict[str, Any]]:
     """Every mutant run once (two at a time), keyed by mutant name."""
     mutants = killable()
     # Made before the workers start: two threads making pytest's base directory at
@@ -57,7 +61,7 @@ def kills(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
         network = best_network() if mutant.rule in sandbox_rules() else ()
         data = run_suite(places[mutant.name], "--cli", mutant.command(),
                          "--profile", mutant.profile, "--rule", mutant.rule, *network,
-                         pytest_args=("--stop-at-rule", mutant.rule))
+                         pytest_args=("--stop-at-rule", mutant.rule), via=fork_server)
         failing = [c for c in data["checks"] if c["outcome"] in ("failed", "error")]
         run_dir = Path(data["run_dir"])
         unscripted = [c["id"] for c in data["checks"] if c["outcome"] in ("failed", "blocked")

@@ -47,6 +47,7 @@ from typing import Any
 import pytest
 
 from conformance.catalogue import load_catalogue
+from tests.forked_runs import ForkServer
 from tests.mutants import RUNNER, Mutant, all_mutants, killable, shadow
 from tests.official import builds, differences, expected, run_verdicts
 from tests.suite_support import best_network, run_suite, sandbox_rules
@@ -159,7 +160,8 @@ def reach_args(variant: Mutant, reach: dict[str, frozenset[str] | None]) -> list
 
 
 @pytest.fixture(scope="module")
-def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def matrix(tmp_path_factory: pytest.TempPathFactory,
+           fork_server: ForkServer) -> dict[str, dict[str, Any]]:
     """Every chosen variant against the whole suite or its reach, two at a time.
 
     With PRECISION=full the shadowed reference run goes first, beside the variants
@@ -177,7 +179,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
         def attack(variant: Mutant) -> tuple[str, dict[str, Any]]:
             limit = reach_args(variant, reach.result()) if reach and not whole(variant) else []
             started = time.monotonic()
-            data = run_suite(places[variant.name], *run_args(variant), *limit)
+            data = run_suite(places[variant.name], *run_args(variant), *limit, via=fork_server)
             row = verdicts(data)
             row["seconds"] = round(time.monotonic() - started, 1)
             row["scope"] = "reach" if limit else "whole"

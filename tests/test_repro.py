@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.forked_runs import ForkServer
 from tests.mutants import all_mutants
 from tests.suite_support import ROOT, environment, run_suite
 
@@ -59,10 +60,11 @@ def reference_command() -> str:
 @pytest.mark.parametrize(("name", "rule", "only"), SAMPLE, ids=[s[0] for s in SAMPLE])
 def test_the_script_of_a_failing_check_reproduces_it(
     name: str, rule: str, only: str, tmp_path: Path, reference_command: str,
+    fork_server: ForkServer,
 ) -> None:
     variant = all_mutants()[name]
     data = run_suite(tmp_path, "--cli", variant.command(), "--profile", variant.profile,
-                     "--rule", rule, pytest_args=("-k", only))
+                     "--rule", rule, pytest_args=("-k", only), via=fork_server)
     run_dir = tmp_path / "latest"
     failing = [c for c in data["checks"] if c["outcome"] in REPLAYED]
     assert failing, f"{name}: nothing failed"
