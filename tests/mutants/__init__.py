@@ -93,7 +93,7 @@ class Mutant:
 
         module = self.apply.__module__.rpartition(".")[2]
         # -S: no site-packages to set up; the runner finds the checkout itself and a
-        # variant needs the standard library only (a twelfth of each invocation's CPU).
+        # variant needs the standard library only (4 to 5 ms of each invocation's CPU).
         return shlex.join([sys.executable, "-S", RUNNER, f"{module}:{self.name}"])
 
 
