@@ -12,11 +12,10 @@ is refused here too, with the same words.
 
 from __future__ import annotations
 
-import socket
+from reference_cli import tls
 
 TYPE_CHECKING = False  # mutation: equivalent (True only imports a module sooner)
 if TYPE_CHECKING:  # mutation: equivalent (annotations only; importing them costs start-up)
-    import ssl
     from typing import BinaryIO
 
 MAX_LINE = 65536
@@ -179,14 +178,14 @@ class Connection:
     """One HTTPS request to ``host``: TLS with SNI and verification as ``context`` says,
     to ``address`` when the resolve map sends the name elsewhere."""
 
-    def __init__(self, host: str, port: int, timeout: float, context: ssl.SSLContext,
+    def __init__(self, host: str, port: int, timeout: float, context: tls.Context,
                  address: tuple[str, int] | None = None) -> None:
         self.host = host
         self.port = port
         self.timeout = timeout
         self.context = context
         self.address = address or (host, port)
-        self.sock: socket.socket | None = None
+        self.sock: tls.Connection | None = None
         self._method = "GET"
 
     def request(self, method: str, path: str, body: bytes | None = None,
@@ -200,18 +199,13 @@ class Connection:
         if body is not None or method in BODY_METHODS:
             lines.append(f"Content-Length: {len(body or b'')}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", errors="strict")
-        raw = socket.create_connection(self.address, self.timeout)
-        try:
-            self.sock = self.context.wrap_socket(raw, server_hostname=self.host)
-        except BaseException:
-            raw.close()
-            raise
+        self.sock = tls.Connection(self.address, self.timeout, self.context, self.host)
         self._method = method
         self.sock.sendall(head + (body or b""))
 
     def getresponse(self) -> Response:
         assert self.sock is not None, "getresponse before request"
-        return Response(self.sock.makefile("rb"), self._method)
+        return Response(self.sock.reader(), self._method)
 
     def close(self) -> None:
         if self.sock is not None:

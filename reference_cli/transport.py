@@ -4,9 +4,10 @@ TLS is always verified (``$SSL_CERT_FILE`` replaces the system CAs), every
 request carries the same headers (auth, ``Version``, ``Rack``), bodies are read
 whole within the timeout, and any network, TLS or framing failure becomes a
 :class:`~reference_cli.errors.TransportError` with one line naming the
-host. ``ssl`` and the small HTTP/1.1 client (:mod:`http1`, not ``http.client``,
-whose import alone costs a third of a command's time) are imported only when a
-request is made, so ``--help`` stays fast; a process makes one TLS context.
+host. TLS (:mod:`tls`, not ``ssl``) and the small HTTP/1.1 client (:mod:`http1`,
+not ``http.client``, whose import alone costs a third of a command's time) are
+imported only when a request is made, so ``--help`` stays fast; a process makes
+one TLS context.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from reference_cli import errors, hosts
 
 TYPE_CHECKING = False  # mutation: equivalent (True only imports two modules sooner)
 if TYPE_CHECKING:  # mutation: equivalent (annotations only; importing them costs start-up)
-    import ssl
-
-    from reference_cli import http1
+    from reference_cli import http1, tls
 
 
 VERSION = "1.0.0"
@@ -58,28 +57,27 @@ def request_timeout() -> float:
     return value
 
 
-def tls_context() -> ssl.SSLContext:
+def tls_context() -> tls.Context:
     """A verifying TLS client context; ``$SSL_CERT_FILE`` replaces the system CAs.
 
     Real Convox CLIs skip verification; the reference does not copy that. Made once
     per process: a command that meets a session challenge sends three requests.
     """
-    import ssl
+    from reference_cli import tls
 
     cafile = os.environ.get(CA_ENV) or None
     cached = _CONTEXTS.get(cafile)
     if cached is not None:
         return cached
     try:
-        context = ssl.create_default_context(cafile=cafile)
-    except (OSError, ssl.SSLError) as exc:
+        context = tls.verifying_context(cafile)
+    except (OSError, tls.SSLError) as exc:
         raise errors.CliError(f"cannot load CA bundle {CA_ENV}={cafile}: {exc}") from None
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
     _CONTEXTS[cafile] = context
     return context
 
 
-_CONTEXTS: dict[str | None, ssl.SSLContext] = {}
+_CONTEXTS: dict[str | None, tls.Context] = {}
 
 
 def basic_auth_header(key: str) -> str:
@@ -127,13 +125,11 @@ def open_connection(host: str, timeout: float) -> http1.Connection:
 
 def describe_transport_error(exc: BaseException, host: str, timeout: float) -> str:
     """One readable line for a network/TLS/framing failure (no traceback, no key)."""
-    import ssl
+    from reference_cli import http1, tls
 
-    from reference_cli import http1
-
-    if isinstance(exc, ssl.SSLCertVerificationError):
+    if isinstance(exc, tls.CertificateError):
         return f"TLS certificate of {host} could not be verified: {exc}"
-    if isinstance(exc, ssl.SSLError):
+    if isinstance(exc, tls.SSLError):
         return f"TLS error talking to {host}: {exc}"
     if isinstance(exc, TimeoutError):
         return f"timed out after {timeout:g}s talking to {host}"

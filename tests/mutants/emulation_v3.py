@@ -43,8 +43,8 @@ from tests.mutants.v3_console import (
 from tests.mutants.v3_settings import go_json, read_auth_v3, write_auth_v3, write_setting
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # annotations only: ssl is imported when a request is made
-    import ssl
+if TYPE_CHECKING:  # annotations only: tls is imported when a request is made
+    from reference_cli import tls
 
 zoo = Zoo()
 
@@ -103,13 +103,13 @@ def _basic_auth_v3(key: str) -> str:
     return _REFERENCE_BASIC_AUTH(v2_escape(key))
 
 
-def _tls_context() -> ssl.SSLContext:
+def _tls_context() -> tls.Context:
     """The v2 emulation's unverifying context (Go's InsecureSkipVerify), typed as the
     reference's seam wants it."""
-    import ssl
+    from reference_cli import tls
 
     context = _unverified_tls_context()
-    assert isinstance(context, ssl.SSLContext)
+    assert isinstance(context, tls.Context)
     return context
 
 
