@@ -7,7 +7,11 @@ argument parsing (login's, ``--rack``, the command words), the form body of
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from reference_cli import errors, hosts, transport
 from reference_cli.commands import login, rack, switch
@@ -168,3 +172,27 @@ def test_command_of_takes_the_longest_command_words() -> None:
     assert main.command_of(["rack", "--rack", "a/b"]) == ("rack", ["--rack", "a/b"])
     with pytest.raises(errors.CliError, match="unknown command: deploy"):
         main.command_of(["deploy"])
+
+
+def is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+@given(st.one_of(
+    st.text(alphabet="0123456789.", max_size=16),
+    st.lists(st.integers(0, 300).map(str)
+             | st.sampled_from(["00", "01", "007", "", " 1", "\u0661"]),
+             min_size=3, max_size=5).map(".".join),
+    st.text(max_size=12),
+))
+@example("127.0.0.1")
+@example("1.2.3.04")
+@example("256.1.1.1")
+@example("\u0661.2.3.4")  # an Arabic-Indic digit: isdigit() but not ASCII
+def test_an_ipv4_literal_is_told_as_ipaddress_tells_it(name: str) -> None:
+    if ":" not in name and name.lower().rstrip(".") != "localhost":
+        assert hosts.is_local_address(name) is is_ip(name)
