@@ -81,14 +81,17 @@ _CONTEXTS: dict[str | None, tls.Context] = {}
 
 
 def basic_auth_header(key: str) -> str:
-    """``Basic base64("convox:" + key)``: the key's UTF-8 bytes exactly, never escaped."""
-    import base64
+    """``Basic base64("convox:" + key)``: the key's UTF-8 bytes exactly, never escaped.
+
+    ``binascii`` is what ``base64.b64encode`` calls, without the ``base64`` module's import.
+    """
+    import binascii
 
     try:
         raw = key.encode("utf-8")
     except UnicodeEncodeError:
         raise errors.CliError("the key is not valid UTF-8") from None
-    return "Basic " + base64.b64encode(b"convox:" + raw).decode("ascii")
+    return "Basic " + binascii.b2a_base64(b"convox:" + raw, newline=False).decode("ascii")
 
 
 def user_agent() -> str:

@@ -48,7 +48,7 @@ print("LOADED:" + ",".join(m for m in {heavy!r} if m in sys.modules))
 """
 #: What a request does without: http.client loads the email package (a third of a
 #: command's CPU); ssl and socket turn hundreds of constants into enums (a fifth).
-REQUEST_HEAVY = ("http.client", "email", "ssl", "socket", "selectors", "ipaddress")
+REQUEST_HEAVY = ("http.client", "email", "ssl", "socket", "selectors", "ipaddress", "base64")
 
 
 def test_a_request_loads_no_heavy_module() -> None:

@@ -53,7 +53,7 @@ def test_run_info(run_checks):
     info = run.data["run"]
     assert info["profile"]["name"] == "reference"
     assert info["cli_version"] and "version failed" not in info["cli_version"]
-    assert info["cli_command"][-2:] == ["-m", "reference_cli"]
+    assert info["cli_command"][-2:] == ["-c", "from reference_cli.main import run; run()"]
     assert len(info["digest"]["combined"]) == 64
     assert info["seed"] == {"hypothesis": 4242}
     assert info["started"].endswith("Z") and info["finished"] >= info["started"]

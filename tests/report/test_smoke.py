@@ -98,7 +98,7 @@ def test_7_a_ca_env_the_cli_ignores_is_a_trust_problem_not_host_form(tmp_path, c
 def test_7_the_whole_stderr_is_shown_not_only_its_first_line(tmp_path, capsys):
     text = variant(tmp_path, 'ca_env = "SSL_CERT_FILE"', 'ca_env = "MY_CLI_CA_BUNDLE"')
     wrapped = Path(text).read_text(encoding="utf-8").replace(
-        'command = ["{python}", "-m", "reference_cli"]',
+        'command = ["{python}", "-c", "from reference_cli.main import run; run()"]',
         'command = ["sh", "-c", "echo \'warning: this runtime is deprecated\' >&2; '
         'exec \\"$0\\" -m reference_cli \\"$@\\"", "{python}"]')
     Path(text).write_text(wrapped, encoding="utf-8")
