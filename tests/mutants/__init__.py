@@ -65,7 +65,8 @@ class Mutant:
         self.build = build
         #: The profile that drives it.
         self.profile = profile
-        #: Part of the precision matrix's default (fast) run.
+        #: A mutant the full precision matrix runs against the whole suite, not only its
+        #: reach: one per class of past precision bugs (probes and emulations always are).
         self.precision = precision
         #: False for a variant with no commands at a rack logged in to directly: it may
         #: leave undecided only the rules whose route is direct (specs/README.md).
