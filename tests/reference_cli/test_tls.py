@@ -169,7 +169,7 @@ def test_a_stalled_handshake_times_out_alike(silent_port: int, ca_file: Path) ->
     assert tls_way == ssl_way
 
 
-def test_a_context_from_ssl_is_used_as_it_is(answering: RawTlsServer, other_ca: Path) -> None:
+def test_a_context_from_ssl_is_used_as_it_is(answering: RawTlsServer) -> None:
     # A variant of the CLI may hand in an ssl.SSLContext, here one that verifies nothing.
     context = ssl._create_unverified_context()
     conn = tls.Connection(("127.0.0.1", answering.port), 5, context, "127.0.0.1")
