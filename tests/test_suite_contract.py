@@ -180,3 +180,53 @@ def test_a_bad_number_of_examples_is_one_usage_line(tmp_path: Path) -> None:
     assert done.stderr.strip() == (
         "convox-conformance: CONFORMANCE_EXAMPLES: expected how many examples the model check "
         "and the properties try (1 or more), got 'lots'")
+
+
+#: A pytest plugin that is only installed: pytest would load it through its entry point.
+_INSTALLED_PLUGIN = '''
+import os
+from pathlib import Path
+
+def pytest_configure(config):
+    Path(os.environ["LOADED_MARKER"]).mkdir(exist_ok=True)
+    Path(os.environ["LOADED_MARKER"], str(os.getpid())).touch()
+'''
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_run_loads_only_the_pytest_plugins_it_names(tmp_path: Path, workers: str) -> None:
+    """An installed plugin (as pytest-randomly would be) stays out of a run, also out of
+    its xdist workers, until the user names it with ``-- -p``."""
+    site = tmp_path / "site"
+    (site / "installed_only-1.0.dist-info").mkdir(parents=True)
+    (site / "installed_only.py").write_text(_INSTALLED_PLUGIN)
+    (site / "installed_only-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: installed-only\nVersion: 1.0\n")
+    (site / "installed_only-1.0.dist-info" / "entry_points.txt").write_text(
+        "[pytest11]\ninstalled_only = installed_only\n")
+    env = {**environment(), "PYTHONPATH": f"{REPO}{os.pathsep}{site}"}
+    env.pop("PYTEST_XDIST_WORKER", None)
+
+    def run(marker: Path, *pytest_args: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "conformance", "run", "--network", "host",
+             "--workers", workers, "--check", LOGIN_CHECK, "--check", CONTEXT_CHECK,
+             "--report-dir", str(tmp_path / f"reports-{marker.name}"), "--", "-q",
+             *pytest_args],
+            capture_output=True, text=True, cwd=tmp_path, check=False,
+            env={**env, "LOADED_MARKER": str(marker)}, timeout=300,
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+    # pytest itself loads it: the plugin works, so its absence below means something.
+    plain = tmp_path / "plain-pytest"
+    subprocess.run([sys.executable, "-m", "pytest", "--co", "-q", str(tmp_path / "none")],
+                   capture_output=True, cwd=tmp_path, check=False,
+                   env={**env, "LOADED_MARKER": str(plain)}, timeout=120)
+    assert plain.is_dir()
+
+    run(tmp_path / "not-named")
+    assert not (tmp_path / "not-named").exists()
+    run(tmp_path / "named", "-p", "installed_only")
+    # The controller and, under xdist, each worker.
+    assert len(list((tmp_path / "named").iterdir())) == int(workers) + (workers != "1")

@@ -42,14 +42,17 @@ from conformance.run_options import (
     value_problems,
 )
 
+#: The pytest plugins a run loads, and no others. A plugin that is merely installed
+#: where the suite runs would otherwise load too and could change what a run decides:
+#: pytest-randomly reseeds and reorders, pytest-rerunfailures retries a failed check.
+#: A user who wants one says so: ``-- -p NAME``.
+SUITE_PLUGINS = ("conformance.harness.plugin", "_hypothesis_pytestplugin")
+
 
 def _plugin_args() -> list[str]:
-    """``-p conformance.harness.plugin`` unless the installed entry point loads it."""
-    from importlib.metadata import entry_points
-
-    plugin = "conformance.harness.plugin"
-    registered = any(ep.value == plugin for ep in entry_points(group="pytest11"))
-    return [] if registered else ["-p", "conformance.harness.plugin"]
+    """Turn off pytest's entry-point plugin loading; load the suite's own plugins."""
+    plugins = [*SUITE_PLUGINS, *(["xdist.plugin"] if has_xdist() else [])]
+    return ["--disable-plugin-autoload", *(arg for name in plugins for arg in ("-p", name))]
 
 
 def pytest_exit_to_ours(code: int) -> int:

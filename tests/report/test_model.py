@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields
+
 import pytest
 
 from conformance.report.gate.verdict import decide
 from conformance.report.model.outcomes import Phase, classify, not_applicable_reason, worst
+from conformance.report.model.records import Attempt
 from conformance.report.model.results import CheckResult, must_score
 
 
@@ -136,3 +139,19 @@ def test_a_rule_decided_by_another_check_is_still_not_checked_while_one_could_no
                          raw_outcome="passed")
     assert worst(["passed", "not-checked"]) == "not-checked"
     assert decide([passed, _unchecked("M-001")], levels=LEVELS).status == "not-checked"
+
+
+def test_a_checks_json_form_is_what_asdict_gives():
+    """to_dict shares values instead of copying them; it must not drop or change one."""
+    check = CheckResult(
+        id="t.py::test_x", nodeid="t.py::test_x", rules=["R-001", "R-002"], outcome="failed",
+        raw_outcome="failed", reason="why", details="more", duration=1.5, level="MUST",
+        area="login", attempts=[Attempt("failed", "again", 0.5), Attempt("passed")],
+        expectation={"rule": "R-001"}, baseline="passed",
+        evidence={"invocations": [{"argv": ["login"], "exit_code": 1}], "journal": [{"a": 1}]},
+        blocked_by="R-003", blocked={"rule": "R-003", "step": "login", "detail": "d"},
+        failed_rules=["R-001"], repro="repro/t.sh",
+    )
+    assert check.to_dict() == asdict(check)
+    assert set(check.to_dict()) == {f.name for f in fields(CheckResult)}
+    assert CheckResult.from_dict(check.to_dict()) == check

@@ -8,7 +8,7 @@ that reads a whole run needs one import.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from conformance.report.model.outcomes import BLAMED, BLOCKED_OUTCOME
@@ -95,7 +95,12 @@ class CheckResult:
         return self.outcome
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON form. Shares the evidence and other JSON values with this record
+        instead of copying them as ``asdict`` would: a whole run's evidence is most of a
+        megabyte, and each report wrote it twice. Readers only serialise or copy it."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["attempts"] = [asdict(attempt) for attempt in self.attempts]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
