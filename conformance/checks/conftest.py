@@ -8,6 +8,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from conformance.harness.draws import without_local_constants
+
 # pytest rewrites the asserts of test_*.py only. The support modules beside them (the
 # model check's machine, helpers the check modules share) assert too, and a failure
 # there must read as it would in a check module, with pytest's explanation after the
@@ -21,6 +23,10 @@ pytest.register_assert_rewrite(*(
 # Hypothesis keeps caches in ./.hypothesis by default: that would be the user's
 # project directory, which a conformance run has no business writing to.
 set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "convox-conformance-hypothesis"))
+
+# The same examples whether the suite runs from a checkout or was pip installed
+# (conformance/harness/draws.py).
+without_local_constants()
 
 # Property checks run a real CLI per example: few examples, no deadline, no
 # database written into the user's directory, and the same examples in CI.
