@@ -29,7 +29,7 @@ def without_local_constants() -> bool:
     if empty_pool is None or not hasattr(providers, "_get_local_constants"):
         return False
     empty = empty_pool()
-    providers._get_local_constants = lambda: empty  # type: ignore[attr-defined]
+    providers._get_local_constants = lambda: empty
     # Choices already cached with local constants in them would still be drawn.
     cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
     if cache is not None:
