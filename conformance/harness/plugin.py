@@ -42,12 +42,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "spec(*rule_ids): the catalogue rules a check verifies")
     config.addinivalue_line("markers", "world(name): the world file a check starts from")
     settle(config)
-    bound_shrinking(config.getoption("shrink_seconds"))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
     """Record which rules a multi-rule check's failure blames (conformance.harness.attribution)."""
+    # Set where checks run, not at configure: an xdist controller runs none, and
+    # importing Hypothesis there would delay starting its workers.
+    bound_shrinking(item.config.getoption("shrink_seconds"))
     try:
         with plain_shrink_budget(item.config.getoption("shrink_seconds")):
             return (yield)
