@@ -18,9 +18,7 @@ import threading
 from collections.abc import Callable, Collection, Iterable
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
-
-import trustme
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from fakes.backends import DEFAULT_BACKEND, ENTRY_POINT_GROUP
 from fakes.http.faults import Fault, FaultHandle, FaultPlan
@@ -33,6 +31,9 @@ from fakes.servers.console import ConsoleApp
 from fakes.servers.guard import SERVER as GUARD
 from fakes.servers.guard import GuardApp
 from fakes.servers.rack import RackApp
+
+if TYPE_CHECKING:
+    import trustme
 
 CERT_NAMES = ("127.0.0.1", "::1", "localhost", "console.convox.com", "*.convox.test")
 CONSOLE_NAME = "console.convox.com"
@@ -240,6 +241,11 @@ class InProcessBackend:
         with self._lock:
             if self._started:
                 return
+            # Imported here: trustme and cryptography are a third of this module's import
+            # time, and processes that only check the options (the sandbox's outer one,
+            # an xdist controller) make a backend but never start it.
+            import trustme
+
             self._ca = trustme.CA()
             self._cert = self._ca.issue_cert(*CERT_NAMES)
             self._dir = Path(tempfile.mkdtemp(prefix="convox-conformance-ca-"))

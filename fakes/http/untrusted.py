@@ -13,8 +13,6 @@ from __future__ import annotations
 import ssl
 import threading
 
-import trustme
-
 #: The names of the run's certificate (fakes.backends.in_process.CERT_NAMES), repeated here so the
 #: impostor differs from it in nothing but its issuer.
 NAMES = ("127.0.0.1", "::1", "localhost", "console.convox.com", "*.convox.test")
@@ -28,6 +26,8 @@ def untrusted_context() -> ssl.SSLContext:
     global _context
     with _lock:
         if _context is None:
+            import trustme  # only a run that injects this fault pays for importing it
+
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             context.set_alpn_protocols(["http/1.1"])
