@@ -61,7 +61,33 @@ def test_a_local_modules_constants_are_not_drawn(tmp_path: Path) -> None:
     assert _marker_draws(tmp_path, "patched") == 0, f"drawn {plain} times unpatched"
 
 
-def test_the_checks_turn_local_constants_off() -> None:
-    """The checks' conftest applies it, before any check draws."""
-    conftest = (ROOT / "conformance" / "checks" / "conftest.py").read_text()
-    assert "\nwithout_local_constants()\n" in conftest
+#: What Hypothesis would mix in, with the checks' conftest imported or not, once the
+#: suite's own modules are loaded from this checkout (where they count as local).
+POOL = """
+import sys
+if sys.argv[1] == "conftest":
+    import conformance.checks.conftest  # noqa: F401
+import conformance.checks.standard_world, fakes.backends.in_process  # noqa: E401, F401
+from hypothesis.internal.conjecture.providers import _get_local_constants
+print(len(_get_local_constants()))
+"""
+
+
+def test_the_checks_turn_local_constants_off(tmp_path: Path) -> None:
+    """Importing the checks' conftest, as every run does before any check draws, empties
+    the pool that the suite's own modules fill in a checkout."""
+
+    def pool(mode: str) -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", POOL, mode], capture_output=True, text=True, cwd=tmp_path,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                 "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp_path / "hypothesis")},
+            timeout=300, check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return int(done.stdout.split()[-1])
+
+    without = pool("plain")
+    if without == 0:
+        pytest.skip("this Hypothesis draws no constants from local modules")
+    assert pool("conftest") == 0, f"{without} constants of the suite's modules in the pool"
