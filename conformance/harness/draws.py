@@ -26,10 +26,10 @@ def without_local_constants() -> bool:
         from hypothesis.internal.conjecture import providers
     except ImportError:
         return False
-    empty_pool = getattr(providers, "Constants", None)
-    if empty_pool is None or not hasattr(providers, "_get_local_constants"):
+    pool_type = getattr(providers, "Constants", None)
+    if pool_type is None or not hasattr(providers, "_get_local_constants"):
         return False
-    empty = empty_pool()
+    empty = pool_type()
     providers._get_local_constants = lambda: empty
     # Choices already cached with local constants in them would still be drawn.
     cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
