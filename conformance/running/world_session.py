@@ -36,7 +36,7 @@ def make_session(
     launcher = getattr(world, "launcher", None)
     if launcher is not None:
         extra[profile.trust.ca_env or SANDBOX_CA_ENV] = str(backend.ca_bundle())
-        return CliSession(profile, root, extra_env=extra, timeout=timeout, launcher=launcher(),
+        return CliSession(profile, root, extra_env=extra, timeout=timeout, launcher=launcher,
                           max_output=max_output, watch=_world_secrets(world))
     if profile.trust.ca_env:
         extra[profile.trust.ca_env] = str(backend.ca_bundle())

@@ -16,7 +16,8 @@ one ``127.0.0.1:443`` cannot serve them all. Each world therefore gets a
   guard's, journalling each question.
 
 Each CLI invocation runs in a mount namespace of its own whose
-``/etc/resolv.conf`` names its world's DNS address (:meth:`SandboxedWorld.launcher`),
+``/etc/resolv.conf`` names its world's DNS address (:meth:`SandboxedWorld.launcher`,
+``fakes/sandbox/resolv_mounts.py``),
 so what a CLI looks up and where it connects is always its own world's
 evidence, whichever worker runs it. Slots are pooled like the listeners: a
 slot is bound once and re-pointed at each new world.
@@ -46,6 +47,7 @@ from fakes.http.listener import App, Connection, HttpRequest, HttpResponse, List
 from fakes.http.recording import new_request_id
 from fakes.model.world import CURRENT_API, World
 from fakes.sandbox.dns import DnsServer, Query, Zone
+from fakes.sandbox.resolv_mounts import ResolvMounts
 from fakes.servers.guard import SERVER as GUARD
 from fakes.servers.guard import GuardApp
 
@@ -55,10 +57,6 @@ DNS_SERVER = "dns"
 FIRST_BYTES = 512
 PLAIN_READ_TIMEOUT = 2.0
 MAX_ADDRESS_TRIES = 64
-
-#: Run per CLI invocation: a private mount of the world's resolv.conf, then the CLI itself
-#: (exec, so the CLI keeps the pid, the session and the terminal the runner gave it).
-LAUNCH_SCRIPT = 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"'
 
 
 class ForwardingApp(App):
@@ -154,6 +152,8 @@ class Slot:
     guard: Listener
     plain: PlainGuard
     resolv_conf: Path
+    #: The slot's kept mount namespace (``ResolvMounts.keep``), or None: one per invocation.
+    mount_ns: Path | None = None
 
     @property
     def dns_address(self) -> str:
@@ -164,7 +164,8 @@ class SandboxNetwork:
     """A pool of slots, each claimed on a random 127.a.b.0/30 of its own."""
 
     def __init__(self, server_context: Callable[[], ssl.SSLContext],
-                 handshake_timeout: float = 10.0) -> None:
+                 handshake_timeout: float = 10.0, keep_namespaces: bool = True) -> None:
+        self._mounts = ResolvMounts(keep=keep_namespaces)
         self._server_context = server_context
         self._handshake_timeout = handshake_timeout
         self._dns = DnsServer().start()
@@ -173,12 +174,6 @@ class SandboxNetwork:
         self._all: list[Slot] = []
         self._lock = threading.Lock()
         self._random = random.SystemRandom()
-        tools = {name: shutil.which(name) for name in ("unshare", "sh", "mount")}
-        missing = [name for name, path in tools.items() if path is None]
-        if missing:
-            raise RuntimeError(f"the sandbox needs {', '.join(missing)} on PATH")
-        self._unshare = str(tools["unshare"])
-        self._sh = str(tools["sh"])
 
     def take(self) -> Slot:
         with self._lock:
@@ -210,10 +205,9 @@ class SandboxNetwork:
             on_query=lambda query: _journal_query(world.world, world.journal, query),
         ))
 
-    def launcher(self, slot: Slot) -> list[str]:
-        """The argv prefix that runs a CLI with `slot`'s name resolution."""
-        return [self._unshare, "--mount", "--propagation", "private", "--",
-                self._sh, "-c", LAUNCH_SCRIPT, "convox-sandbox", str(slot.resolv_conf)]
+    def launcher(self, slot: Slot, cwd: Path) -> list[str]:
+        """The argv prefix that runs a CLI in `cwd` with `slot`'s name resolution."""
+        return self._mounts.prefix(slot.resolv_conf, slot.mount_ns, cwd)
 
     def stop(self) -> None:
         with self._lock:
@@ -222,6 +216,8 @@ class SandboxNetwork:
             slot.console.stop()
             slot.guard.stop()
             slot.plain.stop()
+            if slot.mount_ns is not None:
+                self._mounts.release(slot.mount_ns)
         self._dns.stop()
         shutil.rmtree(self._dir, ignore_errors=True)
 
@@ -246,7 +242,7 @@ class SandboxNetwork:
         # One try, one second: a CLI whose lookup is not answered must fail fast, not hang.
         resolv.write_text(f"nameserver {guard_ip}\noptions timeout:1 attempts:1\n",
                           encoding="utf-8")
-        return Slot(console_ip, guard_ip, console, guard, plain, resolv)
+        return Slot(console_ip, guard_ip, console, guard, plain, resolv, self._mounts.keep(resolv))
 
 
 def _journal_query(world: World, journal: Journal, query: Query) -> None:
@@ -276,9 +272,10 @@ class SandboxedWorld:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def launcher(self) -> list[str]:
-        """Prefix for a CLI's argv: this world's name resolution, in a private mount."""
-        return self._network.launcher(self._slot)
+    def launcher(self, cwd: Path) -> list[str]:
+        """Prefix for the argv of a CLI started in `cwd`: this world's name resolution,
+        in a mount namespace of its own."""
+        return self._network.launcher(self._slot, cwd)
 
     @property
     def console_address(self) -> str:
@@ -307,8 +304,11 @@ class SandboxedBackend:
 
     name = "inprocess"
 
-    def __init__(self, inner: InProcessBackend | None = None) -> None:
+    def __init__(self, inner: InProcessBackend | None = None,
+                 keep_namespaces: bool = True) -> None:
         self.inner = inner or InProcessBackend()
+        #: False: a mount namespace made per CLI invocation, as without nsenter --wdns.
+        self.keep_namespaces = keep_namespaces
         self._network: SandboxNetwork | None = None
         self._lock = threading.Lock()
 
@@ -317,7 +317,8 @@ class SandboxedBackend:
         with self._lock:
             if self._network is None:
                 self._network = SandboxNetwork(self.inner.server_context,
-                                               self.inner.handshake_timeout)
+                                               self.inner.handshake_timeout,
+                                               self.keep_namespaces)
 
     def stop(self) -> None:
         with self._lock:

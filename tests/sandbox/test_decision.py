@@ -181,13 +181,24 @@ def test_a_launcher_runs_before_the_cli_but_is_never_shown(tmp_path: Path) -> No
     from conformance.running.invoke import CliSession
     from conformance.running.profiles import load_profile
 
-    session = CliSession(load_profile("reference"), tmp_path / "run",
-                         launcher=["/usr/bin/env", "SSL_CERT_FILE=/nonexistent/launched.pem"])
+    asked: list[Path] = []
+
+    def launcher(cwd: Path) -> list[str]:
+        asked.append(cwd)
+        return ["/usr/bin/env", "SSL_CERT_FILE=/nonexistent/launched.pem"]
+
+    session = CliSession(load_profile("reference"), tmp_path / "run", launcher=launcher)
     shown = session.run("version")
     assert shown.exit_code == 0, shown.describe()
     assert shown.argv[0] == sys.executable and "/usr/bin/env" not in shown.argv
     broken = session.run("login", host="127.0.0.1:9", key="k" * 32)
     assert broken.exit_code != 0 and "launched.pem" in broken.output  # the launcher ran
+    # It is asked each time, for the directory the CLI starts in.
+    project = session.home / "project"
+    project.mkdir()
+    with session.working_directory(project):
+        session.run("version")
+    assert asked == [session.workdir, session.workdir, project.resolve()]
 
 
 def test_every_profile_can_resolve_in_the_sandbox() -> None:

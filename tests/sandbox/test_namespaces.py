@@ -80,12 +80,14 @@ def test_curl_and_names_reach_the_fakes_and_are_journalled(
         pytest.skip("curl is not installed (.ci/run installs it)")
     seen = inside(tmp_path, """
         import json, subprocess
+        from pathlib import Path
         from fakes.sandbox.addresses import SandboxedBackend
         with SandboxedBackend() as backend, backend.new_world("standard") as world:
             ca = str(backend.ca_bundle())
             key = world.user_key("alice@example.com")
             def curl(*args):
-                done = subprocess.run([*world.launcher(), "curl", "-sS", "-m", "10", *args],
+                done = subprocess.run([*world.launcher(Path.cwd()), "curl", "-sS", "-m", "10",
+                                       *args],
                                       capture_output=True, text=True)
                 return [done.returncode, done.stdout, done.stderr]
             out = {
@@ -117,6 +119,69 @@ def test_curl_and_names_reach_the_fakes_and_are_journalled(
             "empty"] in journal
     looked_up = {e[2] for e in journal if e[1] == "DNS"}
     assert {"console.convox.com", "api.segment.io", "telemetry.example.com"} <= looked_up
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["kept-namespace", "per-invocation"])
+def test_each_invocation_resolves_in_its_world_where_it_was_started_and_keeps_no_mount(
+    can_sandbox, tmp_path: Path, keep: bool
+) -> None:
+    """Two worlds at once: a command started through each world's launcher sees that
+    world's resolver and its own working directory; a mount it makes dies with it; and
+    once the network stops no mount or file of its slots is left."""
+    seen = inside(tmp_path, f"""
+        import json, os, subprocess, tempfile
+        from pathlib import Path
+        from fakes.sandbox.addresses import SandboxedBackend
+        from fakes.sandbox.resolv_mounts import nsenter_moves_inside
+        import shutil
+
+        def ours():
+            return sorted(p for p in os.listdir(tempfile.gettempdir())
+                          if p.startswith("convox-conformance-net-"))
+
+        def mounts():
+            return [line for line in open("/proc/self/mountinfo")
+                    if "convox-conformance-net-" in line]
+
+        before = ours()
+        work = Path.cwd() / "a work dir"
+        work.mkdir()
+        (work / "own.conf").write_text("nameserver 192.0.2.1\\n")
+        out = {{}}
+        with SandboxedBackend(keep_namespaces={keep!r}) as backend:
+            with backend.new_world("standard") as one, backend.new_world("standard") as two:
+                def run(world, script):
+                    argv = [*world.launcher(work), "sh", "-c", script]
+                    done = subprocess.run(argv, capture_output=True, text=True, cwd="/")
+                    return [done.returncode, done.stdout, done.stderr, argv[0]]
+                out["one"] = run(one, "pwd; cat /etc/resolv.conf")
+                out["two"] = run(two, "pwd; cat /etc/resolv.conf")
+                out["own_mount"] = run(one, "mount --bind own.conf /etc/resolv.conf && "
+                                            "cat /etc/resolv.conf")
+                out["after_own_mount"] = run(one, "cat /etc/resolv.conf")
+                out["guards"] = [one.guard_address, two.guard_address]
+                out["mounts_while_running"] = len(mounts())
+        out["left_dirs"] = [d for d in ours() if d not in before]
+        out["left_mounts"] = mounts()
+        out["can_keep"] = bool(shutil.which("nsenter")) and nsenter_moves_inside(
+            shutil.which("nsenter"))
+        print(json.dumps(out))
+    """)
+    work = str(tmp_path / "a work dir")
+    guard_one, guard_two = seen["guards"]
+    assert guard_one != guard_two
+    for name, guard in (("one", guard_one), ("two", guard_two)):
+        code, stdout, stderr, _ = seen[name]
+        assert code == 0, stderr
+        assert stdout.splitlines()[0] == work  # started where the session said, not in /
+        assert f"nameserver {guard}" in stdout, stdout
+    code, stdout, stderr, _ = seen["own_mount"]
+    assert code == 0 and "192.0.2.1" in stdout, stderr
+    assert f"nameserver {guard_one}" in seen["after_own_mount"][1]  # the mount died with it
+    kept = keep and seen["can_keep"]
+    assert seen["one"][3].endswith("nsenter") == kept
+    assert seen["mounts_while_running"] == (2 if kept else 0)  # one per slot, kept open
+    assert seen["left_dirs"] == [] and seen["left_mounts"] == []
 
 
 def test_an_ordinary_user_gets_the_sandbox_through_a_user_namespace(can_sandbox) -> None:

@@ -40,11 +40,12 @@ class CliSession:
         timeout: float = DEFAULT_TIMEOUT,
         max_output: int = DEFAULT_MAX_OUTPUT,
         watch: Callable[[], Iterable[str]] | None = None,
-        launcher: Sequence[str] = (),
+        launcher: Callable[[Path], Sequence[str]] | None = None,
     ) -> None:
         self.profile = profile
-        #: Prepended to every CLI argv but never shown (the network sandbox's per-run mounts).
-        self.launcher = list(launcher)
+        #: Given the directory a CLI starts in, what goes before its argv but is never
+        #: shown (the network sandbox's way into the world's name resolution).
+        self.launcher = launcher
         self.root = root
         self.home = root / "home"
         self.xdg_config_home = self.home / ".config"
@@ -220,7 +221,8 @@ class CliSession:
             self.trail.started()
         started_at = time.time()
         started = time.monotonic()
-        start = Start(argv=argv, launcher=self.launcher, cwd=self.workdir,
+        launcher = self.launcher(self.workdir) if self.launcher is not None else ()
+        start = Start(argv=argv, launcher=launcher, cwd=self.workdir,
                       env=self.environment(op_env), deadline=started + limit,
                       max_output=self.max_output, known=lambda: self.secrets)
         exited = run_piped(start) if prompt is None else run_prompted(start, prompt, key or "")
