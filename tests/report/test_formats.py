@@ -133,6 +133,20 @@ def test_results_json_round_trips_through_the_model(outcomes_run):
     assert json.loads(json.dumps(again)) == data
 
 
+def test_the_model_is_copied_for_scrubbing_only_when_it_holds_a_secret(outcomes_run):
+    from conformance.report.model.results import RunResult
+    from conformance.report.writers.all_reports import scrubbed
+    from conformance.report.writers.redact import PLACEHOLDER, Scrubber
+
+    result = RunResult.from_dict(outcomes_run.data)
+    assert scrubbed(result, Scrubber(secrets=["nowhere-in-this-run"])) is result
+    word = result.checks[0].nodeid
+    clean = scrubbed(result, Scrubber(secrets=[word]))
+    assert clean is not result
+    assert word not in json.dumps(clean.to_dict()) and PLACEHOLDER in clean.checks[0].nodeid
+    assert result.checks[0].nodeid == word  # the model it was given is unchanged
+
+
 def test_other_schema_versions_are_refused(outcomes_run):
     from conformance.report.model.results import RunResult
 

@@ -115,6 +115,19 @@ def test_scrubber_by_digest_only():
     assert scrub.text("nothing secret here") == "nothing secret here"
 
 
+@pytest.mark.parametrize("by", ["clear", "digest"])
+def test_scrubbed_data_is_a_copy_only_when_something_was_scrubbed(by: str):
+    key = secrets.token_hex(20)
+    scrub = Scrubber(secrets=[key]) if by == "clear" else Scrubber(digests=[digest(key)])
+    clean = {"a": ["nothing secret", {"b": ("here either",)}]}
+    assert scrub.data(clean) is clean  # nothing to scrub: no copy made
+    leaky = {"a": ["nothing secret", {"b": (f"key={key}",)}]}
+    scrubbed = scrub.data(leaky)
+    assert scrubbed == {"a": ["nothing secret", {"b": (f"key={PLACEHOLDER}",)}]}
+    assert leaky["a"][1]["b"] == (f"key={key}",)  # the original is left as it was
+    assert scrub.hits == 1
+
+
 def test_scrubber_ignores_tiny_secrets_and_prefers_longest():
     long_key = "abcdefgh" * 5
     scrub = Scrubber(secrets=["x", long_key[:10], long_key])

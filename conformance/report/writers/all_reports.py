@@ -15,7 +15,9 @@ def scrubbed(result: RunResult, scrub: Scrubber) -> RunResult:
     """The model with every string passed through the scrubber, once for all writers."""
     if not scrub:
         return result
-    return RunResult.from_dict(scrub.data(result.to_dict()))
+    data = result.to_dict()
+    clean = scrub.data(data)
+    return result if clean is data else RunResult.from_dict(clean)
 
 
 def write_all(result: RunResult, run_dir: Path, *, area_titles: dict[str, str] | None = None,

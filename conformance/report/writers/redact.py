@@ -88,21 +88,27 @@ class Scrubber:
         return token
 
     def data(self, value: Any) -> Any:
-        """A copy of ``value`` with every string scrubbed (keys of dicts too).
+        """``value`` with every string scrubbed (keys of dicts too): a copy, or ``value``
+        itself when nothing in it is a secret (the caller must not change it then).
 
         The run's scrubber knows every key of every check (about a thousand)
         and the model has tens of thousands of strings; testing each key on
         each string cost most of a second per run. So the keys (and tokens
         matching a digest) are first looked for in all the strings at once,
-        and the copy is scrubbed with only those found: the same result.
+        and the copy is scrubbed with only those found: the same result. Most
+        reports hold no key at all (the evidence is redacted as it is
+        recorded), and copying them for nothing cost as much again.
         """
-        strings: list[str] = []
+        strings: set[str] = set()
         _strings(value, strings)
+        # Each string once: a run's evidence repeats a few thousand strings tens of times.
         blob = "\0".join(strings)  # "\0" is in no token, so no token spans two strings
         narrow = Scrubber([s for s in self.secrets if s in blob])
         if self.digests:
             found = {token for token in _TOKEN.findall(blob) if digest(token) in self.digests}
             narrow.digests = {digest(token) for token in found}
+        if not narrow:
+            return value
         copy = narrow._copy(value)
         self.hits += narrow.hits
         return copy
@@ -121,10 +127,10 @@ def _placeholder(_secret: str) -> str:
     return PLACEHOLDER
 
 
-def _strings(value: Any, into: list[str]) -> None:
-    """Every string in a JSON-like value (dict keys too), in no particular order."""
+def _strings(value: Any, into: set[str]) -> None:
+    """Every string in a JSON-like value (dict keys too)."""
     if isinstance(value, str):
-        into.append(value)
+        into.add(value)
     elif isinstance(value, dict):
         for key, item in value.items():
             _strings(key, into)
