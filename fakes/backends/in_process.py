@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from fakes.backends import DEFAULT_BACKEND, ENTRY_POINT_GROUP
 from fakes.http.faults import Fault, FaultHandle, FaultPlan
 from fakes.http.journal import Journal
-from fakes.http.listener import App, Listener, Unattached
+from fakes.http.listener import App, Listener, Unattached, stop_in_parallel
 from fakes.model.clock import Clock
 from fakes.model.world import CURRENT_API, World
 from fakes.model.worldfile import load_world
@@ -263,14 +263,7 @@ class InProcessBackend:
             directory = self._dir
             self._dir = None
             self._started = False
-        # In parallel: each stop waits up to the accept loop's poll interval, and a
-        # session ends with a dozen or more listeners.
-        stoppers = [threading.Thread(target=listener.stop, name="listener-stop")
-                    for listener in listeners]
-        for thread in stoppers:
-            thread.start()
-        for thread in stoppers:
-            thread.join()
+        stop_in_parallel(listener.stop for listener in listeners)
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
 

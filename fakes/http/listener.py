@@ -25,6 +25,7 @@ import ssl
 import struct
 import threading
 import traceback
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fakes.http.messages import (
@@ -130,6 +131,16 @@ class _Server(socketserver.TCPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:  # pragma: no cover
         self.listener._record_error(traceback.format_exc())
+
+
+def stop_in_parallel(stops: Iterable[Callable[[], None]]) -> None:
+    """Run each server's ``stop`` at once and wait for all: each waits up to its accept
+    loop's poll interval, and a session ends with a dozen or more servers."""
+    stoppers = [threading.Thread(target=stop, name="server-stop") for stop in stops]
+    for thread in stoppers:
+        thread.start()
+    for thread in stoppers:
+        thread.join()
 
 
 class Listener:

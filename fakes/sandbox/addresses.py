@@ -29,6 +29,7 @@ port first: a bind is atomic, so two workers never share a slot.
 from __future__ import annotations
 
 import contextlib
+import functools
 import random
 import shutil
 import socket
@@ -43,7 +44,15 @@ from typing import Any
 
 from fakes.backends.in_process import InProcessBackend, LocalWorld
 from fakes.http.journal import Journal
-from fakes.http.listener import App, Connection, HttpRequest, HttpResponse, Listener, Unattached
+from fakes.http.listener import (
+    App,
+    Connection,
+    HttpRequest,
+    HttpResponse,
+    Listener,
+    Unattached,
+    stop_in_parallel,
+)
 from fakes.http.recording import new_request_id
 from fakes.model.world import CURRENT_API, World
 from fakes.sandbox.dns import DnsServer, Query, Zone
@@ -212,13 +221,12 @@ class SandboxNetwork:
     def stop(self) -> None:
         with self._lock:
             slots, self._all, self._idle = self._all, [], []
+        stops: list[Callable[[], None]] = [self._dns.stop]
         for slot in slots:
-            slot.console.stop()
-            slot.guard.stop()
-            slot.plain.stop()
+            stops += [slot.console.stop, slot.guard.stop, slot.plain.stop]
             if slot.mount_ns is not None:
-                self._mounts.release(slot.mount_ns)
-        self._dns.stop()
+                stops.append(functools.partial(self._mounts.release, slot.mount_ns))
+        stop_in_parallel(stops)
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def _new_slot(self) -> Slot:
