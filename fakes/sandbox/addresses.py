@@ -29,7 +29,6 @@ port first: a bind is atomic, so two workers never share a slot.
 from __future__ import annotations
 
 import contextlib
-import functools
 import random
 import shutil
 import socket
@@ -56,7 +55,7 @@ from fakes.http.listener import (
 from fakes.http.recording import new_request_id
 from fakes.model.world import CURRENT_API, World
 from fakes.sandbox.dns import DnsServer, Query, Zone
-from fakes.sandbox.resolv_mounts import ResolvMounts
+from fakes.sandbox.resolv_mounts import KeptNamespace, ResolvMounts
 from fakes.servers.guard import SERVER as GUARD
 from fakes.servers.guard import GuardApp
 
@@ -162,7 +161,7 @@ class Slot:
     plain: PlainGuard
     resolv_conf: Path
     #: The slot's kept mount namespace (``ResolvMounts.keep``), or None: one per invocation.
-    mount_ns: Path | None = None
+    mount_ns: KeptNamespace | None = None
 
     @property
     def dns_address(self) -> str:
@@ -225,7 +224,7 @@ class SandboxNetwork:
         for slot in slots:
             stops += [slot.console.stop, slot.guard.stop, slot.plain.stop]
             if slot.mount_ns is not None:
-                stops.append(functools.partial(self._mounts.release, slot.mount_ns))
+                stops.append(slot.mount_ns.release)
         stop_in_parallel(stops)
         shutil.rmtree(self._dir, ignore_errors=True)
 

@@ -5,15 +5,18 @@ CLI mounts may outlive it: each runs in a mount namespace of its own. There
 are two ways to give it one, with the same result for the CLI:
 
 * **kept** (util-linux 2.38 or later, whose ``nsenter`` has ``--wdns``): once
-  per slot, a mount namespace with the slot's resolv.conf bound over
-  ``/etc/resolv.conf`` is made and kept open by a bind mount of its namespace
-  file. An invocation enters it with ``nsenter``, moves to its working
-  directory there, and takes a private copy with ``unshare --mount``. That is
-  two small programs before the CLI;
-* **per invocation** (older util-linux, or a namespace that cannot be kept):
-  ``unshare --mount``, then a shell that runs ``mount --bind`` and execs the
-  CLI. That is three programs and a mount per invocation (``tox -e bench``
-  measures the way in use: ``sandbox_per_invocation_ms_median``).
+  per slot, a small holder process is started in a mount namespace with the
+  slot's resolv.conf bound over ``/etc/resolv.conf``. An invocation enters
+  that namespace with ``nsenter``, moves to its working directory there, and
+  takes a private copy with ``unshare --mount``: two small programs before
+  the CLI. The holder reads a pipe from the process that started it and ends
+  when the pipe closes, so it cannot outlive the run, even one killed. (A
+  namespace kept by a bind mount of its file, ``unshare --mount=FILE``, was
+  tried first: making one failed now and then with EINVAL.)
+* **per invocation** (older util-linux, or no holder): ``unshare --mount``,
+  then a shell that runs ``mount --bind`` and execs the CLI. That is three
+  programs and a mount per invocation (``tox -e bench`` measures the way in
+  use: ``sandbox_per_invocation_ms_median``).
 
 Either way the CLI keeps the pid, session and terminal the runner gave it
 (every step execs the next).
@@ -21,6 +24,7 @@ Either way the CLI keeps the pid, session and terminal the runner gave it
 
 from __future__ import annotations
 
+import select
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,6 +32,10 @@ from pathlib import Path
 #: Run per CLI invocation on the per-invocation way: a private mount of the world's
 #: resolv.conf, into the CLI's directory, then the CLI itself.
 LAUNCH_SCRIPT = 'mount --bind "$1" /etc/resolv.conf && cd "$2" && shift 2 && exec "$@"'
+#: The holder of a kept namespace: the mount, one line to say it is there, then a wait
+#: for the end of its input (the shell stays, so its name stays in the process list).
+HOLD_SCRIPT = 'mount --bind "$1" /etc/resolv.conf && echo ready && read -r _'
+READY_SECONDS = 10.0
 REQUIRED = ("unshare", "sh", "mount")
 
 
@@ -45,52 +53,71 @@ def nsenter_moves_inside(nsenter: str) -> bool:
     return "--wdns" in done.stdout
 
 
+class KeptNamespace:
+    """A mount namespace with one resolv.conf mounted, alive while its holder runs."""
+
+    def __init__(self, holder: subprocess.Popen[bytes]) -> None:
+        self._holder = holder
+
+    @property
+    def path(self) -> str:
+        return f"/proc/{self._holder.pid}/ns/mnt"
+
+    def alive(self) -> bool:
+        return self._holder.poll() is None
+
+    def release(self) -> None:
+        """End the holder: it reads its input to the end, then exits."""
+        if self._holder.stdin is not None:
+            self._holder.stdin.close()
+        try:
+            self._holder.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._holder.kill()
+            self._holder.wait()
+        if self._holder.stdout is not None:
+            self._holder.stdout.close()
+
+
 class ResolvMounts:
     """Mount namespaces for the slots of one sandbox network, and the argv prefix into them."""
 
     def __init__(self, keep: bool = True) -> None:
-        tools = {name: shutil.which(name) for name in (*REQUIRED, "nsenter", "umount")}
+        tools = {name: shutil.which(name) for name in (*REQUIRED, "nsenter")}
         missing = [name for name in REQUIRED if tools[name] is None]
         if missing:
             raise RuntimeError(f"the sandbox needs {', '.join(missing)} on PATH")
         self._unshare, self._sh, self._mount = (str(tools[name]) for name in REQUIRED)
-        nsenter, umount = tools["nsenter"], tools["umount"]
-        #: Set when namespaces can be kept: both tools exist and nsenter has --wdns.
-        self._nsenter: str | None = None
-        self._umount = umount
-        if keep and nsenter is not None and umount is not None and nsenter_moves_inside(nsenter):
-            self._nsenter = nsenter
+        nsenter = tools["nsenter"]
+        #: Set when namespaces can be kept: nsenter exists and has --wdns.
+        self._nsenter = nsenter if keep and nsenter and nsenter_moves_inside(nsenter) else None
 
-    def keep(self, resolv: Path) -> Path | None:
-        """Make a namespace with `resolv` mounted, kept open by a file beside it; or None.
+    def keep(self, resolv: Path) -> KeptNamespace | None:
+        """A namespace with `resolv` mounted, kept by a holder process; or None.
 
-        None means the per-invocation way: this machine's tools cannot keep
-        one, or keeping it failed (the file's own mount must not be shared,
-        which the sandbox's private propagation sees to).
+        None means the per-invocation way: this machine's nsenter cannot enter
+        one, or the holder did not say it was ready.
         """
         if self._nsenter is None:
             return None
-        handle = resolv.with_suffix(".mnt")
-        handle.touch()
-        done = subprocess.run(
-            [self._unshare, f"--mount={handle}", "--propagation", "private", "--",
-             self._mount, "--bind", str(resolv), "/etc/resolv.conf"],
-            capture_output=True, check=False)
-        if done.returncode != 0:
-            handle.unlink(missing_ok=True)
+        # A session of its own: a Ctrl-C meant for the run does not end the holder first.
+        holder = subprocess.Popen(
+            [self._unshare, "--mount", "--propagation", "private", "--",
+             self._sh, "-c", HOLD_SCRIPT, "convox-sandbox-resolver", str(resolv)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        kept = KeptNamespace(holder)
+        assert holder.stdout is not None
+        ready, _, _ = select.select([holder.stdout], [], [], READY_SECONDS)
+        if not ready or holder.stdout.readline() != b"ready\n":
+            kept.release()
             return None
-        return handle
+        return kept
 
-    def prefix(self, resolv: Path, kept: Path | None, cwd: Path) -> list[str]:
+    def prefix(self, resolv: Path, kept: KeptNamespace | None, cwd: Path) -> list[str]:
         """The argv prefix that runs a CLI in `cwd`, seeing `resolv` as /etc/resolv.conf."""
-        if kept is not None and self._nsenter is not None:
-            return [self._nsenter, f"--mount={kept}", f"--wdns={cwd}", "--",
+        if kept is not None and self._nsenter is not None and kept.alive():
+            return [self._nsenter, f"--mount={kept.path}", f"--wdns={cwd}", "--",
                     self._unshare, "--mount", "--propagation", "private", "--"]
         return [self._unshare, "--mount", "--propagation", "private", "--",
                 self._sh, "-c", LAUNCH_SCRIPT, "convox-sandbox", str(resolv), str(cwd)]
-
-    def release(self, kept: Path) -> None:
-        """Let a kept namespace go: once its file is unmounted, nothing holds it."""
-        if self._umount is not None:
-            subprocess.run([self._umount, str(kept)], capture_output=True, check=False)
-        kept.unlink(missing_ok=True)

@@ -127,13 +127,12 @@ def test_each_invocation_resolves_in_its_world_where_it_was_started_and_keeps_no
 ) -> None:
     """Two worlds at once: a command started through each world's launcher sees that
     world's resolver and its own working directory; a mount it makes dies with it; and
-    once the network stops no mount or file of its slots is left."""
+    once the network stops, no mount, file or process of its slots is left."""
     seen = inside(tmp_path, f"""
-        import json, os, subprocess, tempfile
+        import json, os, shutil, subprocess, tempfile
         from pathlib import Path
         from fakes.sandbox.addresses import SandboxedBackend
         from fakes.sandbox.resolv_mounts import nsenter_moves_inside
-        import shutil
 
         def ours():
             return sorted(p for p in os.listdir(tempfile.gettempdir())
@@ -142,6 +141,17 @@ def test_each_invocation_resolves_in_its_world_where_it_was_started_and_keeps_no
         def mounts():
             return [line for line in open("/proc/self/mountinfo")
                     if "convox-conformance-net-" in line]
+
+        def holders():
+            found = []
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    argv = open(f"/proc/{{pid}}/cmdline", "rb").read().split(b"\\0")
+                except OSError:
+                    continue
+                if b"convox-sandbox-resolver" in argv:
+                    found.append(pid)
+            return found
 
         before = ours()
         work = Path.cwd() / "a work dir"
@@ -160,9 +170,10 @@ def test_each_invocation_resolves_in_its_world_where_it_was_started_and_keeps_no
                                             "cat /etc/resolv.conf")
                 out["after_own_mount"] = run(one, "cat /etc/resolv.conf")
                 out["guards"] = [one.guard_address, two.guard_address]
-                out["mounts_while_running"] = len(mounts())
+                out["holders_while_running"] = len(holders())
         out["left_dirs"] = [d for d in ours() if d not in before]
         out["left_mounts"] = mounts()
+        out["left_holders"] = holders()
         out["can_keep"] = bool(shutil.which("nsenter")) and nsenter_moves_inside(
             shutil.which("nsenter"))
         print(json.dumps(out))
@@ -180,8 +191,38 @@ def test_each_invocation_resolves_in_its_world_where_it_was_started_and_keeps_no
     assert f"nameserver {guard_one}" in seen["after_own_mount"][1]  # the mount died with it
     kept = keep and seen["can_keep"]
     assert seen["one"][3].endswith("nsenter") == kept
-    assert seen["mounts_while_running"] == (2 if kept else 0)  # one per slot, kept open
-    assert seen["left_dirs"] == [] and seen["left_mounts"] == []
+    assert seen["holders_while_running"] == (2 if kept else 0)  # one per slot
+    assert seen["left_dirs"] == [] and seen["left_mounts"] == [] and seen["left_holders"] == []
+
+
+def test_a_kept_namespace_ends_with_the_process_that_kept_it(can_sandbox, tmp_path: Path) -> None:
+    """A worker killed outright leaves no holder behind: its pipe closes, the holder ends."""
+    seen = inside(tmp_path, """
+        import json, os, signal, subprocess, sys, time
+        from pathlib import Path
+        resolv = Path("resolv.conf")
+        resolv.write_text("nameserver 127.0.0.2\\n")
+        worker = subprocess.Popen([sys.executable, "-c", (
+            "import sys, time\\n"
+            "from pathlib import Path\\n"
+            "from fakes.sandbox.resolv_mounts import ResolvMounts\\n"
+            "kept = ResolvMounts().keep(Path(sys.argv[1]))\\n"
+            "print(kept.path if kept else 'none', flush=True)\\n"
+            "time.sleep(60)\\n"), str(resolv.resolve())], stdout=subprocess.PIPE, text=True)
+        path = worker.stdout.readline().strip()
+        holder = path.split("/")[2] if path != "none" else None
+        alive_before = holder is not None and os.path.exists(f"/proc/{holder}")
+        worker.kill()
+        worker.wait()
+        deadline = time.monotonic() + 10
+        while holder and os.path.exists(f"/proc/{holder}") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print(json.dumps({"path": path, "alive_before": alive_before,
+                          "alive_after": bool(holder) and os.path.exists(f"/proc/{holder}")}))
+    """)
+    if seen["path"] == "none":
+        pytest.skip("this nsenter cannot keep a namespace (util-linux before 2.38)")
+    assert seen["alive_before"] and not seen["alive_after"]
 
 
 def test_an_ordinary_user_gets_the_sandbox_through_a_user_namespace(can_sandbox) -> None:
