@@ -225,6 +225,37 @@ def test_a_kept_namespace_ends_with_the_process_that_kept_it(can_sandbox, tmp_pa
     assert seen["alive_before"] and not seen["alive_after"]
 
 
+def test_a_slot_whose_holder_is_gone_goes_back_to_a_namespace_per_invocation(
+    can_sandbox, tmp_path: Path
+) -> None:
+    """Something kills the holder mid-run: the slot's CLIs still get its resolver."""
+    seen = inside(tmp_path, """
+        import json, os, signal, subprocess, time
+        from pathlib import Path
+        from fakes.sandbox.resolv_mounts import ResolvMounts
+        resolv = Path("resolv.conf").resolve()
+        resolv.write_text("nameserver 127.0.0.2\\n")
+        mounts = ResolvMounts()
+        kept = mounts.keep(resolv)
+        out = {"kept": kept is not None}
+        if kept is not None:
+            os.kill(int(kept.path.split("/")[2]), signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while kept.alive() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            argv = [*mounts.prefix(resolv, kept, Path.cwd()), "head", "-1", "/etc/resolv.conf"]
+            done = subprocess.run(argv, capture_output=True, text=True, cwd="/")
+            out.update(launcher=os.path.basename(argv[0]), code=done.returncode,
+                       stdout=done.stdout, stderr=done.stderr)
+            kept.release()
+        print(json.dumps(out))
+    """)
+    if not seen["kept"]:
+        pytest.skip("this nsenter cannot keep a namespace (util-linux before 2.38)")
+    assert seen["launcher"] == "unshare"
+    assert seen["code"] == 0 and seen["stdout"] == "nameserver 127.0.0.2\n", seen["stderr"]
+
+
 def test_an_ordinary_user_gets_the_sandbox_through_a_user_namespace(can_sandbox) -> None:
     """Run as nobody (when we are root and may switch): --user --map-root-user, same result."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
