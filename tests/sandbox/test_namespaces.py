@@ -134,6 +134,10 @@ def test_each_invocation_resolves_in_its_world_where_it_was_started_and_keeps_no
         from fakes.sandbox.addresses import SandboxedBackend
         from fakes.sandbox.resolv_mounts import nsenter_moves_inside
 
+        # A temporary directory of this test's own: other runs may make theirs meanwhile.
+        tempfile.tempdir = str(Path("tmp").resolve())
+        os.mkdir(tempfile.tempdir)
+
         def ours():
             return sorted(p for p in os.listdir(tempfile.gettempdir())
                           if p.startswith("convox-conformance-net-"))
@@ -143,13 +147,16 @@ def test_each_invocation_resolves_in_its_world_where_it_was_started_and_keeps_no
                     if "convox-conformance-net-" in line]
 
         def holders():
+            # This process's own: other runs on the machine may hold theirs (no pid namespace).
             found = []
             for pid in filter(str.isdigit, os.listdir("/proc")):
                 try:
                     argv = open(f"/proc/{{pid}}/cmdline", "rb").read().split(b"\\0")
+                    status = open(f"/proc/{{pid}}/status").read()
                 except OSError:
                     continue
-                if b"convox-sandbox-resolver" in argv:
+                if (b"convox-sandbox-resolver" in argv
+                        and f"\\nPPid:\\t{{os.getpid()}}\\n" in status):
                     found.append(pid)
             return found
 
@@ -170,10 +177,11 @@ def test_each_invocation_resolves_in_its_world_where_it_was_started_and_keeps_no
                                             "cat /etc/resolv.conf")
                 out["after_own_mount"] = run(one, "cat /etc/resolv.conf")
                 out["guards"] = [one.guard_address, two.guard_address]
-                out["holders_while_running"] = len(holders())
+                running = holders()
+                out["holders_while_running"] = len(running)
         out["left_dirs"] = [d for d in ours() if d not in before]
         out["left_mounts"] = mounts()
-        out["left_holders"] = holders()
+        out["left_holders"] = [pid for pid in running if os.path.exists(f"/proc/{{pid}}")]
         out["can_keep"] = bool(shutil.which("nsenter")) and nsenter_moves_inside(
             shutil.which("nsenter"))
         print(json.dumps(out))
