@@ -56,8 +56,10 @@ def nsenter_moves_inside(nsenter: str) -> bool:
 class KeptNamespace:
     """A mount namespace with one resolv.conf mounted, alive while its holder runs."""
 
-    def __init__(self, holder: subprocess.Popen[bytes]) -> None:
+    def __init__(self, holder: subprocess.Popen[bytes], nsenter: str) -> None:
         self._holder = holder
+        #: The nsenter that can enter it (one with --wdns).
+        self.nsenter = nsenter
 
     @property
     def path(self) -> str:
@@ -106,7 +108,7 @@ class ResolvMounts:
              self._sh, "-c", HOLD_SCRIPT, "convox-sandbox-resolver", str(resolv)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             start_new_session=True)
-        kept = KeptNamespace(holder)
+        kept = KeptNamespace(holder, self._nsenter)
         assert holder.stdout is not None
         ready, _, _ = select.select([holder.stdout], [], [], READY_SECONDS)
         if not ready or holder.stdout.readline() != b"ready\n":
@@ -116,8 +118,8 @@ class ResolvMounts:
 
     def prefix(self, resolv: Path, kept: KeptNamespace | None, cwd: Path) -> list[str]:
         """The argv prefix that runs a CLI in `cwd`, seeing `resolv` as /etc/resolv.conf."""
-        if kept is not None and self._nsenter is not None and kept.alive():
-            return [self._nsenter, f"--mount={kept.path}", f"--wdns={cwd}", "--",
+        if kept is not None and kept.alive():
+            return [kept.nsenter, f"--mount={kept.path}", f"--wdns={cwd}", "--",
                     self._unshare, "--mount", "--propagation", "private", "--"]
         return [self._unshare, "--mount", "--propagation", "private", "--",
                 self._sh, "-c", LAUNCH_SCRIPT, "convox-sandbox", str(resolv), str(cwd)]
